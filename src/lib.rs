@@ -1,0 +1,8 @@
+//! archsim: what a video-monitoring pipeline costs and how fast it answers, laid out
+//! as serverless microservices or as one process. See DESIGN.md for the rooms.
+
+pub mod error;
+pub mod pricing;
+pub mod report;
+
+pub use error::{Error, InputError, Result};

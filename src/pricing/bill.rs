@@ -1,0 +1,224 @@
+//! The pricing engine: `Usage` × `Catalog` → `Bill`. The only code in archsim that
+//! multiplies a quantity by a price.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{Architecture, Catalog};
+use super::usage::{Usage, Workflow};
+
+/// One priced line of a bill.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LineItem {
+    /// lambda, step_functions, s3, ec2 or fargate.
+    pub service: String,
+    /// The resource's name in the usage, or `free tier` for a credit.
+    pub resource: String,
+    /// What is charged: requests, duration, transitions, ...
+    pub item: String,
+    pub quantity: f64,
+    pub unit: String,
+    /// Unrounded amount; credits are negative.
+    pub usd: f64,
+}
+
+/// A priced usage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Bill {
+    pub currency: String,
+    /// Sum of the items, unrounded.
+    pub total_usd: f64,
+    pub items: Vec<LineItem>,
+}
+
+impl Bill {
+    /// Sum of the items of one service.
+    pub fn service_total(&self, service: &str) -> f64 {
+        self.items.iter().filter(|i| i.service == service).map(|i| i.usd).sum()
+    }
+
+    /// Services present in the bill, in the fixed order lambda, step_functions, s3,
+    /// ec2, fargate.
+    pub fn services(&self) -> Vec<&'static str> {
+        SERVICES
+            .iter()
+            .copied()
+            .filter(|s| self.items.iter().any(|i| i.service == *s))
+            .collect()
+    }
+}
+
+/// Every service a bill can name, in display order.
+pub const SERVICES: [&str; 5] = ["lambda", "step_functions", "s3", "ec2", "fargate"];
+
+/// Billed duration of one Lambda invocation: rounded up to the catalog's increment.
+pub fn lambda_billed_ms(catalog: &Catalog, duration_ns: u64) -> u64 {
+    round_up(duration_ns.div_ceil(1_000_000), catalog.lambda.duration_rounding_ms)
+}
+
+/// Billed duration of one Express execution: rounded up to the catalog's increment.
+pub fn express_billed_ms(catalog: &Catalog, duration_ms: f64) -> f64 {
+    let inc = catalog.step_functions.express_duration_increment_ms as f64;
+    (duration_ms / inc).ceil() * inc
+}
+
+/// Billed memory of an Express workflow: rounded up to the catalog's chunk.
+pub fn express_billed_mb(catalog: &Catalog, memory_mb: u64) -> u64 {
+    round_up(memory_mb, catalog.step_functions.express_memory_chunk_mb as u64)
+}
+
+/// Billed seconds of one EC2 instance that ran for `running_ns`: per second, with the
+/// catalog's minimum.
+pub fn ec2_billed_seconds(catalog: &Catalog, running_ns: u64) -> u64 {
+    running_ns.div_ceil(1_000_000_000).max(catalog.ec2.minimum_billed_seconds)
+}
+
+/// Billed seconds of one Fargate task that ran for `running_ns`.
+pub fn fargate_billed_seconds(catalog: &Catalog, running_ns: u64) -> u64 {
+    running_ns.div_ceil(1_000_000_000).max(catalog.fargate.minimum_billed_seconds)
+}
+
+/// Whether the INIT phase of a cold start is billed on `date` (ISO `YYYY-MM-DD`).
+pub fn init_is_billed(catalog: &Catalog, date: &str) -> bool {
+    date >= catalog.lambda.init_billed_since.as_str()
+}
+
+fn round_up(v: u64, inc: u64) -> u64 {
+    v.div_ceil(inc.max(1)) * inc.max(1)
+}
+
+fn tier_label(base: &str, tier: usize) -> String {
+    if tier == 0 {
+        base.to_string()
+    } else {
+        format!("{base} tier {}", tier + 1)
+    }
+}
+
+/// Prices `usage` with `catalog`.
+pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
+    let mut items = Vec::new();
+    let mut push = |service: &str, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
+        items.push(LineItem {
+            service: service.into(),
+            resource: resource.into(),
+            item: item.into(),
+            quantity,
+            unit: unit.into(),
+            usd,
+        });
+    };
+
+    // Lambda: requests, then duration tiered per architecture across all functions.
+    let l = &catalog.lambda;
+    let mut lambda_requests = 0.0;
+    let mut gb_s_by_arch = [0.0_f64; 2];
+    for f in &usage.lambda {
+        let inv = f.invocations.0 as f64;
+        lambda_requests += inv;
+        push("lambda", &f.name, "requests", inv, "requests", inv * l.requests.unit_usd());
+        let seconds = inv * f.avg_billed_duration_ms.0 / 1000.0;
+        let gb_s = seconds * f.memory_mb.0 as f64 / 1024.0;
+        let arch = f.architecture;
+        let slot = arch as usize;
+        for (tier, qty, usd) in catalog.lambda_duration(arch).split(gb_s_by_arch[slot], gb_s) {
+            push("lambda", &f.name, &tier_label("duration", tier), qty, "GB-s", usd);
+        }
+        gb_s_by_arch[slot] += gb_s;
+        let extra_gb = (f.ephemeral_storage_mb.0.saturating_sub(l.ephemeral_included_mb)) as f64 / 1024.0;
+        if extra_gb > 0.0 {
+            let q = extra_gb * seconds;
+            push("lambda", &f.name, "ephemeral storage", q, "GB-s", q * l.ephemeral_storage.unit_usd());
+        }
+    }
+    if usage.free_tier && !usage.lambda.is_empty() {
+        let free_req = lambda_requests.min(l.free_tier.requests);
+        if free_req > 0.0 {
+            push("lambda", "free tier", "requests credit", -free_req, "requests", -free_req * l.requests.unit_usd());
+        }
+        // The free GB-s are shared by both architectures; they are credited at each
+        // architecture's first-tier rate, x86_64 first.
+        let mut free_left = l.free_tier.gb_seconds;
+        for arch in [Architecture::X86_64, Architecture::Arm64] {
+            let used = gb_s_by_arch[arch as usize].min(free_left);
+            if used > 0.0 {
+                let rate = catalog.lambda_duration(arch).tiers[0].usd;
+                let label = format!("duration credit ({})", arch.as_str());
+                push("lambda", "free tier", &label, -used, "GB-s", -used * rate);
+                free_left -= used;
+            }
+        }
+    }
+
+    // Step Functions.
+    let sf = &catalog.step_functions;
+    let mut standard_transitions = 0.0;
+    let mut express_gb_s = 0.0;
+    for m in &usage.step_functions {
+        match m.workflow.get_ref() {
+            Workflow::Standard => {
+                let t = m.state_transitions.map_or(0, |c| c.0) as f64;
+                standard_transitions += t;
+                push("step_functions", &m.name, "state transitions", t, "transitions", t * sf.standard_transitions.unit_usd());
+            }
+            Workflow::Express => {
+                let req = m.requests.map_or(0, |c| c.0) as f64;
+                push("step_functions", &m.name, "requests", req, "requests", req * sf.express_requests.unit_usd());
+                let billed_ms = express_billed_ms(catalog, m.avg_duration_ms.map_or(0.0, |d| d.0));
+                let billed_mb = express_billed_mb(catalog, m.memory_mb.map_or(0, |c| c.0)) as f64;
+                let gb_s = req * billed_ms / 1000.0 * billed_mb / 1024.0;
+                for (tier, qty, usd) in sf.express_duration.split(express_gb_s, gb_s) {
+                    push("step_functions", &m.name, &tier_label("duration", tier), qty, "GB-s", usd);
+                }
+                express_gb_s += gb_s;
+            }
+        }
+    }
+    if usage.free_tier {
+        let free = standard_transitions.min(sf.standard_free_transitions.value as f64);
+        if free > 0.0 {
+            push("step_functions", "free tier", "transitions credit", -free, "transitions", -free * sf.standard_transitions.unit_usd());
+        }
+    }
+
+    // S3 Standard.
+    let s3 = &catalog.s3;
+    for b in &usage.s3 {
+        let t1 = b.tier1_requests.0 as f64;
+        let t2 = b.tier2_requests.0 as f64;
+        let st = b.storage_gb_months.0;
+        push("s3", &b.name, "tier-1 requests", t1, "requests", t1 * s3.tier1_requests.unit_usd());
+        push("s3", &b.name, "tier-2 requests", t2, "requests", t2 * s3.tier2_requests.unit_usd());
+        if st > 0.0 {
+            push("s3", &b.name, "storage", st, "GB-months", st * s3.storage.unit_usd());
+        }
+    }
+
+    // EC2: instance-hours at the on-demand rate, less any savings-plan discount.
+    for e in &usage.ec2 {
+        let Ok(it) = catalog.instance(e.instance_type.get_ref()) else {
+            continue; // Usage::check rejects unknown types before pricing.
+        };
+        let h = e.instance_hours.0;
+        let d = e.savings_plan_discount.0;
+        let item = if d > 0.0 {
+            format!("{} instance-hours (savings plan -{:.0}%)", e.instance_type.get_ref(), d * 100.0)
+        } else {
+            format!("{} instance-hours", e.instance_type.get_ref())
+        };
+        push("ec2", &e.name, &item, h, "hours", h * it.usd_per_hour * (1.0 - d));
+    }
+
+    // Fargate.
+    for f in &usage.fargate {
+        let r = catalog.fargate_rate(f.architecture);
+        push("fargate", &f.name, "vCPU-hours", f.vcpu_hours.0, "vCPU-hours", f.vcpu_hours.0 * r.usd_per_vcpu_hour);
+        push("fargate", &f.name, "GB-hours", f.gb_hours.0, "GB-hours", f.gb_hours.0 * r.usd_per_gb_hour);
+    }
+
+    let total_usd = items.iter().map(|i| i.usd).sum();
+    Bill {
+        currency: catalog.currency.clone(),
+        total_usd,
+        items,
+    }
+}

@@ -1,0 +1,10 @@
+//! Prices: the catalog (data), `Usage` (metered quantities) and the engine that turns
+//! one into a `Bill`. Nothing outside this room multiplies by a price.
+
+pub mod bill;
+pub mod catalog;
+pub mod usage;
+
+pub use bill::{price, Bill, LineItem};
+pub use catalog::{Architecture, Catalog};
+pub use usage::Usage;

@@ -1,0 +1,347 @@
+//! `Usage`: the metered quantities of one period, as the usage file states them.
+//! The simulator meters into this; `archsim price` reads it from TOML. The field
+//! names are a public contract.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use toml::Spanned;
+
+use super::catalog::{Architecture, Catalog};
+use crate::error::{parse_toml, read_text, Error, InputError, Result};
+
+/// A quantity that must be finite and not negative (hours, GB-months, milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct NonNegative(pub f64);
+
+impl<'de> Deserialize<'de> for NonNegative {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !v.is_finite() {
+            return Err(de::Error::custom(format!(
+                "expected a finite number >= 0, got {v}"
+            )));
+        }
+        if v < 0.0 {
+            return Err(de::Error::custom(format!("expected a number >= 0, got {v}")));
+        }
+        Ok(NonNegative(v))
+    }
+}
+
+impl Serialize for NonNegative {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_f64(self.0)
+    }
+}
+
+/// A whole count that must not be negative (requests, transitions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Count(pub u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number >= 0")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Count, E> {
+                u64::try_from(v)
+                    .map(Count)
+                    .map_err(|_| E::custom(format!("expected a whole number >= 0, got {v}")))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Count, E> {
+                Ok(Count(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Count, E> {
+                Err(E::custom(format!("expected a whole number >= 0, got {v}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
+/// Lambda memory size: 128 to 10,240 MB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LambdaMemoryMb(pub u32);
+
+impl<'de> Deserialize<'de> for LambdaMemoryMb {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if !(128..=10240).contains(&v) {
+            return Err(de::Error::custom(format!(
+                "memory_mb must be between 128 and 10240 MB, got {v}"
+            )));
+        }
+        Ok(LambdaMemoryMb(v as u32))
+    }
+}
+
+/// A fraction in 0..=1 (a savings-plan discount).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Fraction(pub f64);
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+            return Err(de::Error::custom(format!(
+                "expected a fraction between 0 and 1 (0.3 = 30%), got {v}"
+            )));
+        }
+        Ok(Fraction(v))
+    }
+}
+
+/// Step Functions workflow type.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Workflow {
+    Standard,
+    Express,
+}
+
+/// Lambda ephemeral storage: 512 to 10,240 MB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct EphemeralMb(pub u32);
+
+impl Default for EphemeralMb {
+    fn default() -> Self {
+        EphemeralMb(512)
+    }
+}
+
+impl<'de> Deserialize<'de> for EphemeralMb {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let v = i64::deserialize(d)?;
+        if !(512..=10240).contains(&v) {
+            return Err(de::Error::custom(format!(
+                "ephemeral_storage_mb must be between 512 and 10240 MB, got {v}"
+            )));
+        }
+        Ok(EphemeralMb(v as u32))
+    }
+}
+
+fn is_default_ephemeral(v: &EphemeralMb) -> bool {
+    v.0 == 512
+}
+
+/// One Lambda function's month (or period).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaUsage {
+    pub name: String,
+    pub architecture: Architecture,
+    pub memory_mb: LambdaMemoryMb,
+    pub invocations: Count,
+    /// Mean billed duration per invocation (already rounded up per invocation).
+    pub avg_billed_duration_ms: NonNegative,
+    #[serde(default, skip_serializing_if = "is_default_ephemeral")]
+    pub ephemeral_storage_mb: EphemeralMb,
+}
+
+/// One state machine's usage; which fields apply depends on `workflow`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StepFunctionsUsage {
+    pub name: String,
+    pub workflow: Spanned<Workflow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_transitions: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_duration_ms: Option<NonNegative>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<Count>,
+}
+
+impl StepFunctionsUsage {
+    /// A Standard workflow's usage.
+    pub fn standard(name: impl Into<String>, state_transitions: u64) -> Self {
+        StepFunctionsUsage {
+            name: name.into(),
+            workflow: Spanned::new(0..0, Workflow::Standard),
+            state_transitions: Some(Count(state_transitions)),
+            requests: None,
+            avg_duration_ms: None,
+            memory_mb: None,
+        }
+    }
+
+    /// An Express workflow's usage.
+    pub fn express(name: impl Into<String>, requests: u64, avg_duration_ms: f64, memory_mb: u64) -> Self {
+        StepFunctionsUsage {
+            name: name.into(),
+            workflow: Spanned::new(0..0, Workflow::Express),
+            state_transitions: None,
+            requests: Some(Count(requests)),
+            avg_duration_ms: Some(NonNegative(avg_duration_ms)),
+            memory_mb: Some(Count(memory_mb)),
+        }
+    }
+}
+
+/// One bucket's (or prefix's) S3 Standard usage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct S3Usage {
+    pub name: String,
+    #[serde(default)]
+    pub tier1_requests: Count,
+    #[serde(default)]
+    pub tier2_requests: Count,
+    #[serde(default)]
+    pub storage_gb_months: NonNegative,
+}
+
+/// Instance-hours of one EC2 instance type.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ec2Usage {
+    pub name: String,
+    pub instance_type: Spanned<String>,
+    pub instance_hours: NonNegative,
+    #[serde(default)]
+    pub savings_plan_discount: Fraction,
+}
+
+/// vCPU-hours and GB-hours of Fargate tasks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FargateUsage {
+    pub name: String,
+    pub architecture: Architecture,
+    pub vcpu_hours: NonNegative,
+    pub gb_hours: NonNegative,
+}
+
+/// Everything metered in one period. Tiers apply across all resources of one usage,
+/// as AWS applies them per account and month.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Usage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
+    #[serde(default)]
+    pub free_tier: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lambda: Vec<LambdaUsage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_functions: Vec<StepFunctionsUsage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub s3: Vec<S3Usage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ec2: Vec<Ec2Usage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fargate: Vec<FargateUsage>,
+}
+
+impl Usage {
+    /// Parses a usage file's text and checks it against `catalog` (instance names,
+    /// fields required by the workflow type). `file` names it in errors.
+    pub fn parse(file: &str, text: &str, catalog: &Catalog) -> Result<Usage> {
+        let usage: Usage = parse_toml(file, text)?;
+        usage.check(catalog).map_err(|(span, msg)| {
+            Error::Input(match span {
+                Some(span) => InputError::at_span(file, text, span, msg),
+                None => InputError::new(file, msg),
+            })
+        })?;
+        Ok(usage)
+    }
+
+    /// Reads and parses a usage file.
+    pub fn load(path: &Path, catalog: &Catalog) -> Result<Usage> {
+        let text = read_text(path)?;
+        Self::parse(&path.display().to_string(), &text, catalog)
+    }
+
+    /// The checks serde cannot do alone. Errors carry the byte span to point at.
+    pub fn check(&self, catalog: &Catalog) -> std::result::Result<(), (Option<std::ops::Range<usize>>, String)> {
+        for sf in &self.step_functions {
+            let span = Some(sf.workflow.span()).filter(|s| !s.is_empty());
+            let need = |what: &str| {
+                (
+                    span.clone(),
+                    format!(
+                        "step_functions `{}`: a {} workflow needs `{what}`",
+                        sf.name,
+                        match sf.workflow.get_ref() {
+                            Workflow::Standard => "standard",
+                            Workflow::Express => "express",
+                        }
+                    ),
+                )
+            };
+            let stray = |what: &str, wanted: &str| {
+                (
+                    span.clone(),
+                    format!("step_functions `{}`: `{what}` does not apply to this workflow; expected {wanted}", sf.name),
+                )
+            };
+            match sf.workflow.get_ref() {
+                Workflow::Standard => {
+                    if sf.state_transitions.is_none() {
+                        return Err(need("state_transitions"));
+                    }
+                    for (f, present) in [
+                        ("requests", sf.requests.is_some()),
+                        ("avg_duration_ms", sf.avg_duration_ms.is_some()),
+                        ("memory_mb", sf.memory_mb.is_some()),
+                    ] {
+                        if present {
+                            return Err(stray(f, "only `state_transitions` for a standard workflow"));
+                        }
+                    }
+                }
+                Workflow::Express => {
+                    for (f, present) in [
+                        ("requests", sf.requests.is_some()),
+                        ("avg_duration_ms", sf.avg_duration_ms.is_some()),
+                        ("memory_mb", sf.memory_mb.is_some()),
+                    ] {
+                        if !present {
+                            return Err(need(f));
+                        }
+                    }
+                    if sf.state_transitions.is_some() {
+                        return Err(stray(
+                            "state_transitions",
+                            "`requests`, `avg_duration_ms` and `memory_mb` for an express workflow",
+                        ));
+                    }
+                    if sf.memory_mb.is_some_and(|m| m.0 == 0) {
+                        return Err((span, format!("step_functions `{}`: memory_mb must be > 0", sf.name)));
+                    }
+                }
+            }
+        }
+        for ec2 in &self.ec2 {
+            if let Err(msg) = catalog.instance(ec2.instance_type.get_ref()) {
+                let span = Some(ec2.instance_type.span()).filter(|s| !s.is_empty());
+                return Err((span, msg));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the usage as TOML in the usage-file format.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a usage always serializes")
+    }
+}

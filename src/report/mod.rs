@@ -1,0 +1,5 @@
+//! Reports: formatting results for people and tools. Reads results, never drives
+//! the simulation.
+
+pub mod bill;
+pub mod money;

@@ -1,0 +1,71 @@
+//! Money and quantity formatting for people.
+
+/// Dollars rounded to cents, with amounts under a cent shown to three significant
+/// digits instead of as 0.00 (`$0.000125`).
+pub fn usd(v: f64) -> String {
+    let sign = if v < 0.0 { "-" } else { "" };
+    let a = v.abs();
+    if a == 0.0 {
+        return "$0.00".into();
+    }
+    if a < 0.005 {
+        let digits = (-a.log10()).floor() as usize + 3;
+        return format!("{sign}${a:.digits$}");
+    }
+    format!("{sign}${}", thousands(&format!("{a:.2}")))
+}
+
+/// A quantity with thousands separators and at most 3 decimals.
+pub fn quantity(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        thousands(&format!("{v:.0}"))
+    } else if v.abs() >= 100.0 {
+        thousands(&format!("{v:.1}"))
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Inserts `,` every three digits of the integer part of a formatted number.
+fn thousands(s: &str) -> String {
+    let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
+    let (int, frac) = s.split_once('.').map_or((s, None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(f);
+    }
+    if neg {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_and_sub_cent() {
+        assert_eq!(usd(1234.567), "$1,234.57");
+        assert_eq!(usd(0.000125), "$0.000125");
+        assert_eq!(usd(0.0042), "$0.00420");
+        assert_eq!(usd(-18.3334), "-$18.33");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(0.01), "$0.01");
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity(3000000.0), "3,000,000");
+        assert_eq!(quantity(1.5), "1.500");
+        assert_eq!(quantity(1234.56), "1,234.6");
+    }
+}
