@@ -117,7 +117,9 @@ pub fn locate(text: &str, offset: usize) -> (usize, usize, String) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..offset].chars().count() + 1;
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let snippet = text[line_start..line_end].trim_end_matches('\r').to_string();
+    let snippet = text[line_start..line_end]
+        .trim_end_matches('\r')
+        .to_string();
     (line, column, snippet)
 }
 

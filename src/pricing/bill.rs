@@ -33,7 +33,11 @@ pub struct Bill {
 impl Bill {
     /// Sum of the items of one service.
     pub fn service_total(&self, service: &str) -> f64 {
-        self.items.iter().filter(|i| i.service == service).map(|i| i.usd).sum()
+        self.items
+            .iter()
+            .filter(|i| i.service == service)
+            .map(|i| i.usd)
+            .sum()
     }
 
     /// Services present in the bill, in the fixed order lambda, step_functions, s3,
@@ -52,7 +56,10 @@ pub const SERVICES: [&str; 5] = ["lambda", "step_functions", "s3", "ec2", "farga
 
 /// Billed duration of one Lambda invocation: rounded up to the catalog's increment.
 pub fn lambda_billed_ms(catalog: &Catalog, duration_ns: u64) -> u64 {
-    round_up(duration_ns.div_ceil(1_000_000), catalog.lambda.duration_rounding_ms)
+    round_up(
+        duration_ns.div_ceil(1_000_000),
+        catalog.lambda.duration_rounding_ms,
+    )
 }
 
 /// Billed duration of one Express execution: rounded up to the catalog's increment.
@@ -63,18 +70,25 @@ pub fn express_billed_ms(catalog: &Catalog, duration_ms: f64) -> f64 {
 
 /// Billed memory of an Express workflow: rounded up to the catalog's chunk.
 pub fn express_billed_mb(catalog: &Catalog, memory_mb: u64) -> u64 {
-    round_up(memory_mb, catalog.step_functions.express_memory_chunk_mb as u64)
+    round_up(
+        memory_mb,
+        catalog.step_functions.express_memory_chunk_mb as u64,
+    )
 }
 
 /// Billed seconds of one EC2 instance that ran for `running_ns`: per second, with the
 /// catalog's minimum.
 pub fn ec2_billed_seconds(catalog: &Catalog, running_ns: u64) -> u64 {
-    running_ns.div_ceil(1_000_000_000).max(catalog.ec2.minimum_billed_seconds)
+    running_ns
+        .div_ceil(1_000_000_000)
+        .max(catalog.ec2.minimum_billed_seconds)
 }
 
 /// Billed seconds of one Fargate task that ran for `running_ns`.
 pub fn fargate_billed_seconds(catalog: &Catalog, running_ns: u64) -> u64 {
-    running_ns.div_ceil(1_000_000_000).max(catalog.fargate.minimum_billed_seconds)
+    running_ns
+        .div_ceil(1_000_000_000)
+        .max(catalog.fargate.minimum_billed_seconds)
 }
 
 /// Whether the INIT phase of a cold start is billed on `date` (ISO `YYYY-MM-DD`).
@@ -97,16 +111,17 @@ fn tier_label(base: &str, tier: usize) -> String {
 /// Prices `usage` with `catalog`.
 pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
     let mut items = Vec::new();
-    let mut push = |service: &str, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
-        items.push(LineItem {
-            service: service.into(),
-            resource: resource.into(),
-            item: item.into(),
-            quantity,
-            unit: unit.into(),
-            usd,
-        });
-    };
+    let mut push =
+        |service: &str, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
+            items.push(LineItem {
+                service: service.into(),
+                resource: resource.into(),
+                item: item.into(),
+                quantity,
+                unit: unit.into(),
+                usd,
+            });
+        };
 
     // Lambda: requests, then duration tiered per architecture across all functions.
     let l = &catalog.lambda;
@@ -115,25 +130,60 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
     for f in &usage.lambda {
         let inv = f.invocations.0 as f64;
         lambda_requests += inv;
-        push("lambda", &f.name, "requests", inv, "requests", inv * l.requests.unit_usd());
+        push(
+            "lambda",
+            &f.name,
+            "requests",
+            inv,
+            "requests",
+            inv * l.requests.unit_usd(),
+        );
         let seconds = inv * f.avg_billed_duration_ms.0 / 1000.0;
         let gb_s = seconds * f.memory_mb.0 as f64 / 1024.0;
         let arch = f.architecture;
         let slot = arch as usize;
-        for (tier, qty, usd) in catalog.lambda_duration(arch).split(gb_s_by_arch[slot], gb_s) {
-            push("lambda", &f.name, &tier_label("duration", tier), qty, "GB-s", usd);
+        for (tier, qty, usd) in catalog
+            .lambda_duration(arch)
+            .split(gb_s_by_arch[slot], gb_s)
+        {
+            push(
+                "lambda",
+                &f.name,
+                &tier_label("duration", tier),
+                qty,
+                "GB-s",
+                usd,
+            );
         }
         gb_s_by_arch[slot] += gb_s;
-        let extra_gb = (f.ephemeral_storage_mb.0.saturating_sub(l.ephemeral_included_mb)) as f64 / 1024.0;
+        let extra_gb = (f
+            .ephemeral_storage_mb
+            .0
+            .saturating_sub(l.ephemeral_included_mb)) as f64
+            / 1024.0;
         if extra_gb > 0.0 {
             let q = extra_gb * seconds;
-            push("lambda", &f.name, "ephemeral storage", q, "GB-s", q * l.ephemeral_storage.unit_usd());
+            push(
+                "lambda",
+                &f.name,
+                "ephemeral storage",
+                q,
+                "GB-s",
+                q * l.ephemeral_storage.unit_usd(),
+            );
         }
     }
     if usage.free_tier && !usage.lambda.is_empty() {
         let free_req = lambda_requests.min(l.free_tier.requests);
         if free_req > 0.0 {
-            push("lambda", "free tier", "requests credit", -free_req, "requests", -free_req * l.requests.unit_usd());
+            push(
+                "lambda",
+                "free tier",
+                "requests credit",
+                -free_req,
+                "requests",
+                -free_req * l.requests.unit_usd(),
+            );
         }
         // The free GB-s are shared by both architectures; they are credited at each
         // architecture's first-tier rate, x86_64 first.
@@ -158,16 +208,37 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             Workflow::Standard => {
                 let t = m.state_transitions.map_or(0, |c| c.0) as f64;
                 standard_transitions += t;
-                push("step_functions", &m.name, "state transitions", t, "transitions", t * sf.standard_transitions.unit_usd());
+                push(
+                    "step_functions",
+                    &m.name,
+                    "state transitions",
+                    t,
+                    "transitions",
+                    t * sf.standard_transitions.unit_usd(),
+                );
             }
             Workflow::Express => {
                 let req = m.requests.map_or(0, |c| c.0) as f64;
-                push("step_functions", &m.name, "requests", req, "requests", req * sf.express_requests.unit_usd());
+                push(
+                    "step_functions",
+                    &m.name,
+                    "requests",
+                    req,
+                    "requests",
+                    req * sf.express_requests.unit_usd(),
+                );
                 let billed_ms = express_billed_ms(catalog, m.avg_duration_ms.map_or(0.0, |d| d.0));
                 let billed_mb = express_billed_mb(catalog, m.memory_mb.map_or(0, |c| c.0)) as f64;
                 let gb_s = req * billed_ms / 1000.0 * billed_mb / 1024.0;
                 for (tier, qty, usd) in sf.express_duration.split(express_gb_s, gb_s) {
-                    push("step_functions", &m.name, &tier_label("duration", tier), qty, "GB-s", usd);
+                    push(
+                        "step_functions",
+                        &m.name,
+                        &tier_label("duration", tier),
+                        qty,
+                        "GB-s",
+                        usd,
+                    );
                 }
                 express_gb_s += gb_s;
             }
@@ -176,7 +247,14 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
     if usage.free_tier {
         let free = standard_transitions.min(sf.standard_free_transitions.value as f64);
         if free > 0.0 {
-            push("step_functions", "free tier", "transitions credit", -free, "transitions", -free * sf.standard_transitions.unit_usd());
+            push(
+                "step_functions",
+                "free tier",
+                "transitions credit",
+                -free,
+                "transitions",
+                -free * sf.standard_transitions.unit_usd(),
+            );
         }
     }
 
@@ -186,10 +264,31 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let t1 = b.tier1_requests.0 as f64;
         let t2 = b.tier2_requests.0 as f64;
         let st = b.storage_gb_months.0;
-        push("s3", &b.name, "tier-1 requests", t1, "requests", t1 * s3.tier1_requests.unit_usd());
-        push("s3", &b.name, "tier-2 requests", t2, "requests", t2 * s3.tier2_requests.unit_usd());
+        push(
+            "s3",
+            &b.name,
+            "tier-1 requests",
+            t1,
+            "requests",
+            t1 * s3.tier1_requests.unit_usd(),
+        );
+        push(
+            "s3",
+            &b.name,
+            "tier-2 requests",
+            t2,
+            "requests",
+            t2 * s3.tier2_requests.unit_usd(),
+        );
         if st > 0.0 {
-            push("s3", &b.name, "storage", st, "GB-months", st * s3.storage.unit_usd());
+            push(
+                "s3",
+                &b.name,
+                "storage",
+                st,
+                "GB-months",
+                st * s3.storage.unit_usd(),
+            );
         }
     }
 
@@ -201,18 +300,43 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let h = e.instance_hours.0;
         let d = e.savings_plan_discount.0;
         let item = if d > 0.0 {
-            format!("{} instance-hours (savings plan -{:.0}%)", e.instance_type.get_ref(), d * 100.0)
+            format!(
+                "{} instance-hours (savings plan -{:.0}%)",
+                e.instance_type.get_ref(),
+                d * 100.0
+            )
         } else {
             format!("{} instance-hours", e.instance_type.get_ref())
         };
-        push("ec2", &e.name, &item, h, "hours", h * it.usd_per_hour * (1.0 - d));
+        push(
+            "ec2",
+            &e.name,
+            &item,
+            h,
+            "hours",
+            h * it.usd_per_hour * (1.0 - d),
+        );
     }
 
     // Fargate.
     for f in &usage.fargate {
         let r = catalog.fargate_rate(f.architecture);
-        push("fargate", &f.name, "vCPU-hours", f.vcpu_hours.0, "vCPU-hours", f.vcpu_hours.0 * r.usd_per_vcpu_hour);
-        push("fargate", &f.name, "GB-hours", f.gb_hours.0, "GB-hours", f.gb_hours.0 * r.usd_per_gb_hour);
+        push(
+            "fargate",
+            &f.name,
+            "vCPU-hours",
+            f.vcpu_hours.0,
+            "vCPU-hours",
+            f.vcpu_hours.0 * r.usd_per_vcpu_hour,
+        );
+        push(
+            "fargate",
+            &f.name,
+            "GB-hours",
+            f.gb_hours.0,
+            "GB-hours",
+            f.gb_hours.0 * r.usd_per_gb_hour,
+        );
     }
 
     let total_usd = items.iter().map(|i| i.usd).sum();

@@ -353,7 +353,10 @@ impl Catalog {
         let tiered = [
             ("lambda.duration.x86_64", &self.lambda.duration.x86_64),
             ("lambda.duration.arm64", &self.lambda.duration.arm64),
-            ("step_functions.express_duration", &self.step_functions.express_duration),
+            (
+                "step_functions.express_duration",
+                &self.step_functions.express_duration,
+            ),
         ];
         for (name, rate) in tiered {
             if rate.tiers.is_empty() {
@@ -362,11 +365,17 @@ impl Catalog {
             let mut last = 0.0;
             for (i, t) in rate.tiers.iter().enumerate() {
                 if !(t.usd.is_finite() && t.usd >= 0.0) {
-                    return bad(format!("{name}: tier {} has a negative or non-finite price", i + 1));
+                    return bad(format!(
+                        "{name}: tier {} has a negative or non-finite price",
+                        i + 1
+                    ));
                 }
                 match t.up_to {
                     Some(u) if !(u.is_finite() && u > last) => {
-                        return bad(format!("{name}: tier {} bound must exceed the one before", i + 1))
+                        return bad(format!(
+                            "{name}: tier {} bound must exceed the one before",
+                            i + 1
+                        ))
                     }
                     Some(u) => last = u,
                     None if i + 1 != rate.tiers.len() => {
@@ -382,8 +391,14 @@ impl Catalog {
         let rates = [
             ("lambda.requests", &self.lambda.requests),
             ("lambda.ephemeral_storage", &self.lambda.ephemeral_storage),
-            ("step_functions.standard_transitions", &self.step_functions.standard_transitions),
-            ("step_functions.express_requests", &self.step_functions.express_requests),
+            (
+                "step_functions.standard_transitions",
+                &self.step_functions.standard_transitions,
+            ),
+            (
+                "step_functions.express_requests",
+                &self.step_functions.express_requests,
+            ),
             ("s3.tier1_requests", &self.s3.tier1_requests),
             ("s3.tier2_requests", &self.s3.tier2_requests),
             ("s3.storage", &self.s3.storage),
@@ -395,7 +410,9 @@ impl Catalog {
         }
         for (name, i) in &self.ec2.instances {
             if !(i.usd_per_hour.is_finite() && i.usd_per_hour >= 0.0) || i.vcpu == 0 {
-                return bad(format!("ec2.instances.{name}: needs vcpu > 0 and usd_per_hour >= 0"));
+                return bad(format!(
+                    "ec2.instances.{name}: needs vcpu > 0 and usd_per_hour >= 0"
+                ));
             }
         }
         if self.step_functions.express_memory_chunk_mb == 0
@@ -421,13 +438,19 @@ mod tests {
             }
         }
         assert_eq!(c.instance("c5.2xlarge").unwrap().usd_per_hour, 0.34);
-        assert_eq!(c.instance("c6g.large").unwrap().architecture, Architecture::Arm64);
+        assert_eq!(
+            c.instance("c6g.large").unwrap().architecture,
+            Architecture::Arm64
+        );
     }
 
     #[test]
     fn unknown_instance_lists_known_ones() {
         let err = Catalog::builtin().instance("c5.3xlarge").unwrap_err();
-        assert!(err.contains("c5.2xlarge") && err.contains("m5.4xlarge"), "{err}");
+        assert!(
+            err.contains("c5.2xlarge") && err.contains("m5.4xlarge"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -435,9 +458,18 @@ mod tests {
         let rate = TieredRate {
             unit: "x".into(),
             tiers: vec![
-                Tier { up_to: Some(10.0), usd: 3.0 },
-                Tier { up_to: Some(20.0), usd: 2.0 },
-                Tier { up_to: None, usd: 1.0 },
+                Tier {
+                    up_to: Some(10.0),
+                    usd: 3.0,
+                },
+                Tier {
+                    up_to: Some(20.0),
+                    usd: 2.0,
+                },
+                Tier {
+                    up_to: None,
+                    usd: 1.0,
+                },
             ],
             source: String::new(),
             as_of: String::new(),

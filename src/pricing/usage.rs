@@ -25,7 +25,9 @@ impl<'de> Deserialize<'de> for NonNegative {
             )));
         }
         if v < 0.0 {
-            return Err(de::Error::custom(format!("expected a number >= 0, got {v}")));
+            return Err(de::Error::custom(format!(
+                "expected a number >= 0, got {v}"
+            )));
         }
         Ok(NonNegative(v))
     }
@@ -184,7 +186,12 @@ impl StepFunctionsUsage {
     }
 
     /// An Express workflow's usage.
-    pub fn express(name: impl Into<String>, requests: u64, avg_duration_ms: f64, memory_mb: u64) -> Self {
+    pub fn express(
+        name: impl Into<String>,
+        requests: u64,
+        avg_duration_ms: f64,
+        memory_mb: u64,
+    ) -> Self {
         StepFunctionsUsage {
             name: name.into(),
             workflow: Spanned::new(0..0, Workflow::Express),
@@ -272,7 +279,10 @@ impl Usage {
     }
 
     /// The checks serde cannot do alone. Errors carry the byte span to point at.
-    pub fn check(&self, catalog: &Catalog) -> std::result::Result<(), (Option<std::ops::Range<usize>>, String)> {
+    pub fn check(
+        &self,
+        catalog: &Catalog,
+    ) -> std::result::Result<(), (Option<std::ops::Range<usize>>, String)> {
         for sf in &self.step_functions {
             let span = Some(sf.workflow.span()).filter(|s| !s.is_empty());
             let need = |what: &str| {
@@ -305,7 +315,10 @@ impl Usage {
                         ("memory_mb", sf.memory_mb.is_some()),
                     ] {
                         if present {
-                            return Err(stray(f, "only `state_transitions` for a standard workflow"));
+                            return Err(stray(
+                                f,
+                                "only `state_transitions` for a standard workflow",
+                            ));
                         }
                     }
                 }
@@ -326,7 +339,10 @@ impl Usage {
                         ));
                     }
                     if sf.memory_mb.is_some_and(|m| m.0 == 0) {
-                        return Err((span, format!("step_functions `{}`: memory_mb must be > 0", sf.name)));
+                        return Err((
+                            span,
+                            format!("step_functions `{}`: memory_mb must be > 0", sf.name),
+                        ));
                     }
                 }
             }

@@ -9,7 +9,9 @@ use crate::pricing::Bill;
 pub fn bill_table(bill: &Bill) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec!["service", "resource", "item", "quantity", "unit", "cost"]);
+    t.set_header(vec![
+        "service", "resource", "item", "quantity", "unit", "cost",
+    ]);
     for i in &bill.items {
         t.add_row(vec![
             Cell::new(&i.service),

@@ -2,4 +2,5 @@
 //! the simulation.
 
 pub mod bill;
+pub mod catalog;
 pub mod money;

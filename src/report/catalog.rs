@@ -1,0 +1,201 @@
+//! The price catalog as text tables, each rate with its source and date.
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+
+use crate::pricing::catalog::{Catalog, Rate, TieredRate};
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    t
+}
+
+fn rate_row(t: &mut Table, name: &str, r: &Rate) {
+    t.add_row(vec![
+        name.to_string(),
+        format!("${} per {} {}", r.usd, r.per, r.unit),
+        format!("{} ({})", r.source, r.as_of),
+    ]);
+}
+
+fn tiered_rows(t: &mut Table, name: &str, r: &TieredRate) {
+    let mut lower = 0.0;
+    for (i, tier) in r.tiers.iter().enumerate() {
+        let range = match tier.up_to {
+            Some(u) => format!("{lower:.0}..{u:.0} {}", r.unit),
+            None => format!("above {lower:.0} {}", r.unit),
+        };
+        t.add_row(vec![
+            format!("{name} tier {}", i + 1),
+            format!("${} per {} ({range})", tier.usd, r.unit),
+            format!("{} ({})", r.source, r.as_of),
+        ]);
+        lower = tier.up_to.unwrap_or(lower);
+    }
+}
+
+/// Every rate and quota of `c`.
+pub fn catalog_text(c: &Catalog) -> String {
+    let mut out = format!(
+        "{} — {} ({}, {})\n\n",
+        c.id, c.description, c.region, c.currency
+    );
+
+    let mut t = table(&["Lambda", "rate", "source (as of)"]);
+    rate_row(&mut t, "requests", &c.lambda.requests);
+    tiered_rows(&mut t, "duration x86_64", &c.lambda.duration.x86_64);
+    tiered_rows(&mut t, "duration arm64", &c.lambda.duration.arm64);
+    rate_row(&mut t, "ephemeral storage", &c.lambda.ephemeral_storage);
+    t.add_row(vec![
+        "free tier".into(),
+        format!(
+            "{} requests + {} GB-s a month",
+            c.lambda.free_tier.requests, c.lambda.free_tier.gb_seconds
+        ),
+        format!(
+            "{} ({})",
+            c.lambda.free_tier.source, c.lambda.free_tier.as_of
+        ),
+    ]);
+    t.add_row(vec![
+        "billing".into(),
+        format!(
+            "duration rounded up to {} ms",
+            c.lambda.duration_rounding_ms
+        ),
+        c.lambda.duration_rounding_source.clone(),
+    ]);
+    t.add_row(vec![
+        "INIT phase".into(),
+        format!("billed since {}", c.lambda.init_billed_since),
+        c.lambda.init_billed_source.clone(),
+    ]);
+    t.add_row(vec![
+        "CPU".into(),
+        format!(
+            "{} MB = 1 vCPU, at most {} vCPU; memory {}..{} MB",
+            c.lambda.mb_per_vcpu, c.lambda.max_vcpu, c.lambda.memory_min_mb, c.lambda.memory_max_mb
+        ),
+        c.lambda.cpu_source.clone(),
+    ]);
+    out += &format!("{t}\n\n");
+
+    let mut t = table(&["Step Functions", "rate", "source (as of)"]);
+    let sf = &c.step_functions;
+    rate_row(&mut t, "standard transitions", &sf.standard_transitions);
+    t.add_row(vec![
+        "standard free tier".into(),
+        format!("{} transitions a month", sf.standard_free_transitions.value),
+        format!(
+            "{} ({})",
+            sf.standard_free_transitions.source, sf.standard_free_transitions.as_of
+        ),
+    ]);
+    rate_row(&mut t, "express requests", &sf.express_requests);
+    tiered_rows(&mut t, "express duration", &sf.express_duration);
+    t.add_row(vec![
+        "express billing".into(),
+        format!(
+            "{} MB chunks, {} ms increments",
+            sf.express_memory_chunk_mb, sf.express_duration_increment_ms
+        ),
+        sf.express_rounding_source.clone(),
+    ]);
+    out += &format!("{t}\n\n");
+
+    let mut t = table(&["S3 Standard", "rate", "source (as of)"]);
+    rate_row(&mut t, "tier-1 requests", &c.s3.tier1_requests);
+    rate_row(&mut t, "tier-2 requests", &c.s3.tier2_requests);
+    rate_row(&mut t, "storage", &c.s3.storage);
+    out += &format!("{t}\n\n");
+
+    let mut t = table(&[
+        "EC2 instance",
+        "vCPU",
+        "GiB",
+        "arch",
+        "$/hour",
+        "source (as of)",
+    ]);
+    for (name, i) in &c.ec2.instances {
+        t.add_row(vec![
+            name.clone(),
+            i.vcpu.to_string(),
+            i.memory_gib.to_string(),
+            i.architecture.as_str().to_string(),
+            i.usd_per_hour.to_string(),
+            format!("{} ({})", i.source, i.as_of),
+        ]);
+    }
+    out += &format!(
+        "{t}\n{}; {}\n\n",
+        c.ec2.billing_source, c.ec2.savings_plan_note
+    );
+
+    let mut t = table(&["Fargate", "$/vCPU-hour", "$/GB-hour", "source (as of)"]);
+    for (name, r) in [("x86_64", &c.fargate.x86_64), ("arm64", &c.fargate.arm64)] {
+        t.add_row(vec![
+            name.to_string(),
+            r.usd_per_vcpu_hour.to_string(),
+            r.usd_per_gb_hour.to_string(),
+            format!("{} ({})", r.source, r.as_of),
+        ]);
+    }
+    out += &format!("{t}\n\n");
+
+    let q = &c.quotas;
+    let mut t = table(&["Quota", "value", "source (as of)"]);
+    t.add_row(vec![
+        "Lambda concurrent executions".into(),
+        q.lambda_concurrent_executions.value.to_string(),
+        format!(
+            "{} ({})",
+            q.lambda_concurrent_executions.source, q.lambda_concurrent_executions.as_of
+        ),
+    ]);
+    t.add_row(vec![
+        "Lambda scaling (2023)".into(),
+        format!(
+            "burst {}, then +{}/min",
+            q.lambda_scaling_2023.initial_burst, q.lambda_scaling_2023.per_minute
+        ),
+        q.lambda_scaling_2023.source.clone(),
+    ]);
+    t.add_row(vec![
+        "Lambda scaling (current)".into(),
+        format!(
+            "+{} every {} s per function",
+            q.lambda_scaling_current.increment, q.lambda_scaling_current.every_s
+        ),
+        q.lambda_scaling_current.source.clone(),
+    ]);
+    for (name, b) in [
+        ("SFN Standard (2023)", &q.sfn_standard_2023),
+        ("SFN Standard (current)", &q.sfn_standard_current),
+        ("SFN Express", &q.sfn_express),
+    ] {
+        let st = match (b.state_transition_bucket, b.state_transition_refill_per_s) {
+            (Some(cap), Some(r)) => format!("; StateTransition bucket {cap}, refill {r}/s"),
+            _ => "; state transitions unlimited".into(),
+        };
+        t.add_row(vec![
+            name.into(),
+            format!(
+                "StartExecution bucket {}, refill {}/s{st}",
+                b.start_execution_bucket, b.start_execution_refill_per_s
+            ),
+            format!("{} ({})", b.source, b.as_of),
+        ]);
+    }
+    t.add_row(vec![
+        "S3 per prefix".into(),
+        format!(
+            "{} PUT/s, {} GET/s",
+            q.s3_per_prefix.put_per_s, q.s3_per_prefix.get_per_s
+        ),
+        q.s3_per_prefix.source.clone(),
+    ]);
+    out += &format!("{t}\n");
+    out
+}
