@@ -10,7 +10,8 @@ pub fn usd(v: f64) -> String {
     }
     if a < 0.005 {
         let digits = (-a.log10()).floor() as usize + 3;
-        return format!("{sign}${a:.digits$}");
+        let shown = format!("{a:.digits$}");
+        return format!("{sign}${}", shown.trim_end_matches('0'));
     }
     format!("{sign}${}", thousands(&format!("{a:.2}")))
 }
@@ -56,7 +57,8 @@ mod tests {
     fn cents_and_sub_cent() {
         assert_eq!(usd(1234.567), "$1,234.57");
         assert_eq!(usd(0.000125), "$0.000125");
-        assert_eq!(usd(0.0042), "$0.00420");
+        assert_eq!(usd(0.0042), "$0.0042");
+        assert_eq!(usd(0.001), "$0.001");
         assert_eq!(usd(-18.3334), "-$18.33");
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(0.01), "$0.01");
