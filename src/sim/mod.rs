@@ -13,6 +13,7 @@ pub mod queue;
 pub mod resource;
 pub mod rng;
 pub mod stats;
+pub mod validate;
 
 pub use dist::{Dist, Dur};
 pub use queue::EventQueue;
