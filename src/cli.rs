@@ -13,7 +13,8 @@ const EXAMPLES: &str = "\
 Examples:
   archsim price scenarios/usage-example.toml        price a usage file (a month of metered usage)
   archsim price usage.toml --format json            the same bill as JSON
-  archsim catalog show                              every price and quota, with sources";
+  archsim catalog show                              every price and quota, with sources
+  archsim validate                                  check the simulation engine against queueing theory";
 
 #[derive(Debug, Parser)]
 #[command(name = "archsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -34,6 +35,40 @@ pub enum Command {
     /// Inspect the price catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check the simulation engine against exact queueing results (Erlang B and C,
+    /// Pollaczek-Khinchine, Little's law); exits 1 if any check fails.
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
+}
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  archsim validate                                  the default run (a few seconds)
+  archsim validate --format json                    the same checks as JSON
+  archsim validate --seed 7 --replications 20       other random streams, more replications
+  archsim validate --customers 1000000              longer runs: narrower intervals
+
+Each check prints the exact value, the mean of the replications and its confidence
+interval (Student t over replications); a check passes when the interval holds the
+exact value. Exit code 1 when any check fails.";
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Independent replications per model (at least 2).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    pub replications: u32,
+    /// Customers measured per replication.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=1_000_000_000))]
+    pub customers: u64,
+    /// Confidence level of the intervals, in percent.
+    #[arg(long, default_value_t = 99.9)]
+    pub confidence: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 const PRICE_EXAMPLES: &str = "\

@@ -6,7 +6,7 @@ use anyhow::Result;
 use archsim::pricing::{self, Catalog, Usage};
 use archsim::report;
 
-use crate::cli::{CatalogCommand, Cli, Command, Format};
+use crate::cli::{CatalogCommand, Cli, Command, Format, ValidateArgs};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -28,6 +28,46 @@ pub fn run(cli: Cli) -> Result<()> {
             Format::Table => print!("{}", report::catalog::catalog_text(&catalog)),
             Format::Json => println!("{}", serde_json::to_string_pretty(&catalog)?),
         },
+        Command::Validate(args) => validate(&args)?,
+    }
+    Ok(())
+}
+
+/// `archsim validate`: the engine against queueing theory; fails when a check does.
+fn validate(args: &ValidateArgs) -> Result<()> {
+    if !(args.confidence.is_finite() && args.confidence > 50.0 && args.confidence < 100.0) {
+        anyhow::bail!(archsim::InputError::new(
+            "--confidence",
+            format!(
+                "expected a percentage between 50 and 100 (e.g. 99.9), got {}",
+                args.confidence
+            )
+        ));
+    }
+    let opts = archsim::sim::validate::ValidateOptions {
+        seed: args.seed,
+        replications: args.replications,
+        customers: args.customers,
+        warmup: (args.customers / 10).max(1),
+        confidence: (args.confidence * 1e6).round() / 1e8,
+    };
+    let started = std::time::Instant::now();
+    let v = archsim::sim::validate::run(&opts);
+    let elapsed = started.elapsed().as_secs_f64();
+    match args.format {
+        Format::Table => {
+            print!("{}", v.table());
+            println!(
+                "{:.2} s, {:.1} million events/s on this machine.",
+                elapsed,
+                v.events as f64 / elapsed.max(1e-9) / 1e6
+            );
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&v)?),
+    }
+    if !v.passed {
+        let failed = v.checks.iter().filter(|c| !c.passed).count();
+        anyhow::bail!("{failed} validation check(s) failed");
     }
     Ok(())
 }

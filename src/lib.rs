@@ -7,3 +7,5 @@ pub mod pricing;
 pub mod report;
 
 pub use error::{Error, InputError, Result};
+pub mod cloud;
+pub mod sim;
