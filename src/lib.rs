@@ -2,6 +2,7 @@
 //! as serverless microservices or as one process. See DESIGN.md for the rooms.
 
 pub mod error;
+pub mod frames;
 pub mod kernels;
 pub mod pricing;
 pub mod report;
