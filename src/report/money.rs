@@ -26,6 +26,16 @@ pub fn quantity(v: f64) -> String {
     }
 }
 
+/// Dollars for a chart axis: whole dollars with separators from $10 up, cents below.
+pub fn usd_axis(v: f64) -> String {
+    if v.abs() >= 10.0 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        format!("{sign}${}", thousands(&format!("{:.0}", v.abs())))
+    } else {
+        usd(v)
+    }
+}
+
 /// Inserts `,` every three digits of the integer part of a formatted number.
 fn thousands(s: &str) -> String {
     let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
@@ -67,5 +77,12 @@ mod tests {
         assert_eq!(quantity(3000000.0), "3,000,000");
         assert_eq!(quantity(1.5), "1.500");
         assert_eq!(quantity(1234.56), "1,234.6");
+    }
+
+    #[test]
+    fn axis_dollars() {
+        assert_eq!(usd_axis(25_000.0), "$25,000");
+        assert_eq!(usd_axis(2.5), "$2.50");
+        assert_eq!(usd_axis(0.0), "$0.00");
     }
 }
