@@ -319,7 +319,7 @@ fn draw_cdf<DB: DrawingBackend>(
 
 /// A number for an axis: integers with no decimals, others with at most 3
 /// significant digits.
-fn format_number(v: f64) -> String {
+pub(crate) fn format_number(v: f64) -> String {
     if v == 0.0 {
         return "0".into();
     }
