@@ -5,5 +5,6 @@ pub mod error;
 pub mod kernels;
 pub mod pricing;
 pub mod report;
+pub mod sweep;
 
 pub use error::{Error, InputError, Result};
