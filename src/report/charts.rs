@@ -470,16 +470,18 @@ fn draw_sweep<DB: DrawingBackend>(
             .label("crossover")
             .legend(|(x, y)| Circle::new((x + 10, y), 6, BLACK.filled()));
         chart.draw_series(marks.iter().map(|c| {
-            Text::new(
-                format!(
-                    "  {} at {} ({})",
-                    c.label,
-                    format_number(c.x),
-                    usd_axis(c.usd_per_month)
-                ),
-                (c.x, c.usd_per_month),
-                anchored(LABEL, HPos::Left, VPos::Top),
-            )
+            // A pixel offset from the mark: SVG viewers collapse leading spaces.
+            EmptyElement::at((c.x, c.usd_per_month))
+                + Text::new(
+                    format!(
+                        "{} at {} ({})",
+                        c.label,
+                        format_number(c.x),
+                        usd_axis(c.usd_per_month)
+                    ),
+                    (12, 6),
+                    anchored(LABEL, HPos::Left, VPos::Top),
+                )
         }))?;
     }
     chart
@@ -568,17 +570,17 @@ fn draw_tornado<DB: DrawingBackend>(
         .label("assumption at its high value")
         .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 14, y + 7)], high_color.filled()));
     let end_label = |i: usize, x: f64, value: &str| {
-        let outward = if x < base { HPos::Right } else { HPos::Left };
-        let text = if x < base {
-            format!("{value} → {x:.1}%  ")
+        let (h, dx) = if x < base {
+            (HPos::Right, -8)
         } else {
-            format!("  {value} → {x:.1}%")
+            (HPos::Left, 8)
         };
-        Text::new(
-            text,
-            (x, i as f64),
-            anchored(LABEL - 2, outward, VPos::Center),
-        )
+        EmptyElement::at((x, i as f64))
+            + Text::new(
+                format!("{value} → {x:.1}%"),
+                (dx, 0),
+                anchored(LABEL - 2, h, VPos::Center),
+            )
     };
     chart.draw_series(bars.iter().enumerate().flat_map(|(i, b)| {
         [

@@ -103,6 +103,15 @@ pub fn service_rows(r: &RunReport) -> Vec<Row> {
     rows
 }
 
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 /// A few sentences in plain words: which layout is cheapest and by how much, what
 /// drives the first layout's cost, latency, and where throttling appears.
 pub fn summary_sentences(r: &RunReport) -> Vec<String> {
@@ -141,21 +150,22 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
             s += ".";
         }
         out.push(s);
-        let first = &l[0];
-        for (i, other) in l.iter().enumerate().skip(1) {
-            if let Some(saving) = r.saving_vs_first_pct(i) {
+        let versus: Vec<String> = l
+            .iter()
+            .enumerate()
+            .skip(1)
+            .filter_map(|(i, other)| {
+                let saving = r.saving_vs_first_pct(i)?;
                 let (amount, word) = if saving >= 0.0 {
                     (saving, "less")
                 } else {
                     (-saving, "more")
                 };
-                out.push(format!(
-                    "{} costs {} {word} than {}.",
-                    other.name,
-                    percent(amount),
-                    first.name
-                ));
-            }
+                Some(format!("{} costs {} {word}", other.name, percent(amount)))
+            })
+            .collect();
+        if !versus.is_empty() {
+            out.push(format!("Against {}, {}.", l[0].name, and_list(&versus)));
         }
     }
     let first = &l[0];
@@ -168,7 +178,7 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
             .max_by(|a, b| a.1.total_cmp(&b.1))
         {
             out.push(format!(
-                "Most of {}'s bill is {service} ({} of it).",
+                "The largest part of {}'s bill is {service}: {} of it.",
                 first.name,
                 percent(v / first.bill.total_usd * 100.0)
             ));
@@ -182,11 +192,11 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
         let slow = l.iter().max_by(by_p95).expect("not empty");
         if fast.name != slow.name {
             out.push(format!(
-                "{} answers fastest, 95% of frames within {}; {} needs {}.",
+                "The fastest answers come from {}, with 95% of frames within {}, against {} for {}.",
                 fast.name,
                 millis(fast.latency_ms.p95),
-                slow.name,
-                millis(slow.latency_ms.p95)
+                millis(slow.latency_ms.p95),
+                slow.name
             ));
         }
     }
@@ -195,17 +205,17 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
         out.push("No layout was throttled.".into());
     }
     for x in throttled {
-        let services: Vec<&str> = x
+        let services: Vec<String> = x
             .throttles
             .iter()
             .filter(|(_, v)| **v > 0)
-            .map(|(k, _)| k.as_str())
+            .map(|(k, _)| k.clone())
             .collect();
         out.push(format!(
-            "{} was throttled {} times (by {}) and retried {} times; its Lambda concurrency peaked at {}.",
+            "Throttling appears in {}: {} requests throttled (by {}), {} retries, Lambda concurrency peaking at {}.",
             x.name,
             quantity(x.total_throttles() as f64),
-            services.join(" and "),
+            and_list(&services),
             quantity(x.total_retries() as f64),
             quantity(x.peak_lambda_concurrency as f64)
         ));
@@ -260,16 +270,21 @@ mod tests {
             text.contains("The cheapest layout is monolith, at $992.80 a month"),
             "{text}"
         );
-        assert!(text.contains("95.8% less than distributed"), "{text}");
-        assert!(
-            text.contains("Most of distributed's bill is step_functions (83.2% of it)"),
-            "{text}"
+        for want in [
+            "95.8% less than distributed, the most expensive at $23,695.80 a month.",
+            "Against distributed, monolith costs 95.8% less and cloned-monolith costs 94.6% less.",
+            "The largest part of distributed's bill is step_functions: 83.2% of it.",
+            "The fastest answers come from cloned-monolith, with 95% of frames within 130 ms, \
+             against 900 ms for distributed.",
+            "Throttling appears in distributed: 1,540 requests throttled (by lambda and \
+             step_functions), 1,150 retries, Lambda concurrency peaking at 1,000.",
+        ] {
+            assert!(text.contains(want), "`{want}` missing from: {text}");
+        }
+        assert_eq!(
+            and_list(&["a".into(), "b".into(), "c".into()]),
+            "a, b and c"
         );
-        assert!(
-            text.contains("distributed was throttled 1,540 times (by lambda and step_functions)"),
-            "{text}"
-        );
-        assert!(text.contains("cloned-monolith answers fastest"), "{text}");
     }
 
     #[test]
