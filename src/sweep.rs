@@ -562,6 +562,52 @@ fn bisect(
     mid(a, b)
 }
 
+/// Where two sampled curves `a` and `b` over the ascending grid `xs` cross, found
+/// without new evaluations: the crossing of the straight segments between samples,
+/// in log–log space where all values are positive (linear otherwise). Returns
+/// (x, y) pairs in ascending x. For an exact answer, bisect with [`crossover`].
+pub fn crossings(xs: &[f64], a: &[f64], b: &[f64]) -> Vec<(f64, f64)> {
+    let n = xs.len().min(a.len()).min(b.len());
+    let mut out = Vec::new();
+    for i in 0..n {
+        let d = a[i] - b[i];
+        if !d.is_finite() {
+            continue;
+        }
+        if d == 0.0 {
+            out.push((xs[i], a[i]));
+            continue;
+        }
+        if i + 1 >= n {
+            break;
+        }
+        let d1 = a[i + 1] - b[i + 1];
+        if !d1.is_finite() || d1 == 0.0 || d.signum() == d1.signum() {
+            continue;
+        }
+        let positive = [xs[i], xs[i + 1], a[i], a[i + 1], b[i], b[i + 1]]
+            .iter()
+            .all(|v| *v > 0.0);
+        let (t, x) = if positive {
+            // Straight lines in log–log space: solve for the log-x where they meet.
+            let da = a[i].ln() - b[i].ln();
+            let da1 = a[i + 1].ln() - b[i + 1].ln();
+            let t = da / (da - da1);
+            (t, (xs[i].ln() + t * (xs[i + 1].ln() - xs[i].ln())).exp())
+        } else {
+            let t = d / (d - d1);
+            (t, xs[i] + t * (xs[i + 1] - xs[i]))
+        };
+        let y = if positive {
+            (a[i].ln() + t * (a[i + 1].ln() - a[i].ln())).exp()
+        } else {
+            a[i] + t * (a[i + 1] - a[i])
+        };
+        out.push((x, y));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -812,6 +858,29 @@ instance_type = "c5.2xlarge"
         // Tighter tolerance, closer answer.
         let x = crossover(1.0, 10_000.0, |s| 3.2 * s - (25.0 + 0.25 * s), 1e-6).unwrap();
         assert!((x / want - 1.0).abs() <= 1e-6, "{x}");
+    }
+
+    #[test]
+    fn crossings_of_sampled_curves() {
+        let xs = [1.0, 10.0, 100.0, 1000.0];
+        // Power laws are straight in log-log: y = x and y = 10 * sqrt(x) meet at 100.
+        let a: Vec<f64> = xs.iter().map(|x| *x).collect();
+        let b: Vec<f64> = xs.iter().map(|x: &f64| 10.0 * x.sqrt()).collect();
+        let c = crossings(&xs, &a, &b);
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0], (100.0, 100.0));
+        let xs = [1.0, 2.0, 3.0];
+        let c = crossings(&xs, &[1.0, 2.0, 3.0], &[2.5, 1.5, 0.5]);
+        assert_eq!(c.len(), 1);
+        assert!(
+            (c[0].0 - 1.75).abs() < 0.1 && c[0].1 > 1.0 && c[0].1 < 2.5,
+            "{c:?}"
+        );
+        // Not all positive: linear interpolation.
+        let c = crossings(&[0.0, 1.0, 2.0], &[-1.0, 0.5, 2.0], &[0.0, 0.0, 0.0]);
+        assert_eq!(c.len(), 1);
+        assert!((c[0].0 - 2.0 / 3.0).abs() < 1e-12, "{c:?}");
+        assert!(crossings(&xs, &[1.0, 1.0, 1.0], &[2.0, 2.0, 2.0]).is_empty());
     }
 
     #[test]

@@ -141,6 +141,45 @@ pub struct SweepData {
     pub crossovers: Vec<Crossover>,
 }
 
+impl SweepData {
+    /// A sweep from its series, with a crossover for each pair of layouts whose
+    /// sampled costs cross, interpolated between the samples (see
+    /// [`crate::sweep::crossings`]). Every series must be sampled at the same values.
+    pub fn from_series(
+        parameter: impl Into<String>,
+        x_label: impl Into<String>,
+        series: Vec<SweepSeries>,
+    ) -> SweepData {
+        let mut crossovers = Vec::new();
+        for (i, a) in series.iter().enumerate() {
+            for b in &series[i + 1..] {
+                let xs: Vec<f64> = a.points.iter().map(|p| p.0).collect();
+                let same_grid =
+                    b.points.len() == xs.len() && b.points.iter().zip(&xs).all(|(p, x)| p.0 == *x);
+                if !same_grid {
+                    continue;
+                }
+                let ya: Vec<f64> = a.points.iter().map(|p| p.1).collect();
+                let yb: Vec<f64> = b.points.iter().map(|p| p.1).collect();
+                for (x, y) in crate::sweep::crossings(&xs, &ya, &yb) {
+                    crossovers.push(Crossover {
+                        x,
+                        usd_per_month: y,
+                        label: format!("{} = {}", a.layout, b.layout),
+                    });
+                }
+            }
+        }
+        crossovers.sort_by(|p, q| p.x.total_cmp(&q.x));
+        SweepData {
+            parameter: parameter.into(),
+            x_label: x_label.into(),
+            series,
+            crossovers,
+        }
+    }
+}
+
 /// The saving at both ends of one assumption's range.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SensitivityBar {
@@ -455,6 +494,19 @@ mod tests {
         let want = (1.0 - r.layouts[1].monthly_usd / r.layouts[0].monthly_usd) * 100.0;
         assert!((s - want).abs() < 1e-9);
         assert!(s > 90.0, "{s}");
+    }
+
+    #[test]
+    fn sweep_finds_crossovers_between_series() {
+        let r = RunReport::example();
+        let s = r.sweep.unwrap();
+        let d = SweepData::from_series("workload.streams", "streams", s.series.clone());
+        assert_eq!(d.crossovers.len(), 1, "{:?}", d.crossovers);
+        let c = &d.crossovers[0];
+        assert_eq!(c.label, "distributed = monolith");
+        // Between the samples at 1 and 10 streams, where the two lines swap order.
+        assert!(c.x > 1.0 && c.x < 10.0, "{c:?}");
+        assert!(c.usd_per_month > 5.2 && c.usd_per_month < 34.0, "{c:?}");
     }
 
     #[test]

@@ -330,6 +330,19 @@ mod tests {
     }
 
     #[test]
+    fn same_report_same_bytes() {
+        let r = RunReport::example();
+        for e in exporters(&r) {
+            assert_eq!(
+                e.render(&r).unwrap(),
+                e.render(&r).unwrap(),
+                "{} differs between two renders",
+                e.file_name()
+            );
+        }
+    }
+
+    #[test]
     fn line_items_csv_has_one_row_per_item() {
         let r = RunReport::example();
         let bytes = LineItemsCsv.render(&r).unwrap();
