@@ -299,7 +299,7 @@ fn draw_cdf<DB: DrawingBackend>(
         let color = layout_color(i);
         chart
             .draw_series(LineSeries::new(
-                l.latency_cdf.iter().copied().filter(|p| p.0 > 0.0),
+                thin_curve(&l.latency_cdf).into_iter().filter(|p| p.0 > 0.0),
                 color.stroke_width(3),
             ))?
             .label(l.name.as_str())
@@ -336,6 +336,46 @@ pub(crate) fn format_number(v: f64) -> String {
     }
 }
 
+/// Most points drawn per line; longer series are thinned first.
+pub const MAX_POINTS: usize = 2000;
+
+/// At most [`MAX_POINTS`] buckets of `points`, each keeping its first time and the
+/// peak of every series, so short spikes (throttles) stay visible.
+fn thin_timeline(points: &[TimelinePoint]) -> Vec<TimelinePoint> {
+    if points.len() <= MAX_POINTS {
+        return points.to_vec();
+    }
+    let per = points.len().div_ceil(MAX_POINTS);
+    points
+        .chunks(per)
+        .map(|c| {
+            let max = |f: fn(&TimelinePoint) -> f64| c.iter().map(f).fold(f64::MIN, f64::max);
+            TimelinePoint {
+                time_s: c[0].time_s,
+                active_streams: max(|p| p.active_streams),
+                lambda_concurrency: max(|p| p.lambda_concurrency),
+                throttles_per_s: max(|p| p.throttles_per_s),
+                instances: max(|p| p.instances),
+            }
+        })
+        .collect()
+}
+
+/// At most [`MAX_POINTS`] evenly picked points of a curve, always keeping the last.
+fn thin_curve(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    if points.len() <= MAX_POINTS {
+        return points.to_vec();
+    }
+    let step = points.len().div_ceil(MAX_POINTS);
+    let mut out: Vec<(f64, f64)> = points.iter().step_by(step).copied().collect();
+    if let Some(last) = points.last() {
+        if out.last() != Some(last) {
+            out.push(*last);
+        }
+    }
+    out
+}
+
 fn draw_timeline<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     layout: &LayoutSummary,
@@ -344,11 +384,8 @@ fn draw_timeline<DB: DrawingBackend>(
     if layout.timeline.is_empty() {
         return message(&area, "no timeline recorded");
     }
-    let t_end = layout
-        .timeline
-        .iter()
-        .map(|p| p.time_s)
-        .fold(0.0_f64, f64::max);
+    let timeline = thin_timeline(&layout.timeline);
+    let t_end = timeline.iter().map(|p| p.time_s).fold(0.0_f64, f64::max);
     let (scale, unit) = if t_end > 4.0 * 3600.0 {
         (3600.0, "h")
     } else if t_end > 600.0 {
@@ -386,7 +423,7 @@ fn draw_timeline<DB: DrawingBackend>(
     ];
     let cells = area.split_evenly((2, 2));
     for ((title, unit_y, get, color), cell) in panels.into_iter().zip(cells.iter()) {
-        let ymax = layout.timeline.iter().map(get).fold(0.0_f64, f64::max);
+        let ymax = timeline.iter().map(get).fold(0.0_f64, f64::max);
         let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1.0 };
         let mut chart = ChartBuilder::on(cell)
             .caption(title, font(DESC))
@@ -406,7 +443,7 @@ fn draw_timeline<DB: DrawingBackend>(
             .axis_desc_style(font(LABEL - 2))
             .draw()?;
         chart.draw_series(LineSeries::new(
-            layout.timeline.iter().map(|p| (p.time_s / scale, get(p))),
+            timeline.iter().map(|p| (p.time_s / scale, get(p))),
             color.stroke_width(2),
         ))?;
     }
@@ -740,6 +777,38 @@ mod tests {
         let mut s = r.sensitivity.clone().unwrap();
         s.bars.truncate(1);
         check(tornado(&s), &["workload.streams"]);
+    }
+
+    #[test]
+    fn long_series_are_thinned_keeping_peaks() {
+        let mut pts: Vec<TimelinePoint> = (0..86_400)
+            .map(|i| TimelinePoint {
+                time_s: i as f64,
+                active_streams: 10.0,
+                ..Default::default()
+            })
+            .collect();
+        pts[40_000].throttles_per_s = 99.0;
+        let thin = thin_timeline(&pts);
+        assert!(thin.len() <= MAX_POINTS, "{}", thin.len());
+        assert_eq!(thin[0].time_s, 0.0);
+        assert_eq!(
+            thin.iter().map(|p| p.throttles_per_s).fold(0.0, f64::max),
+            99.0
+        );
+        let curve: Vec<(f64, f64)> = (0..10_001)
+            .map(|i| (i as f64, i as f64 / 10_000.0))
+            .collect();
+        let c = thin_curve(&curve);
+        assert!(c.len() <= MAX_POINTS + 1);
+        assert_eq!(c.last(), Some(&(10_000.0, 1.0)));
+        assert_eq!(thin_curve(&curve[..5]), &curve[..5]);
+        // A day at one point a second still draws, and stays small.
+        let mut r = RunReport::example();
+        r.layouts[0].timeline = pts;
+        let svg = timeline(&r.layouts[0]).svg().unwrap();
+        assert!(svg.len() < 1_000_000, "{} bytes", svg.len());
+        assert!(svg_text(&svg).contains("time (h)"));
     }
 
     #[test]
