@@ -864,7 +864,7 @@ instance_type = "c5.2xlarge"
     fn crossings_of_sampled_curves() {
         let xs = [1.0, 10.0, 100.0, 1000.0];
         // Power laws are straight in log-log: y = x and y = 10 * sqrt(x) meet at 100.
-        let a: Vec<f64> = xs.iter().map(|x| *x).collect();
+        let a: Vec<f64> = xs.to_vec();
         let b: Vec<f64> = xs.iter().map(|x: &f64| 10.0 * x.sqrt()).collect();
         let c = crossings(&xs, &a, &b);
         assert_eq!(c.len(), 1, "{c:?}");
