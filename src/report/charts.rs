@@ -192,7 +192,12 @@ fn draw_cost<DB: DrawingBackend>(
             }
         }
     }
-    let ymax = tops.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.15;
+    let top = tops.iter().copied().fold(0.0, f64::max);
+    let ymax = if top > 0.0 && top.is_finite() {
+        top * 1.15
+    } else {
+        1.0
+    };
     let names: Vec<String> = layouts.iter().map(|l| l.name.clone()).collect();
     let mut chart = ChartBuilder::on(root)
         .caption("Monthly cost by layout, stacked by service", font(TITLE))
@@ -809,6 +814,36 @@ mod tests {
         let svg = timeline(&r.layouts[0]).svg().unwrap();
         assert!(svg.len() < 1_000_000, "{} bytes", svg.len());
         assert!(svg_text(&svg).contains("time (h)"));
+    }
+
+    #[test]
+    fn odd_numbers_do_not_break_charts() {
+        let mut r = RunReport::example();
+        for l in &mut r.layouts {
+            l.monthly_usd = 0.0;
+            for i in &mut l.bill.items {
+                i.usd = 0.0;
+            }
+            l.bill.total_usd = 0.0;
+            l.latency_cdf.push((f64::NAN, 0.5));
+            l.latency_cdf.push((f64::INFINITY, 1.0));
+            l.timeline[3].throttles_per_s = f64::NAN;
+        }
+        let s = r.sweep.as_mut().unwrap();
+        s.series[0].points.push((f64::NAN, 1.0));
+        s.series[1].points.push((-5.0, 0.0));
+        let t = r.sensitivity.as_mut().unwrap();
+        t.bars[0].low_saving_pct = f64::NAN;
+        for chart in [
+            cost_by_layout(&r.layouts),
+            latency_cdf(&r.layouts),
+            timeline(&r.layouts[0]),
+            sweep(r.sweep.as_ref().unwrap()),
+            tornado(r.sensitivity.as_ref().unwrap()),
+        ] {
+            svg_text(&chart.svg().unwrap());
+            check_png(&chart.png().unwrap(), chart.size());
+        }
     }
 
     #[test]
