@@ -6,6 +6,7 @@ pub mod frames;
 pub mod kernels;
 pub mod pricing;
 pub mod report;
+pub mod sweep;
 
 pub use error::{Error, InputError, Result};
 pub mod cloud;
