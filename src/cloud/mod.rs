@@ -13,7 +13,9 @@ pub mod s3;
 pub mod step_functions;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
-pub use lambda::{Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule};
+pub use lambda::{
+    cpu_time, AccountConfig, Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule,
+};
 pub use s3::{S3Bucket, S3Config, S3Op};
 pub use step_functions::{
     count_transitions, Execution, Retrier, Sfn, SfnConfig, State, StateMachine, TaskCall,
