@@ -312,15 +312,16 @@ impl LambdaAccount {
         io_ns: Time,
         rng: &mut R,
     ) -> Result<Invocation, Throttled> {
-        self.invoke_with(f, now, rng, |start, speed| {
+        self.invoke_with(f, now, rng, |start, speed, _| {
             start
                 .saturating_add(cpu_time(cpu_ns, speed))
                 .saturating_add(io_ns)
         })
     }
 
-    /// Invokes `f` at `now` with a handler body: `body(start, speed)` gets the time
-    /// the handler starts (after INIT on a cold start) and the CPU speed in cores,
+    /// Invokes `f` at `now` with a handler body: `body(start, speed, rng)` gets the
+    /// time the handler starts (after INIT on a cold start), the CPU speed in cores
+    /// and the random stream,
     /// does its work (e.g. an S3 GET from `start`, then [`cpu_time`] of the kernel,
     /// then a PUT) and returns when the handler returns. The body runs only if the
     /// invocation is admitted.
@@ -329,7 +330,7 @@ impl LambdaAccount {
         f: LambdaFn,
         now: Time,
         rng: &mut R,
-        body: impl FnOnce(Time, f64) -> Time,
+        body: impl FnOnce(Time, f64, &mut R) -> Time,
     ) -> Result<Invocation, Throttled> {
         self.release(now);
         let next_end = self.ends.peek().map(|Reverse((t, _))| *t);
@@ -384,7 +385,7 @@ impl LambdaAccount {
             0
         };
         let start = now.saturating_add(init_ns);
-        let end = body(start, st.speed).max(start);
+        let end = body(start, st.speed, rng).max(start);
         let duration_ns = end - start;
         let billed_ns = if self.init_billed {
             duration_ns.saturating_add(init_ns)
@@ -608,7 +609,7 @@ mod tests {
         let f = a.add_function(fixed_cfg(884)).unwrap();
         let mut seen = None;
         let inv = a
-            .invoke_with(f, seconds(1), &mut rng, |start, speed| {
+            .invoke_with(f, seconds(1), &mut rng, |start, speed, _| {
                 seen = Some((start, speed));
                 // GET 30 ms, then 50 ms of CPU at half a core.
                 start + millis(30) + cpu_time(millis(50), speed)
