@@ -25,7 +25,19 @@ pub use step_functions::{
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::kernels::cost::{CostModel, Kernel};
 use crate::sim::{Dur, Time};
+
+/// CPU time of running `kernels` once each, drawn from the calibration through the
+/// [`CostModel`] trait (one uniform quantile per kernel from `rng`), in ns of one
+/// core. Pass it to [`LambdaAccount::invoke`] or [`Ec2Fleet::run`]; tests use the
+/// `FixedCost` mock.
+pub fn draw_cpu_ns<R: Rng + ?Sized>(cost: &dyn CostModel, kernels: &[Kernel], rng: &mut R) -> Time {
+    kernels
+        .iter()
+        .map(|k| cost.cpu_ns(*k, rng.random::<f64>()))
+        .fold(0, Time::saturating_add)
+}
 
 /// A request the service refused for rate or concurrency (Lambda TooManyRequests,
 /// Step Functions ThrottlingException, S3 503 Slow Down). The caller retries.
@@ -289,6 +301,32 @@ mod tests {
         let names: Vec<String> = default_assumptions().into_iter().map(|x| x.name).collect();
         assert!(names.contains(&"lambda.keep_alive".to_string()));
         assert!(names.contains(&"s3.first_byte".to_string()));
+    }
+
+    #[test]
+    fn cpu_is_drawn_through_the_cost_model() {
+        use crate::kernels::cost::FixedCost;
+        let cost = FixedCost::uniform(1_000, 50_000).with(Kernel::H264Decode, 4_000_000);
+        let mut rng = rng_stream(1, "cpu", 0);
+        let ns = draw_cpu_ns(
+            &cost,
+            &[Kernel::H264Decode, Kernel::Scale, Kernel::Freeze],
+            &mut rng,
+        );
+        assert_eq!(ns, 4_002_000);
+        // Lambda at half a core: twice the CPU time.
+        let catalog = crate::pricing::Catalog::builtin();
+        let mut a = LambdaAccount::new(&catalog, &AccountConfig::default());
+        let f = a
+            .add_function(LambdaConfig {
+                memory_mb: 1769 / 2 + 1,
+                cold_start: crate::sim::Dist::fixed(0),
+                ..LambdaConfig::default()
+            })
+            .unwrap();
+        let inv = a.invoke(f, 0, ns, 0, &mut rng).unwrap();
+        assert_eq!(inv.duration_ns, cpu_time(ns, a.speed(f)));
+        assert!((inv.duration_ns as f64 / ns as f64 - 1769.0 / 885.0).abs() < 1e-6);
     }
 
     #[test]

@@ -302,6 +302,12 @@ impl Sfn {
         cfg.transition_latency
             .check()
             .map_err(|e| format!("step_functions `{}`: transition_latency: {e}", cfg.name))?;
+        if cfg.workflow == Workflow::Express && cfg.express_memory_mb == 0 {
+            return Err(format!(
+                "step_functions `{}`: express_memory_mb must be > 0",
+                cfg.name
+            ));
+        }
         let q = &catalog.quotas;
         let buckets = match (cfg.workflow, cfg.quotas) {
             (Workflow::Express, _) => &q.sfn_express,
