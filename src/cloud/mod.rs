@@ -10,6 +10,7 @@
 pub mod ec2;
 pub mod lambda;
 pub mod s3;
+pub mod sfn_runner;
 pub mod step_functions;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
@@ -17,6 +18,7 @@ pub use lambda::{
     cpu_time, AccountConfig, Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule,
 };
 pub use s3::{S3Bucket, S3Config, S3Op};
+pub use sfn_runner::{ExecId, Finished, MachineId, SfnRunner};
 pub use step_functions::{
     count_transitions, Execution, Retrier, Sfn, SfnConfig, State, StateMachine, TaskCall,
     TaskOutcome,
