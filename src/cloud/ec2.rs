@@ -92,6 +92,7 @@ impl Ec2Config {
 #[derive(Debug, Clone)]
 struct Instance {
     launched: Time,
+    ready: Time,
     terminated: Option<Time>,
     busy_until: Time,
 }
@@ -185,6 +186,7 @@ impl Ec2Fleet {
         let id = self.instances.len() as u32;
         self.instances.push(Instance {
             launched: now,
+            ready,
             terminated: None,
             busy_until: ready,
         });
@@ -265,12 +267,7 @@ impl Ec2Fleet {
             if i.terminated.is_some() {
                 continue;
             }
-            let serving_from = if i.launched == 0 && self.cfg.initial_ready {
-                0
-            } else {
-                i.launched + self.cfg.launch_delay.0
-            };
-            let s = serving_from.max(from);
+            let s = i.ready.max(from);
             if s < now {
                 capacity += (now - s) as u128 * self.vcpu as u128;
             }

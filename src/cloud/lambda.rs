@@ -141,6 +141,19 @@ impl Default for AccountConfig {
     }
 }
 
+/// Wall time of `cpu_ns` of one core's CPU work at `speed` cores (rounded up).
+pub fn cpu_time(cpu_ns: Time, speed: f64) -> Time {
+    if speed <= 0.0 {
+        return Time::MAX;
+    }
+    let t = (cpu_ns as f64 / speed).ceil();
+    if t >= Time::MAX as f64 {
+        Time::MAX
+    } else {
+        t as Time
+    }
+}
+
 /// A function's handle in its account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LambdaFn(pub usize);
@@ -299,6 +312,26 @@ impl LambdaAccount {
         io_ns: Time,
         rng: &mut R,
     ) -> Result<Invocation, Throttled> {
+        self.invoke_with(f, now, rng, |start, speed, _| {
+            start
+                .saturating_add(cpu_time(cpu_ns, speed))
+                .saturating_add(io_ns)
+        })
+    }
+
+    /// Invokes `f` at `now` with a handler body: `body(start, speed, rng)` gets the
+    /// time the handler starts (after INIT on a cold start), the CPU speed in cores
+    /// and the random stream,
+    /// does its work (e.g. an S3 GET from `start`, then [`cpu_time`] of the kernel,
+    /// then a PUT) and returns when the handler returns. The body runs only if the
+    /// invocation is admitted.
+    pub fn invoke_with<R: Rng + ?Sized>(
+        &mut self,
+        f: LambdaFn,
+        now: Time,
+        rng: &mut R,
+        body: impl FnOnce(Time, f64, &mut R) -> Time,
+    ) -> Result<Invocation, Throttled> {
         self.release(now);
         let next_end = self.ends.peek().map(|Reverse((t, _))| *t);
         let unreserved_room = self.limit - self.reserved_sum;
@@ -351,10 +384,9 @@ impl LambdaAccount {
         } else {
             0
         };
-        let cpu_wall = (cpu_ns as f64 / st.speed).ceil() as Time;
-        let duration_ns = cpu_wall.saturating_add(io_ns);
         let start = now.saturating_add(init_ns);
-        let end = start.saturating_add(duration_ns);
+        let end = body(start, st.speed, rng).max(start);
+        let duration_ns = end - start;
         let billed_ns = if self.init_billed {
             duration_ns.saturating_add(init_ns)
         } else {
@@ -568,6 +600,29 @@ mod tests {
         assert!(!inv.cold, "reuses the freed instance");
         assert_eq!(a.stats(f).throttles, 1 + attempts as u64 - 1);
         assert_eq!(a.stats(f).invocations, 4);
+    }
+
+    #[test]
+    fn invoke_with_runs_the_body_from_the_handler_start() {
+        let mut rng = rng_stream(1, "t", 0);
+        let mut a = account(ScalingRule::Current, None, "2023-01-01");
+        let f = a.add_function(fixed_cfg(884)).unwrap();
+        let mut seen = None;
+        let inv = a
+            .invoke_with(f, seconds(1), &mut rng, |start, speed, _| {
+                seen = Some((start, speed));
+                // GET 30 ms, then 50 ms of CPU at half a core.
+                start + millis(30) + cpu_time(millis(50), speed)
+            })
+            .unwrap();
+        let (start, speed) = seen.unwrap();
+        assert_eq!(start, seconds(1) + millis(200), "after the cold start");
+        assert_eq!(inv.start, start);
+        assert_eq!(inv.duration_ns, millis(30) + cpu_time(millis(50), speed));
+        assert_eq!(
+            inv.billed_ms, 131,
+            "30 + 100.06 ms, rounded up; INIT not billed in 2023"
+        );
     }
 
     #[test]

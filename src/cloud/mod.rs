@@ -10,11 +10,15 @@
 pub mod ec2;
 pub mod lambda;
 pub mod s3;
+pub mod sfn_runner;
 pub mod step_functions;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
-pub use lambda::{Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule};
+pub use lambda::{
+    cpu_time, AccountConfig, Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule,
+};
 pub use s3::{S3Bucket, S3Config, S3Op};
+pub use sfn_runner::{ExecId, Finished, MachineId, SfnRunner};
 pub use step_functions::{
     count_transitions, Execution, Retrier, Sfn, SfnConfig, State, StateMachine, TaskCall,
     TaskOutcome,
@@ -23,7 +27,19 @@ pub use step_functions::{
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::kernels::cost::{CostModel, Kernel};
 use crate::sim::{Dur, Time};
+
+/// CPU time of running `kernels` once each, drawn from the calibration through the
+/// [`CostModel`] trait (one uniform quantile per kernel from `rng`), in ns of one
+/// core. Pass it to [`LambdaAccount::invoke`] or [`Ec2Fleet::run`]; tests use the
+/// `FixedCost` mock.
+pub fn draw_cpu_ns<R: Rng + ?Sized>(cost: &dyn CostModel, kernels: &[Kernel], rng: &mut R) -> Time {
+    kernels
+        .iter()
+        .map(|k| cost.cpu_ns(*k, rng.random::<f64>()))
+        .fold(0, Time::saturating_add)
+}
 
 /// A request the service refused for rate or concurrency (Lambda TooManyRequests,
 /// Step Functions ThrottlingException, S3 503 Slow Down). The caller retries.
@@ -174,10 +190,146 @@ impl Assumption {
     }
 }
 
+/// Every default that is an assumption, for the scenario file and the report.
+pub fn default_assumptions() -> Vec<Assumption> {
+    let mut v = lambda::LambdaConfig::default().assumptions();
+    v.extend(step_functions::SfnConfig::default().assumptions());
+    v.extend(s3::S3Config::default().assumptions());
+    v.extend(ec2::Ec2Config::default().assumptions());
+    v.push(Assumption::new(
+        "retry",
+        format!(
+            "base {}, cap {}, {} attempts",
+            RetryPolicy::default().base,
+            RetryPolicy::default().cap,
+            RetryPolicy::default().max_attempts
+        ),
+        "exponential backoff with full jitter as in the AWS SDKs' standard mode; more attempts than the SDK's 3 (U)",
+    ));
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::rng_stream;
+    use crate::pricing::{price, Catalog, Usage};
+    use crate::sim::{millis, rng_stream};
+
+    /// A small distributed pipeline: a Standard state machine converts a chunk
+    /// (Lambda, PUT 5 frames to S3), then maps over the frames with a detector Lambda
+    /// that GETs its frame. Returns the metered usage as TOML.
+    fn tiny_pipeline(seed: u64) -> (String, u64) {
+        let catalog = Catalog::builtin();
+        let mut lambda = LambdaAccount::new(&catalog, &AccountConfig::default());
+        let conv = lambda
+            .add_function(LambdaConfig {
+                name: "converter".into(),
+                ..LambdaConfig::default()
+            })
+            .unwrap();
+        let det = lambda
+            .add_function(LambdaConfig {
+                name: "detector".into(),
+                memory_mb: 1024,
+                ..LambdaConfig::default()
+            })
+            .unwrap();
+        let mut s3 = S3Bucket::new(&catalog, S3Config::default()).unwrap();
+        let mut sfn = Sfn::new(&catalog, SfnConfig::default()).unwrap();
+        let sm = StateMachine::new(
+            "monitor",
+            vec![
+                State::task("convert"),
+                State::map("frames", 5, vec![State::task("detect")]),
+            ],
+        );
+        let mut rng = rng_stream(seed, "tiny", 0);
+        let retry = RetryPolicy::default();
+        let mut end = 0;
+        for chunk in 0..20u64 {
+            let now = chunk * millis(1000);
+            let ex = retry
+                .run(now, &mut rng, |t, r| {
+                    sfn.execute(&sm, t, r, &mut |call, r| {
+                        let res = if call.name == "convert" {
+                            lambda.invoke_with(conv, call.start, r, |start, speed, r| {
+                                let mut t = start + cpu_time(millis(40), speed);
+                                for _ in 0..5 {
+                                    t = s3.put(t, "frames/", 60_000, r).unwrap_or(t);
+                                }
+                                t
+                            })
+                        } else {
+                            lambda.invoke_with(det, call.start, r, |start, speed, r| {
+                                let t = s3.get(start, "frames/", 60_000, r).unwrap_or(start);
+                                t + cpu_time(millis(5), speed)
+                            })
+                        };
+                        match res {
+                            Ok(inv) => TaskOutcome::Done(inv.end),
+                            Err(_) => TaskOutcome::Failed(call.start),
+                        }
+                    })
+                })
+                .unwrap()
+                .0;
+            assert!(ex.succeeded);
+            end = end.max(ex.end);
+        }
+        let mut usage = Usage::default();
+        lambda.meter(&mut usage);
+        sfn.meter(&mut usage);
+        s3.meter(&mut usage);
+        usage.check(&catalog).unwrap();
+        assert_eq!(usage.lambda[0].invocations.0, 20);
+        assert_eq!(usage.lambda[1].invocations.0, 100);
+        assert_eq!(usage.s3[0].tier1_requests.0, 100);
+        assert_eq!(usage.s3[0].tier2_requests.0, 100);
+        assert_eq!(
+            usage.step_functions[0].state_transitions.unwrap().0,
+            20 * count_transitions(&sm, 0)
+        );
+        assert!(price(&usage, &catalog).total_usd > 0.0);
+        (usage.to_toml(), end)
+    }
+
+    #[test]
+    fn composed_models_are_deterministic_and_meter_valid_usage() {
+        let a = tiny_pipeline(5);
+        let b = tiny_pipeline(5);
+        assert_eq!(a, b);
+        let c = tiny_pipeline(6);
+        assert_ne!(a.1, c.1, "another seed draws other latencies");
+        let names: Vec<String> = default_assumptions().into_iter().map(|x| x.name).collect();
+        assert!(names.contains(&"lambda.keep_alive".to_string()));
+        assert!(names.contains(&"s3.first_byte".to_string()));
+    }
+
+    #[test]
+    fn cpu_is_drawn_through_the_cost_model() {
+        use crate::kernels::cost::FixedCost;
+        let cost = FixedCost::uniform(1_000, 50_000).with(Kernel::H264Decode, 4_000_000);
+        let mut rng = rng_stream(1, "cpu", 0);
+        let ns = draw_cpu_ns(
+            &cost,
+            &[Kernel::H264Decode, Kernel::Scale, Kernel::Freeze],
+            &mut rng,
+        );
+        assert_eq!(ns, 4_002_000);
+        // Lambda at half a core: twice the CPU time.
+        let catalog = crate::pricing::Catalog::builtin();
+        let mut a = LambdaAccount::new(&catalog, &AccountConfig::default());
+        let f = a
+            .add_function(LambdaConfig {
+                memory_mb: 1769 / 2 + 1,
+                cold_start: crate::sim::Dist::fixed(0),
+                ..LambdaConfig::default()
+            })
+            .unwrap();
+        let inv = a.invoke(f, 0, ns, 0, &mut rng).unwrap();
+        assert_eq!(inv.duration_ns, cpu_time(ns, a.speed(f)));
+        assert!((inv.duration_ns as f64 / ns as f64 - 1769.0 / 885.0).abs() < 1e-6);
+    }
 
     #[test]
     fn backoff_is_bounded_and_grows() {

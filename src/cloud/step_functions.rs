@@ -158,33 +158,43 @@ impl StateMachine {
 /// `failed_attempts` times before succeeding (capped by its Retrier; a Task without
 /// one is not retried). Stops at the first Succeed or Fail of a sequence.
 pub fn count_transitions(sm: &StateMachine, failed_attempts: u32) -> u64 {
-    count_seq(&sm.states, failed_attempts)
+    count_seq(&sm.states, failed_attempts).0
 }
 
-fn count_seq(states: &[State], fails: u32) -> u64 {
+/// Transitions of a sequence, and whether it ended on a Succeed or Fail (which
+/// ends the enclosing execution, Map iteration or Parallel branch, also from
+/// inside a Choice branch).
+fn count_seq(states: &[State], fails: u32) -> (u64, bool) {
     let mut n = 0;
     for s in states {
-        n += count_state(s, fails);
-        if matches!(s, State::Succeed { .. } | State::Fail { .. }) {
-            break;
+        let (c, terminal) = count_state(s, fails);
+        n += c;
+        if terminal {
+            return (n, true);
         }
     }
-    n
+    (n, false)
 }
 
-fn count_state(s: &State, fails: u32) -> u64 {
+fn count_state(s: &State, fails: u32) -> (u64, bool) {
     match s {
-        State::Task { retry, .. } => {
-            1 + retry.as_ref().map_or(0, |r| fails.min(r.max_attempts)) as u64
-        }
+        State::Task { retry, .. } => (
+            1 + retry.as_ref().map_or(0, |r| fails.min(r.max_attempts)) as u64,
+            false,
+        ),
         State::Map {
             items, iterator, ..
-        } => 1 + *items as u64 * count_seq(iterator, fails),
-        State::Parallel { branches, .. } => {
-            1 + branches.iter().map(|b| count_seq(b, fails)).sum::<u64>()
+        } => (1 + *items as u64 * count_seq(iterator, fails).0, false),
+        State::Parallel { branches, .. } => (
+            1 + branches.iter().map(|b| count_seq(b, fails).0).sum::<u64>(),
+            false,
+        ),
+        State::Choice { next, .. } => {
+            let (c, terminal) = count_seq(next, fails);
+            (1 + c, terminal)
         }
-        State::Choice { next, .. } => 1 + count_seq(next, fails),
-        State::Pass { .. } | State::Wait { .. } | State::Succeed { .. } | State::Fail { .. } => 1,
+        State::Pass { .. } | State::Wait { .. } => (1, false),
+        State::Succeed { .. } | State::Fail { .. } => (1, true),
     }
 }
 
@@ -302,6 +312,12 @@ impl Sfn {
         cfg.transition_latency
             .check()
             .map_err(|e| format!("step_functions `{}`: transition_latency: {e}", cfg.name))?;
+        if cfg.workflow == Workflow::Express && cfg.express_memory_mb == 0 {
+            return Err(format!(
+                "step_functions `{}`: express_memory_mb must be > 0",
+                cfg.name
+            ));
+        }
         let q = &catalog.quotas;
         let buckets = match (cfg.workflow, cfg.quotas) {
             (Workflow::Express, _) => &q.sfn_express,
@@ -336,6 +352,13 @@ impl Sfn {
     }
     pub fn stats(&self) -> &SfnStats {
         &self.stats
+    }
+    /// Most Inline Map iterations at once (catalog).
+    pub fn map_limit(&self) -> u32 {
+        self.map_limit
+    }
+    pub(super) fn note_task_retry(&mut self) {
+        self.stats.task_retries += 1;
     }
 
     /// StartExecution at `now`: `Ok(now)` or refused when the bucket is empty
@@ -614,6 +637,21 @@ mod tests {
             ],
         );
         assert_eq!(count_transitions(&mixed, 0), 4);
+        let choice_ends = StateMachine::new(
+            "choice-ends",
+            vec![
+                State::Choice {
+                    name: "c".into(),
+                    next: vec![State::Fail { name: "f".into() }],
+                },
+                State::task("never"),
+            ],
+        );
+        assert_eq!(
+            count_transitions(&choice_ends, 0),
+            2,
+            "Fail inside a Choice ends it"
+        );
     }
 
     #[test]

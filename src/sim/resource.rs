@@ -196,7 +196,7 @@ impl TokenBucket {
         if b.level >= UNIT {
             return now;
         }
-        if b.rate == 0 {
+        if b.rate == 0 || b.capacity < UNIT {
             return Time::MAX;
         }
         let wait = (UNIT - b.level).div_ceil(b.rate);
@@ -320,5 +320,13 @@ mod tests {
         assert_eq!(b.next_available(0), 120_000_005);
         let zero = TokenBucket::new(0, 0.0, 0);
         assert_eq!(zero.next_available(5), Time::MAX);
+        let mut empty = TokenBucket::new(0, 100.0, 0);
+        assert_eq!(
+            empty.next_available(5),
+            Time::MAX,
+            "a 0-token bucket never serves"
+        );
+        assert_eq!(empty.take(5), Time::MAX);
+        assert!(!empty.try_take(seconds(10)));
     }
 }
