@@ -10,6 +10,7 @@ pub mod charts;
 pub mod data;
 pub mod export;
 pub mod html;
+pub mod from_run;
 pub mod money;
 pub mod output;
 pub mod summary;
