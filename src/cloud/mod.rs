@@ -1,4 +1,5 @@
-//! The AWS service models, built on `sim`: Lambda, Step Functions, S3 and EC2/ECS.
+//! The AWS service models, built on `sim`: Lambda, Step Functions, S3, EC2/ECS and
+//! Fargate.
 //!
 //! Each model is a state machine the layout calls in nondecreasing time order; it
 //! returns outcomes and completion times and frees finished work lazily on the next
@@ -8,11 +9,14 @@
 //! labelled as an assumption (see [`Assumption`] and each model's `assumptions()`).
 
 pub mod ec2;
+pub mod fargate;
+mod fleet;
 pub mod lambda;
 pub mod s3;
 pub mod step_functions;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
+pub use fargate::{FargateConfig, FargateService, FargateStats};
 pub use lambda::{Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule};
 pub use s3::{S3Bucket, S3Config, S3Op};
 pub use step_functions::{
