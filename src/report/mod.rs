@@ -8,6 +8,7 @@ pub mod bill;
 pub mod catalog;
 pub mod charts;
 pub mod data;
+pub mod explain;
 pub mod export;
 pub mod html;
 pub mod money;
