@@ -204,7 +204,10 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
         ));
     }
     let (mut resolved, dir) = match &args.scenario {
-        Some(path) => (Scenario::load(path)?, path.parent().map(|p| p.to_path_buf())),
+        Some(path) => (
+            Scenario::load(path)?,
+            path.parent().map(|p| p.to_path_buf()),
+        ),
         None => (Scenario::classroom(), None),
     };
     if let Some(seed) = args.seed {
@@ -221,14 +224,18 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
     };
     // Where the results go is checked before the (possibly long) run.
     let out_dir = match &args.out {
-        Some(dir) => Some(lib(archsim::report::output::OutputDir::create(dir, args.force))?),
+        Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
+            dir, args.force,
+        ))?),
         None => None,
     };
     let bar = if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(1000);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} simulating {wide_bar} {percent}% {elapsed}")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} simulating {wide_bar} {percent}% {elapsed}",
+            )
+            .expect("valid template"),
         );
         b
     } else {
@@ -243,12 +250,22 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
     if let Some(dir) = &args.usage_out {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         for l in &result.layouts {
-            let path = dir.join(format!("{}.usage.toml", archsim::report::export::slug(&l.name)));
-            lib(archsim::report::output::write_atomic(&path, l.usage.to_toml().as_bytes()))?;
+            let path = dir.join(format!(
+                "{}.usage.toml",
+                archsim::report::export::slug(&l.name)
+            ));
+            lib(archsim::report::output::write_atomic(
+                &path,
+                l.usage.to_toml().as_bytes(),
+            ))?;
         }
     }
     if let Some(dir) = out_dir {
-        let written = lib(archsim::report::export::write_report(dir.path(), &report, true))?;
+        let written = lib(archsim::report::export::write_report(
+            dir.path(),
+            &report,
+            true,
+        ))?;
         eprintln!("wrote {} files to {}", written.len(), dir.path().display());
     }
     match args.format {

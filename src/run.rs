@@ -65,7 +65,8 @@ pub fn kernels_mode(r: &Resolved, choice: KernelsChoice) -> KernelsMode {
         KernelsChoice::Sampled => KernelsMode::Sampled,
         KernelsChoice::Auto => {
             let w = &r.scenario.workload;
-            let frames = *w.streams.get_ref() as f64 * r.duration as f64 / 1e9 * w.frames_per_second.0;
+            let frames =
+                *w.streams.get_ref() as f64 * r.duration as f64 / 1e9 * w.frames_per_second.0;
             if frames <= REAL_KERNELS_MAX_FRAMES {
                 KernelsMode::Real
             } else {
@@ -76,9 +77,16 @@ pub fn kernels_mode(r: &Resolved, choice: KernelsChoice) -> KernelsMode {
 }
 
 /// Loads the calibration the scenario (or the override) names.
-pub fn calibration(r: &Resolved, choice: &str, scenario_dir: Option<&Path>) -> crate::Result<(Calibration, String)> {
+pub fn calibration(
+    r: &Resolved,
+    choice: &str,
+    scenario_dir: Option<&Path>,
+) -> crate::Result<(Calibration, String)> {
     match choice {
-        "builtin" => Ok((Calibration::builtin(), "builtin (calibration/default.toml)".into())),
+        "builtin" => Ok((
+            Calibration::builtin(),
+            "builtin (calibration/default.toml)".into(),
+        )),
         "measure" => {
             let fps = r.scenario.workload.source_fps.0;
             let cal = measure(r.frame_size, fps, &MeasureOptions::default())?;
@@ -102,7 +110,10 @@ pub fn run(
     progress: Option<&(dyn Fn(f64) + Sync)>,
 ) -> crate::Result<ScenarioRun> {
     let mode = kernels_mode(&r, opts.kernels.unwrap_or(r.scenario.kernels));
-    let choice = opts.calibration.clone().unwrap_or_else(|| r.scenario.calibration.clone());
+    let choice = opts
+        .calibration
+        .clone()
+        .unwrap_or_else(|| r.scenario.calibration.clone());
     let (cal, cal_note) = calibration(&r, &choice, scenario_dir)?;
     let cost = cal.cost_model(r.frame_size);
     let sample = match mode {
@@ -110,11 +121,16 @@ pub fn run(
         KernelsMode::Sampled => None,
     };
     let n = r.scenario.layouts.len().max(1) as f64;
-    let done: Vec<std::sync::atomic::AtomicU64> = (0..r.scenario.layouts.len()).map(|_| Default::default()).collect();
+    let done: Vec<std::sync::atomic::AtomicU64> = (0..r.scenario.layouts.len())
+        .map(|_| Default::default())
+        .collect();
     let report = |i: usize, f: f64| {
         if let Some(p) = progress {
             done[i].store((f * 1e6) as u64, std::sync::atomic::Ordering::Relaxed);
-            let total: u64 = done.iter().map(|d| d.load(std::sync::atomic::Ordering::Relaxed)).sum();
+            let total: u64 = done
+                .iter()
+                .map(|d| d.load(std::sync::atomic::Ordering::Relaxed))
+                .sum();
             p(total as f64 / 1e6 / n);
         }
     };

@@ -22,8 +22,13 @@ impl RealSample {
     /// Generates the scenario's sample clip at the analysis size and frame rate.
     pub fn generate(r: &Resolved) -> crate::Result<RealSample> {
         let w = &r.scenario.workload;
-        let spec = GenerateSpec::new(&w.sample.photo, r.frame_size, w.frames_per_second.0, w.sample.seconds)
-            .with_defects(&w.sample.defects);
+        let spec = GenerateSpec::new(
+            &w.sample.photo,
+            r.frame_size,
+            w.frames_per_second.0,
+            w.sample.seconds,
+        )
+        .with_defects(&w.sample.defects);
         Ok(RealSample {
             clip: generate(&spec)?,
             params: DetectorParams::default(),
@@ -56,7 +61,9 @@ impl Workload {
         let peak = ctx.streams_override.unwrap_or(*w.streams.get_ref());
         let chunk = crate::sim::secs(w.chunk_seconds.0);
         let mut rng = rng_stream(r.scenario.seed, "workload", 0);
-        let phases = (0..peak).map(|_| rng.random_range(0..chunk.max(1))).collect();
+        let phases = (0..peak)
+            .map(|_| rng.random_range(0..chunk.max(1)))
+            .collect();
         let fps = w.frames_per_second.0;
         let frames_per_chunk = (fps * w.chunk_seconds.0).round() as u32;
         Ok(Workload {
@@ -98,7 +105,8 @@ impl Workload {
 
     /// Whether frame number `frame` of a stream shows an injected defect.
     pub fn has_defect(&self, frame: u64) -> bool {
-        !self.defect_mask.is_empty() && self.defect_mask[(frame % self.defect_mask.len() as u64) as usize]
+        !self.defect_mask.is_empty()
+            && self.defect_mask[(frame % self.defect_mask.len() as u64) as usize]
     }
 
     /// Stream-hours over the simulated period.
@@ -146,7 +154,9 @@ pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> 
         return 0;
     }
     if n <= 4.0 && n.fract() == 0.0 {
-        return (0..n as u32).map(|_| cost.cpu_ns(kernel, rng.random::<f64>())).sum();
+        return (0..n as u32)
+            .map(|_| cost.cpu_ns(kernel, rng.random::<f64>()))
+            .sum();
     }
     let mean = cost.mean_cpu_ns(kernel);
     let dev = cost.cpu_ns(kernel, rng.random::<f64>()) as f64 - mean;
@@ -162,7 +172,10 @@ impl CpuLedger {
         *self.0.entry(kernel.name()).or_default() += ns as u128;
     }
     pub fn seconds(&self) -> BTreeMap<String, f64> {
-        self.0.iter().map(|(k, v)| (k.to_string(), *v as f64 / NS_PER_SEC as f64)).collect()
+        self.0
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v as f64 / NS_PER_SEC as f64))
+            .collect()
     }
 }
 
@@ -177,12 +190,24 @@ pub struct RealDetectors<'a> {
 }
 
 impl<'a> RealDetectors<'a> {
-    pub fn new(sample: &'a RealSample, streams: u32, detectors: &[Kernel], frames_per_chunk: u32) -> Self {
+    pub fn new(
+        sample: &'a RealSample,
+        streams: u32,
+        detectors: &[Kernel],
+        frames_per_chunk: u32,
+    ) -> Self {
         let clip = &sample.clip;
         RealDetectors {
             sample,
             banks: (0..streams)
-                .map(|_| Some(DetectorBank::new(detectors, clip.fps, clip.size, &sample.params)))
+                .map(|_| {
+                    Some(DetectorBank::new(
+                        detectors,
+                        clip.fps,
+                        clip.size,
+                        &sample.params,
+                    ))
+                })
                 .collect(),
             next_chunk: vec![0; streams as usize],
             done: vec![BTreeSet::new(); streams as usize],
@@ -222,7 +247,10 @@ impl<'a> RealDetectors<'a> {
                     continue;
                 }
                 for defect in b.finish() {
-                    out.push(StreamDefect { stream: s as u32, defect });
+                    out.push(StreamDefect {
+                        stream: s as u32,
+                        defect,
+                    });
                 }
             }
         }
@@ -251,7 +279,11 @@ impl Timeline {
     /// About 300 points over the period, at least one a second.
     pub fn new(duration: Time) -> Timeline {
         let every = (duration / 300).max(NS_PER_SEC).div_ceil(NS_PER_SEC) * NS_PER_SEC;
-        Timeline { every, points: Vec::new(), last_throttles: 0 }
+        Timeline {
+            every,
+            points: Vec::new(),
+            last_throttles: 0,
+        }
     }
 
     /// Records the bucket ending at `t`; `throttles` is the running total.

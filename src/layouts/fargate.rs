@@ -5,5 +5,8 @@ use crate::scenario::LayoutSpec;
 
 pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
     let _ = ctx;
-    Err(crate::Error::Other(format!("layout `{}`: fargate is being integrated", spec.name)))
+    Err(crate::Error::Other(format!(
+        "layout `{}`: fargate is being integrated",
+        spec.name
+    )))
 }

@@ -65,16 +65,33 @@ pub fn mean_frame_cpu(ctx: &RunContext, detectors: &[Kernel]) -> f64 {
 /// Instances a target-tracking fleet should start with: enough cores for the streams
 /// active at time 0 at the target utilisation (`initial = 0` in the scenario asks for
 /// this), within min..max.
-pub fn initial_size(ctx: &RunContext, detectors: &[Kernel], vcpu: u32, target: f64, min: u32, max: u32) -> u32 {
+pub fn initial_size(
+    ctx: &RunContext,
+    detectors: &[Kernel],
+    vcpu: u32,
+    target: f64,
+    min: u32,
+    max: u32,
+) -> u32 {
     let w = &ctx.resolved.scenario.workload;
-    let streams = ctx.streams_override.unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-    let cores = streams as f64 * w.frames_per_second.0 * mean_frame_cpu(ctx, detectors) / NS_PER_SEC as f64;
+    let streams = ctx
+        .streams_override
+        .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
+    let cores =
+        streams as f64 * w.frames_per_second.0 * mean_frame_cpu(ctx, detectors) / NS_PER_SEC as f64;
     ((cores / (vcpu as f64 * target)).ceil() as u32).clamp(min.max(1), max.max(1))
 }
 
 /// Settles `initial = 0` of a target-tracking scaling to the demand at time 0.
 pub fn size_scaling(ctx: &RunContext, detectors: &[Kernel], vcpu: u32, scaling: &mut Ec2Scaling) {
-    if let Ec2Scaling::TargetTracking { target_cpu, min, max, initial, .. } = scaling {
+    if let Ec2Scaling::TargetTracking {
+        target_cpu,
+        min,
+        max,
+        initial,
+        ..
+    } = scaling
+    {
         if *initial == 0 {
             *initial = initial_size(ctx, detectors, vcpu, *target_cpu, *min, *max);
         }
@@ -89,27 +106,45 @@ enum Ev {
 }
 
 /// Runs the groups over the workload and meters what their fleets used.
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, mut groups: Vec<Group>) -> crate::Result<LayoutRun> {
+pub fn simulate(
+    ctx: &RunContext,
+    spec: &LayoutSpec,
+    mut groups: Vec<Group>,
+) -> crate::Result<LayoutRun> {
     let r = ctx.resolved;
     let cost = ctx.cost;
     let wl = Workload::new(ctx)?;
     let duration = wl.duration;
     let mut rng_work = rng_stream(r.scenario.seed, &spec.name, 1);
-    let autoscale_every = spec.autoscale_every.map_or(60 * NS_PER_SEC, |d| d.0.max(NS_PER_SEC));
+    let autoscale_every = spec
+        .autoscale_every
+        .map_or(60 * NS_PER_SEC, |d| d.0.max(NS_PER_SEC));
 
     let mut q: EventQueue<Ev> = EventQueue::new();
     for s in 0..wl.max_streams() {
-        q.push(wl.phases[s as usize], Ev::Frame { stream: s, index: 0 });
+        q.push(
+            wl.phases[s as usize],
+            Ev::Frame {
+                stream: s,
+                index: 0,
+            },
+        );
     }
     let mut timeline = Timeline::new(duration);
     q.push(timeline.every, Ev::Tick);
     q.push(autoscale_every, Ev::Autoscale);
 
-    let mut real = ctx.real.map(|s| RealDetectors::new(s, wl.max_streams(), &r.detectors, wl.frames_per_chunk));
+    let mut real = ctx
+        .real
+        .map(|s| RealDetectors::new(s, wl.max_streams(), &r.detectors, wl.frames_per_chunk));
     let mut latency = Histogram::new();
     let mut notify_latency = Histogram::new();
     let mut frames_captured = 0u64;
-    let mut frames_by_detector: BTreeMap<String, u64> = r.detectors.iter().map(|k| (k.name().to_string(), 0)).collect();
+    let mut frames_by_detector: BTreeMap<String, u64> = r
+        .detectors
+        .iter()
+        .map(|k| (k.name().to_string(), 0))
+        .collect();
     let mut ledger = CpuLedger::default();
     let mut last_end: Time = 0;
     let mut progress_mark = 0u64;
@@ -126,9 +161,16 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, mut groups: Vec<Group>) -> 
         match ev {
             Ev::Frame { stream, index } => {
                 frames_pending -= 1;
-                let next = wl.phases[stream as usize] + ((index + 1) as f64 * wl.frame_interval).round() as Time;
+                let next = wl.phases[stream as usize]
+                    + ((index + 1) as f64 * wl.frame_interval).round() as Time;
                 if next < duration {
-                    q.push(next, Ev::Frame { stream, index: index + 1 });
+                    q.push(
+                        next,
+                        Ev::Frame {
+                            stream,
+                            index: index + 1,
+                        },
+                    );
                     frames_pending += 1;
                 }
                 if stream >= wl.active(r, now) {
@@ -138,7 +180,12 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, mut groups: Vec<Group>) -> 
                 // Decode and scale happen in every group (a clone repeats them).
                 let mut done = now;
                 for g in groups.iter_mut() {
-                    let decode = cpu_ns(cost, Kernel::H264Decode, wl.decoded_per_frame, &mut rng_work);
+                    let decode = cpu_ns(
+                        cost,
+                        Kernel::H264Decode,
+                        wl.decoded_per_frame,
+                        &mut rng_work,
+                    );
                     let scale = cpu_ns(cost, Kernel::Scale, 1.0, &mut rng_work);
                     ledger.add(Kernel::H264Decode, decode);
                     ledger.add(Kernel::Scale, scale);
@@ -147,7 +194,9 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, mut groups: Vec<Group>) -> 
                         let c = cpu_ns(cost, *k, 1.0, &mut rng_work);
                         ledger.add(*k, c);
                         work += c;
-                        *frames_by_detector.get_mut(k.name()).expect("detector counted") += 1;
+                        *frames_by_detector
+                            .get_mut(k.name())
+                            .expect("detector counted") += 1;
                     }
                     let (_, end) = g.fleet.run(now, work);
                     done = done.max(end);
@@ -170,7 +219,11 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, mut groups: Vec<Group>) -> 
                 }
             }
             Ev::Tick => {
-                let active = if now <= duration { wl.active(r, now) } else { 0 };
+                let active = if now <= duration {
+                    wl.active(r, now)
+                } else {
+                    0
+                };
                 let live: u32 = groups.iter().map(|g| g.fleet.live()).sum();
                 timeline.sample(now, active, 0, 0, live);
                 if frames_pending > 0 {
@@ -181,12 +234,20 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, mut groups: Vec<Group>) -> 
     }
 
     let until = duration.max(last_end);
-    let mut usage = Usage { catalog: Some(r.catalog.id.clone()), ..Usage::default() };
+    let mut usage = Usage {
+        catalog: Some(r.catalog.id.clone()),
+        ..Usage::default()
+    };
     for g in &groups {
         g.fleet.meter(&mut usage, until);
     }
     let bill = price(&usage, &r.catalog);
-    let zero = |names: &[&str]| names.iter().map(|s| (s.to_string(), 0u64)).collect::<BTreeMap<_, _>>();
+    let zero = |names: &[&str]| {
+        names
+            .iter()
+            .map(|s| (s.to_string(), 0u64))
+            .collect::<BTreeMap<_, _>>()
+    };
     Ok(LayoutRun {
         name: spec.name.clone(),
         kind: *spec.kind.get_ref(),

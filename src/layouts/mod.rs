@@ -138,33 +138,82 @@ pub fn layout_assumptions(spec: &LayoutSpec) -> Vec<crate::cloud::Assumption> {
         ] {
             let (cfg, from) = match section {
                 Some(s) => (s.get_ref().clone(), "set in the scenario"),
-                None => (serverless::default_function(role), "default: not published; the post gives no Lambda sizes (U)"),
+                None => (
+                    serverless::default_function(role),
+                    "default: not published; the post gives no Lambda sizes (U)",
+                ),
             };
-            out.push(Assumption::new(&p(&format!("{label}.memory_mb")), cfg.memory_mb, from));
+            out.push(Assumption::new(
+                &p(&format!("{label}.memory_mb")),
+                cfg.memory_mb,
+                from,
+            ));
             for a in cfg.assumptions() {
-                out.push(Assumption::new(&p(&format!("{label}.{}", a.name.trim_start_matches("lambda."))), a.value, &a.note));
+                out.push(Assumption::new(
+                    &p(&format!("{label}.{}", a.name.trim_start_matches("lambda."))),
+                    a.value,
+                    &a.note,
+                ));
             }
         }
-        let s3 = spec.s3.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+        let s3 = spec
+            .s3
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default();
         for a in s3.assumptions() {
             out.push(Assumption::new(&p(&a.name), a.value, &a.note));
         }
         if kind != LayoutKind::LambdaDirect {
-            let sfn = spec.step_functions.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+            let sfn = spec
+                .step_functions
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .unwrap_or_default();
             for a in sfn.assumptions() {
                 out.push(Assumption::new(&p(&a.name), a.value, &a.note));
             }
         }
-        let agg = spec.aggregate_cpu.map_or("2ms".to_string(), |d| d.to_string());
-        out.push(Assumption::new(&p("aggregate_cpu"), agg, "CPU of merging detector results and notifying: small, not measured (U)"));
+        let agg = spec
+            .aggregate_cpu
+            .map_or("2ms".to_string(), |d| d.to_string());
+        out.push(Assumption::new(
+            &p("aggregate_cpu"),
+            agg,
+            "CPU of merging detector results and notifying: small, not measured (U)",
+        ));
     } else if kind == LayoutKind::Fargate {
-        let f = spec.fargate.as_ref().map(|f| f.get_ref().clone()).unwrap_or_default();
-        out.push(Assumption::new(&p("fargate.task_vcpu"), f.task_vcpu, "task size: a design choice (U)"));
-        out.push(Assumption::new(&p("fargate.launch_delay"), f.launch_delay, "Fargate task start to serving, about a minute (U)"));
+        let f = spec
+            .fargate
+            .as_ref()
+            .map(|f| f.get_ref().clone())
+            .unwrap_or_default();
+        out.push(Assumption::new(
+            &p("fargate.task_vcpu"),
+            f.task_vcpu,
+            "task size: a design choice (U)",
+        ));
+        out.push(Assumption::new(
+            &p("fargate.launch_delay"),
+            f.launch_delay,
+            "Fargate task start to serving, about a minute (U)",
+        ));
     } else {
-        let cfg = spec.ec2.as_ref().map(|e| e.get_ref().clone()).unwrap_or_else(monolith::default_ec2);
-        let from = if spec.ec2.is_some() { "set in the scenario" } else { "default: the post names no instance type (U)" };
-        out.push(Assumption::new(&p("ec2.instance_type"), &cfg.instance_type, from));
+        let cfg = spec
+            .ec2
+            .as_ref()
+            .map(|e| e.get_ref().clone())
+            .unwrap_or_else(monolith::default_ec2);
+        let from = if spec.ec2.is_some() {
+            "set in the scenario"
+        } else {
+            "default: the post names no instance type (U)"
+        };
+        out.push(Assumption::new(
+            &p("ec2.instance_type"),
+            &cfg.instance_type,
+            from,
+        ));
         for a in cfg.assumptions() {
             out.push(Assumption::new(&p(&a.name), a.value, &a.note));
         }

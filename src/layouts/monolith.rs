@@ -24,18 +24,42 @@ pub fn default_ec2() -> Ec2Config {
 }
 
 /// The scenario's fleet settings for `spec`, named `name`, sized for `detectors`.
-pub fn fleet(ctx: &RunContext, spec: &LayoutSpec, name: String, detectors: &[crate::kernels::Kernel]) -> crate::Result<Ec2Fleet> {
-    let mut cfg = spec.ec2.as_ref().map(|e| e.get_ref().clone()).unwrap_or_else(default_ec2);
+pub fn fleet(
+    ctx: &RunContext,
+    spec: &LayoutSpec,
+    name: String,
+    detectors: &[crate::kernels::Kernel],
+) -> crate::Result<Ec2Fleet> {
+    let mut cfg = spec
+        .ec2
+        .as_ref()
+        .map(|e| e.get_ref().clone())
+        .unwrap_or_else(default_ec2);
     cfg.name = name;
-    let vcpu = ctx.resolved.catalog.instance(&cfg.instance_type).map(|i| i.vcpu).unwrap_or(1);
+    let vcpu = ctx
+        .resolved
+        .catalog
+        .instance(&cfg.instance_type)
+        .map(|i| i.vcpu)
+        .unwrap_or(1);
     instances::size_scaling(ctx, detectors, vcpu, &mut cfg.scaling);
     Ec2Fleet::new(&ctx.resolved.catalog, cfg).map_err(|m| {
-        crate::Error::Input(crate::InputError::new(&ctx.resolved.file, format!("layout `{}`: {m}", spec.name)))
+        crate::Error::Input(crate::InputError::new(
+            &ctx.resolved.file,
+            format!("layout `{}`: {m}", spec.name),
+        ))
     })
 }
 
 pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
     let detectors = ctx.resolved.detectors.clone();
     let fleet = fleet(ctx, spec, spec.name.clone(), &detectors)?;
-    instances::simulate(ctx, spec, vec![Group { fleet: Box::new(fleet), detectors }])
+    instances::simulate(
+        ctx,
+        spec,
+        vec![Group {
+            fleet: Box::new(fleet),
+            detectors,
+        }],
+    )
 }

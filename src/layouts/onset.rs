@@ -49,7 +49,13 @@ pub fn find(ctx: &RunContext, spec: &LayoutSpec, max_streams: u32) -> crate::Res
     };
     let top = probe(max_streams)?;
     if top.is_none() {
-        return Ok(Onset { layout: spec.name.clone(), streams: None, searched_up_to: max_streams, service: None, probes });
+        return Ok(Onset {
+            layout: spec.name.clone(),
+            streams: None,
+            searched_up_to: max_streams,
+            service: None,
+            probes,
+        });
     }
     let (mut lo, mut hi, mut service) = (0u32, max_streams, top);
     while hi - lo > (hi / 100).max(1) {
@@ -62,5 +68,11 @@ pub fn find(ctx: &RunContext, spec: &LayoutSpec, max_streams: u32) -> crate::Res
             None => lo = mid,
         }
     }
-    Ok(Onset { layout: spec.name.clone(), streams: Some(hi), searched_up_to: max_streams, service, probes })
+    Ok(Onset {
+        layout: spec.name.clone(),
+        streams: Some(hi),
+        searched_up_to: max_streams,
+        service,
+        probes,
+    })
 }

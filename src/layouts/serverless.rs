@@ -15,8 +15,8 @@ use super::common::{cpu_ns, CpuLedger, RealDetectors, Timeline, Workload};
 use super::{LayoutRun, RunContext};
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::{
-    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, Sfn,
-    State, StateMachine, Throttled,
+    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, Sfn, State,
+    StateMachine, Throttled,
 };
 use crate::kernels::Kernel;
 use crate::pricing::usage::Workflow;
@@ -40,7 +40,11 @@ pub fn state_machine(detectors: usize, retry: &Retrier) -> StateMachine {
         "monitor-chunk",
         vec![
             State::task_with_retry("Convert", retry.clone()),
-            State::map("Detect", detectors as u32, vec![State::task_with_retry("Detector", retry.clone())]),
+            State::map(
+                "Detect",
+                detectors as u32,
+                vec![State::task_with_retry("Detector", retry.clone())],
+            ),
             State::task_with_retry("Aggregate", retry.clone()),
         ],
     )
@@ -53,7 +57,10 @@ pub fn default_function(role: Role) -> LambdaConfig {
         Role::Detector => 1024,
         Role::Aggregator => 256,
     };
-    LambdaConfig { memory_mb, ..LambdaConfig::default() }
+    LambdaConfig {
+        memory_mb,
+        ..LambdaConfig::default()
+    }
 }
 
 /// The three kinds of function.
@@ -98,7 +105,11 @@ struct Exec {
 }
 
 /// Runs the serverless pipeline under `orch` and meters what it used.
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> crate::Result<LayoutRun> {
+pub fn simulate(
+    ctx: &RunContext,
+    spec: &LayoutSpec,
+    orch: Orchestration,
+) -> crate::Result<LayoutRun> {
     let r = ctx.resolved;
     let catalog = &r.catalog;
     let cost = ctx.cost;
@@ -107,44 +118,87 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
     let n_det = detectors.len();
     let frames = wl.frames_per_chunk;
     let seed = r.scenario.seed;
-    let input_err = |m: String| crate::Error::Input(crate::InputError::new(&r.file, format!("layout `{}`: {m}", spec.name)));
+    let input_err = |m: String| {
+        crate::Error::Input(crate::InputError::new(
+            &r.file,
+            format!("layout `{}`: {m}", spec.name),
+        ))
+    };
 
     // Services.
-    let account_spec = spec.account.as_ref().map(|a| a.get_ref().clone()).unwrap_or_default();
+    let account_spec = spec
+        .account
+        .as_ref()
+        .map(|a| a.get_ref().clone())
+        .unwrap_or_default();
     let account_cfg = AccountConfig {
         concurrency_limit: account_spec.concurrency_limit,
-        scaling: account_spec.scaling.unwrap_or_else(|| r.scenario.quota_era.into()),
+        scaling: account_spec
+            .scaling
+            .unwrap_or_else(|| r.scenario.quota_era.into()),
         date: r.billing_date.clone(),
     };
     let mut lambda = LambdaAccount::new(catalog, &account_cfg);
     let function = |role: Role, section: &Option<toml::Spanned<LambdaConfig>>, name: String| {
-        let mut cfg = section.as_ref().map(|s| s.get_ref().clone()).unwrap_or_else(|| default_function(role));
+        let mut cfg = section
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_else(|| default_function(role));
         cfg.name = name;
         cfg
     };
     let converter = lambda
-        .add_function(function(Role::Converter, &spec.converter, format!("{}-converter", spec.name)))
+        .add_function(function(
+            Role::Converter,
+            &spec.converter,
+            format!("{}-converter", spec.name),
+        ))
         .map_err(input_err)?;
     let mut detector_fns: Vec<LambdaFn> = Vec::new();
     for k in detectors {
         let f = lambda
-            .add_function(function(Role::Detector, &spec.detector, format!("{}-detector-{}", spec.name, k.name())))
+            .add_function(function(
+                Role::Detector,
+                &spec.detector,
+                format!("{}-detector-{}", spec.name, k.name()),
+            ))
             .map_err(input_err)?;
         detector_fns.push(f);
     }
     let aggregator = lambda
-        .add_function(function(Role::Aggregator, &spec.aggregator, format!("{}-aggregator", spec.name)))
+        .add_function(function(
+            Role::Aggregator,
+            &spec.aggregator,
+            format!("{}-aggregator", spec.name),
+        ))
         .map_err(input_err)?;
-    let mut s3_cfg = spec.s3.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+    let mut s3_cfg = spec
+        .s3
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or_default();
     s3_cfg.name = format!("{}-frames", spec.name);
     let mut s3 = S3Bucket::new(catalog, s3_cfg).map_err(input_err)?;
-    let shared_prefix = matches!(spec.s3_prefixes.as_ref().map(|p| *p.get_ref()), Some(S3Prefixes::Shared));
+    let shared_prefix = matches!(
+        spec.s3_prefixes.as_ref().map(|p| *p.get_ref()),
+        Some(S3Prefixes::Shared)
+    );
     let prefixes: Vec<String> = (0..wl.max_streams())
-        .map(|s| if shared_prefix { "frames/".to_string() } else { format!("frames/stream-{s}/") })
+        .map(|s| {
+            if shared_prefix {
+                "frames/".to_string()
+            } else {
+                format!("frames/stream-{s}/")
+            }
+        })
         .collect();
     let mut sfn = match orch {
         Orchestration::StepFunctions(workflow) => {
-            let mut cfg = spec.step_functions.as_ref().map(|s| s.get_ref().clone()).unwrap_or_default();
+            let mut cfg = spec
+                .step_functions
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .unwrap_or_default();
             cfg.name = format!("{}-orchestration", spec.name);
             cfg.workflow = workflow;
             cfg.quotas = r.scenario.quota_era;
@@ -152,8 +206,16 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
         }
         Orchestration::Direct => None,
     };
-    let retrier = spec.task_retry.as_ref().map(|t| t.get_ref().clone()).unwrap_or_default();
-    let client = spec.retry.as_ref().map(|t| *t.get_ref()).unwrap_or_default();
+    let retrier = spec
+        .task_retry
+        .as_ref()
+        .map(|t| t.get_ref().clone())
+        .unwrap_or_default();
+    let client = spec
+        .retry
+        .as_ref()
+        .map(|t| *t.get_ref())
+        .unwrap_or_default();
     let aggregate_cpu = spec.aggregate_cpu.map_or(millis(2), |d| d.0);
 
     // Random streams: one for service draws, one for kernel costs.
@@ -164,7 +226,13 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
     let duration = wl.duration;
     let mut q: EventQueue<Ev> = EventQueue::new();
     for s in 0..wl.max_streams() {
-        q.push(wl.chunk_ready(s, 0), Ev::ChunkReady { stream: s, chunk: 0 });
+        q.push(
+            wl.chunk_ready(s, 0),
+            Ev::ChunkReady {
+                stream: s,
+                chunk: 0,
+            },
+        );
     }
     let mut timeline = Timeline::new(duration);
     q.push(timeline.every, Ev::Tick);
@@ -172,11 +240,16 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
     let mut free_execs: Vec<u32> = Vec::new();
     let mut start_queue: VecDeque<u32> = VecDeque::new();
     let mut async_queues: Vec<VecDeque<(u32, Step)>> = vec![VecDeque::new(); n_det + 2];
-    let mut real = ctx.real.map(|s| RealDetectors::new(s, wl.max_streams(), detectors, frames));
+    let mut real = ctx
+        .real
+        .map(|s| RealDetectors::new(s, wl.max_streams(), detectors, frames));
     let mut latency = Histogram::new();
     let mut notify_latency = Histogram::new();
     let mut throttles: BTreeMap<String, u64> = BTreeMap::new();
-    let mut retries: BTreeMap<String, u64> = ["lambda", "step_functions", "s3"].iter().map(|s| (s.to_string(), 0)).collect();
+    let mut retries: BTreeMap<String, u64> = ["lambda", "step_functions", "s3"]
+        .iter()
+        .map(|s| (s.to_string(), 0))
+        .collect();
     let mut frames_captured = 0u64;
     let mut frames_by_detector = vec![0u64; n_det];
     let mut ledger = CpuLedger::default();
@@ -205,9 +278,15 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
         }
         match ev {
             Ev::Tick => {
-                let active = if now <= duration { wl.active(r, now) } else { 0 };
+                let active = if now <= duration {
+                    wl.active(r, now)
+                } else {
+                    0
+                };
                 let th = lambda.throttles()
-                    + sfn.as_ref().map_or(0, |s| s.stats().start_throttles + s.stats().transition_throttles)
+                    + sfn.as_ref().map_or(0, |s| {
+                        s.stats().start_throttles + s.stats().transition_throttles
+                    })
                     + s3_throttles;
                 timeline.sample(now, active, lambda.concurrency(), th, 0);
                 if !q.is_empty() {
@@ -219,7 +298,13 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                 if capture_start >= duration {
                     continue;
                 }
-                q.push(wl.chunk_ready(stream, chunk + 1), Ev::ChunkReady { stream, chunk: chunk + 1 });
+                q.push(
+                    wl.chunk_ready(stream, chunk + 1),
+                    Ev::ChunkReady {
+                        stream,
+                        chunk: chunk + 1,
+                    },
+                );
                 if stream >= wl.active(r, capture_start) {
                     continue; // the stream is off the air
                 }
@@ -227,11 +312,23 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                 executions += 1;
                 let exec = match free_execs.pop() {
                     Some(i) => {
-                        execs[i as usize] = Exec { stream, chunk, started: now, pending: n_det as u8, map_end: 0 };
+                        execs[i as usize] = Exec {
+                            stream,
+                            chunk,
+                            started: now,
+                            pending: n_det as u8,
+                            map_end: 0,
+                        };
                         i
                     }
                     None => {
-                        execs.push(Exec { stream, chunk, started: now, pending: n_det as u8, map_end: 0 });
+                        execs.push(Exec {
+                            stream,
+                            chunk,
+                            started: now,
+                            pending: n_det as u8,
+                            map_end: 0,
+                        });
                         execs.len() as u32 - 1
                     }
                 };
@@ -242,11 +339,21 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                                 Ok(_) => {
                                     execs[exec as usize].started = now;
                                     let t = sm.transition(now, &mut rng);
-                                    q.push(t, Ev::TaskStart { exec, step: Step::Convert, attempt: 1 });
+                                    q.push(
+                                        t,
+                                        Ev::TaskStart {
+                                            exec,
+                                            step: Step::Convert,
+                                            attempt: 1,
+                                        },
+                                    );
                                 }
                                 Err(th) => {
                                     start_queue.push_back(exec);
-                                    q.push(retry_time(now, &th, &client, 1, &mut rng), Ev::StartRetry);
+                                    q.push(
+                                        retry_time(now, &th, &client, 1, &mut rng),
+                                        Ev::StartRetry,
+                                    );
                                 }
                             }
                         } else {
@@ -255,7 +362,14 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                             start_queue.push_back(exec);
                         }
                     }
-                    None => q.push(now, Ev::TaskStart { exec, step: Step::Convert, attempt: 1 }),
+                    None => q.push(
+                        now,
+                        Ev::TaskStart {
+                            exec,
+                            step: Step::Convert,
+                            attempt: 1,
+                        },
+                    ),
                 }
             }
             Ev::StartRetry => {
@@ -267,7 +381,14 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                             start_queue.pop_front();
                             execs[exec as usize].started = now;
                             let t = sm.transition(now, &mut rng);
-                            q.push(t, Ev::TaskStart { exec, step: Step::Convert, attempt: 1 });
+                            q.push(
+                                t,
+                                Ev::TaskStart {
+                                    exec,
+                                    step: Step::Convert,
+                                    attempt: 1,
+                                },
+                            );
                         }
                         Err(th) => {
                             q.push(retry_time(now, &th, &client, 1, &mut rng), Ev::StartRetry);
@@ -282,22 +403,46 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                     *retries.get_mut("lambda").unwrap() += 1;
                     let e = &execs[exec as usize];
                     let (f, _) = fn_of(step);
-                    let body = Body::new(step, &wl, cost, detectors, aggregate_cpu, &mut rng_work, &mut ledger);
+                    let body = Body::new(
+                        step,
+                        &wl,
+                        cost,
+                        detectors,
+                        aggregate_cpu,
+                        &mut rng_work,
+                        &mut ledger,
+                    );
                     match lambda.invoke_with(f, now, &mut rng, |start, speed, _| {
-                        body.run(start, speed, &mut s3, &prefixes[e.stream as usize], &client, &mut rng_work, &mut s3_retries, &mut s3_throttles)
+                        body.run(
+                            start,
+                            speed,
+                            &mut s3,
+                            &prefixes[e.stream as usize],
+                            &client,
+                            &mut rng_work,
+                            &mut s3_retries,
+                            &mut s3_throttles,
+                        )
                     }) {
                         Ok(inv) => {
                             queue.pop_front();
                             after_invoke(step, exec, inv.end, &mut q, &mut execs);
                         }
                         Err(th) => {
-                            q.push(retry_time(now, &th, &client, 1, &mut rng), Ev::AsyncRetry { function });
+                            q.push(
+                                retry_time(now, &th, &client, 1, &mut rng),
+                                Ev::AsyncRetry { function },
+                            );
                             break;
                         }
                     }
                 }
             }
-            Ev::TaskStart { exec, step, attempt } => {
+            Ev::TaskStart {
+                exec,
+                step,
+                attempt,
+            } => {
                 let (f, fi) = fn_of(step);
                 if orch == Orchestration::Direct && !async_queues[fi].is_empty() {
                     // The function's event queue already holds invocations back.
@@ -305,10 +450,27 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                     continue;
                 }
                 let e = &execs[exec as usize];
-                let body = Body::new(step, &wl, cost, detectors, aggregate_cpu, &mut rng_work, &mut ledger);
+                let body = Body::new(
+                    step,
+                    &wl,
+                    cost,
+                    detectors,
+                    aggregate_cpu,
+                    &mut rng_work,
+                    &mut ledger,
+                );
                 let stream = e.stream;
                 let outcome = lambda.invoke_with(f, now, &mut rng, |start, speed, _| {
-                    body.run(start, speed, &mut s3, &prefixes[stream as usize], &client, &mut rng_work, &mut s3_retries, &mut s3_throttles)
+                    body.run(
+                        start,
+                        speed,
+                        &mut s3,
+                        &prefixes[stream as usize],
+                        &client,
+                        &mut rng_work,
+                        &mut s3_retries,
+                        &mut s3_throttles,
+                    )
                 });
                 match outcome {
                     Ok(inv) => {
@@ -320,7 +482,8 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                                 for i in 0..frames {
                                     let g = e.chunk * frames as u64 + i as u64;
                                     if wl.has_defect(g) {
-                                        notify_latency.record(inv.end - wl.capture(e.stream, e.chunk, i));
+                                        notify_latency
+                                            .record(inv.end - wl.capture(e.stream, e.chunk, i));
                                     }
                                 }
                                 if let Some(sm) = sfn.as_mut() {
@@ -337,16 +500,34 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                             // retries run out the execution is redriven from this state.
                             // Each retry and redrive is a billed transition.
                             let sm = sfn.as_mut().expect("step functions");
-                            let n = if attempt > retrier.max_attempts { 1 } else { attempt };
+                            let n = if attempt > retrier.max_attempts {
+                                1
+                            } else {
+                                attempt
+                            };
                             let wait = asl_interval(&retrier, n);
                             *retries.get_mut("lambda").unwrap() += 1;
                             let t = sm.transition(now + wait, &mut rng).max(now + wait);
-                            let next = if attempt > retrier.max_attempts { 1 } else { attempt + 1 };
-                            q.push(t, Ev::TaskStart { exec, step, attempt: next });
+                            let next = if attempt > retrier.max_attempts {
+                                1
+                            } else {
+                                attempt + 1
+                            };
+                            q.push(
+                                t,
+                                Ev::TaskStart {
+                                    exec,
+                                    step,
+                                    attempt: next,
+                                },
+                            );
                         }
                         Orchestration::Direct => {
                             async_queues[fi].push_back((exec, step));
-                            q.push(retry_time(now, &th, &client, 1, &mut rng), Ev::AsyncRetry { function: fi as u8 });
+                            q.push(
+                                retry_time(now, &th, &client, 1, &mut rng),
+                                Ev::AsyncRetry { function: fi as u8 },
+                            );
                         }
                     },
                 }
@@ -357,12 +538,26 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                     let map_t = sm.transition(now, &mut rng);
                     for i in 0..n_det {
                         let t = sm.transition(now, &mut rng).max(map_t);
-                        q.push(t, Ev::TaskStart { exec, step: Step::Detect(i as u8), attempt: 1 });
+                        q.push(
+                            t,
+                            Ev::TaskStart {
+                                exec,
+                                step: Step::Detect(i as u8),
+                                attempt: 1,
+                            },
+                        );
                     }
                 }
                 None => {
                     for i in 0..n_det {
-                        q.push(now, Ev::TaskStart { exec, step: Step::Detect(i as u8), attempt: 1 });
+                        q.push(
+                            now,
+                            Ev::TaskStart {
+                                exec,
+                                step: Step::Detect(i as u8),
+                                attempt: 1,
+                            },
+                        );
                     }
                 }
             },
@@ -381,13 +576,23 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
                     Some(sm) => sm.transition(now, &mut rng),
                     None => now,
                 };
-                q.push(t, Ev::TaskStart { exec, step: Step::Aggregate, attempt: 1 });
+                q.push(
+                    t,
+                    Ev::TaskStart {
+                        exec,
+                        step: Step::Aggregate,
+                        attempt: 1,
+                    },
+                );
             }
         }
     }
 
     // Meter, price, report.
-    let mut usage = Usage { catalog: Some(catalog.id.clone()), ..Usage::default() };
+    let mut usage = Usage {
+        catalog: Some(catalog.id.clone()),
+        ..Usage::default()
+    };
     lambda.meter(&mut usage);
     if let Some(sm) = &sfn {
         sm.meter(&mut usage);
@@ -395,7 +600,9 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
     s3.meter(&mut usage);
     let bill = price(&usage, catalog);
     throttles.insert("lambda".into(), lambda.throttles());
-    let sfn_throttles = sfn.as_ref().map_or(0, |s| s.stats().start_throttles + s.stats().transition_throttles);
+    let sfn_throttles = sfn.as_ref().map_or(0, |s| {
+        s.stats().start_throttles + s.stats().transition_throttles
+    });
     *throttles.entry("step_functions".into()).or_default() += sfn_throttles;
     throttles.insert("s3".into(), s3_throttles);
     *retries.get_mut("s3").unwrap() += s3_retries;
@@ -411,7 +618,11 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec, orch: Orchestration) -> cra
         throttles,
         retries,
         frames_captured,
-        frames_by_detector: detectors.iter().zip(frames_by_detector).map(|(k, n)| (k.name().to_string(), n)).collect(),
+        frames_by_detector: detectors
+            .iter()
+            .zip(frames_by_detector)
+            .map(|(k, n)| (k.name().to_string(), n))
+            .collect(),
         peak_lambda_concurrency: lambda.peak_concurrency(),
         peak_instances: 0,
         timeline: timeline.points,
@@ -430,7 +641,10 @@ fn sm_note_waiting(throttles: &mut BTreeMap<String, u64>) {
 
 /// ASL Retry wait before retry `n` (1 = the first).
 fn asl_interval(r: &Retrier, n: u32) -> Time {
-    let factor = r.backoff_rate.max(1.0).powi(n.saturating_sub(1).min(30) as i32);
+    let factor = r
+        .backoff_rate
+        .max(1.0)
+        .powi(n.saturating_sub(1).min(30) as i32);
     (r.interval.0 as f64 * factor).min(3.6e12) as Time
 }
 
@@ -490,7 +704,12 @@ impl Body {
                 ledger.add(Kernel::H264Decode, decode);
                 ledger.add(Kernel::Scale, scale);
                 ledger.add(Kernel::JpegEncode, encode);
-                Body { cpu_ns: decode + scale + encode, puts: wl.frames_per_chunk, gets: 0, bytes }
+                Body {
+                    cpu_ns: decode + scale + encode,
+                    puts: wl.frames_per_chunk,
+                    gets: 0,
+                    bytes,
+                }
             }
             Step::Detect(i) => {
                 let decode = cpu_ns(cost, Kernel::JpegDecode, n, rng);
@@ -498,9 +717,19 @@ impl Body {
                 let detect = cpu_ns(cost, k, n, rng);
                 ledger.add(Kernel::JpegDecode, decode);
                 ledger.add(k, detect);
-                Body { cpu_ns: decode + detect, puts: 0, gets: wl.frames_per_chunk, bytes }
+                Body {
+                    cpu_ns: decode + detect,
+                    puts: 0,
+                    gets: wl.frames_per_chunk,
+                    bytes,
+                }
             }
-            Step::Aggregate => Body { cpu_ns: aggregate_cpu, puts: 0, gets: 0, bytes: 0 },
+            Step::Aggregate => Body {
+                cpu_ns: aggregate_cpu,
+                puts: 0,
+                gets: 0,
+                bytes: 0,
+            },
         }
     }
 
@@ -519,11 +748,15 @@ impl Body {
     ) -> Time {
         let mut t = start;
         for _ in 0..self.gets {
-            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| s3.get(t, prefix, self.bytes, rng));
+            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
+                s3.get(t, prefix, self.bytes, rng)
+            });
         }
         t = t.saturating_add(crate::cloud::lambda::cpu_time(self.cpu_ns, speed));
         for _ in 0..self.puts {
-            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| s3.put(t, prefix, self.bytes, rng));
+            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
+                s3.put(t, prefix, self.bytes, rng)
+            });
         }
         t
     }

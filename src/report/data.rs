@@ -501,7 +501,12 @@ fn example_layout(
         timeline,
         usage: Usage::default(),
         stream_hours: streams * period_hours,
-        notify_latency_ms: Percentiles { p50: p50 * 1.1, p95: p95 * 1.1, p99: p99 * 1.1, max: max * 1.1 },
+        notify_latency_ms: Percentiles {
+            p50: p50 * 1.1,
+            p95: p95 * 1.1,
+            p99: p99 * 1.1,
+            max: max * 1.1,
+        },
         frames_captured: 3_600_000,
         frames_by_detector: BTreeMap::new(),
         executions: 0,

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint, HOURS_PER_MONTH};
+use super::data::{
+    Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint, HOURS_PER_MONTH,
+};
 use crate::layouts::{layout_assumptions, LayoutRun};
 use crate::run::ScenarioRun;
 use crate::sim::Histogram;
@@ -37,15 +39,26 @@ pub fn cdf_ms(h: &Histogram) -> Vec<(f64, f64)> {
 }
 
 /// One layout's summary.
-pub fn layout_summary(l: &LayoutRun, onset: Option<&crate::layouts::onset::Onset>) -> LayoutSummary {
-    let monthly = if l.period_hours > 0.0 { l.bill.total_usd * HOURS_PER_MONTH / l.period_hours } else { 0.0 };
+pub fn layout_summary(
+    l: &LayoutRun,
+    onset: Option<&crate::layouts::onset::Onset>,
+) -> LayoutSummary {
+    let monthly = if l.period_hours > 0.0 {
+        l.bill.total_usd * HOURS_PER_MONTH / l.period_hours
+    } else {
+        0.0
+    };
     LayoutSummary {
         name: l.name.clone(),
         kind: l.kind.as_str().to_string(),
         bill: l.bill.clone(),
         period_hours: l.period_hours,
         monthly_usd: monthly,
-        usd_per_stream_hour: if l.stream_hours > 0.0 { l.bill.total_usd / l.stream_hours } else { 0.0 },
+        usd_per_stream_hour: if l.stream_hours > 0.0 {
+            l.bill.total_usd / l.stream_hours
+        } else {
+            0.0
+        },
         latency_ms: percentiles_ms(&l.latency),
         latency_cdf: cdf_ms(&l.latency),
         throttles: l.throttles.clone(),
@@ -72,7 +85,14 @@ pub fn layout_summary(l: &LayoutRun, onset: Option<&crate::layouts::onset::Onset
         executions: l.executions,
         throttling_starts_at_streams: onset.and_then(|o| o.streams),
         throttling_service: onset.and_then(|o| o.service.clone()),
-        defects: l.defects.iter().map(|d| FoundDefect { stream: d.stream, defect: d.defect.clone() }).collect(),
+        defects: l
+            .defects
+            .iter()
+            .map(|d| FoundDefect {
+                stream: d.stream,
+                defect: d.defect.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -81,7 +101,11 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     let r = &run.resolved;
     let s = &r.scenario;
     let onset_of = |name: &str| run.onsets.iter().find(|o| o.layout == name);
-    let layouts: Vec<LayoutSummary> = run.layouts.iter().map(|l| layout_summary(l, onset_of(&l.name))).collect();
+    let layouts: Vec<LayoutSummary> = run
+        .layouts
+        .iter()
+        .map(|l| layout_summary(l, onset_of(&l.name)))
+        .collect();
 
     // Assumptions: the scenario's labelled ones first (with their ranges), then each
     // layout's effective service settings not already labelled.
@@ -91,7 +115,9 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         .iter()
         .map(|(path, a)| Assumption {
             name: path.clone(),
-            value: crate::sweep::get(&doc, path).map(crate::sweep::value_label).unwrap_or_default(),
+            value: crate::sweep::get(&doc, path)
+                .map(crate::sweep::value_label)
+                .unwrap_or_default(),
             source: a.note.clone(),
             low: a.low.as_ref().map(crate::sweep::value_label),
             high: a.high.as_ref().map(crate::sweep::value_label),
@@ -101,7 +127,13 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     for spec in &s.layouts {
         for a in layout_assumptions(spec) {
             if seen.insert(a.name.clone(), ()).is_none() {
-                assumptions.push(Assumption { name: a.name, value: a.value, source: a.note, low: None, high: None });
+                assumptions.push(Assumption {
+                    name: a.name,
+                    value: a.value,
+                    source: a.note,
+                    low: None,
+                    high: None,
+                });
             }
         }
     }

@@ -51,13 +51,21 @@ pub fn run_text(r: &RunReport) -> String {
     if r.layouts.iter().any(|l| !l.defects.is_empty()) {
         out += "\nDefects found by the real detectors (same in every layout, as they must be):\n";
         for l in &r.layouts {
-            let mut kinds: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+            let mut kinds: std::collections::BTreeMap<&str, usize> =
+                std::collections::BTreeMap::new();
             for d in &l.defects {
                 *kinds.entry(d.defect.kind.name()).or_default() += 1;
             }
             let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
-            let streams: std::collections::BTreeSet<u32> = l.defects.iter().map(|d| d.stream).collect();
-            out += &format!("  {}: {} in {} streams ({})\n", l.name, l.defects.len(), streams.len(), list.join(", "));
+            let streams: std::collections::BTreeSet<u32> =
+                l.defects.iter().map(|d| d.stream).collect();
+            out += &format!(
+                "  {}: {} in {} streams ({})\n",
+                l.name,
+                l.defects.len(),
+                streams.len(),
+                list.join(", ")
+            );
         }
     }
     out

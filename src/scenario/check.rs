@@ -144,10 +144,13 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
 
     // Every labelled assumption names a value written in the file.
     if !s.assumptions.is_empty() {
-        let doc: toml::Table = toml::from_str(text).map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+        let doc: toml::Table = toml::from_str(text)
+            .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
         for path in s.assumptions.keys() {
             if crate::sweep::get(&doc, path).is_none() {
-                let span = text.find(&format!("\"{path}\"")).map_or(0..0, |i| i..i + path.len() + 2);
+                let span = text
+                    .find(&format!("\"{path}\""))
+                    .map_or(0..0, |i| i..i + path.len() + 2);
                 return Err(err(span, format!("assumption `{path}` names no value in this file; write the value it labels (e.g. `{}`) in the file", path.rsplit('.').next().unwrap_or(path))));
             }
         }
