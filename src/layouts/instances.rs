@@ -161,19 +161,16 @@ pub fn simulate(
         match ev {
             Ev::Frame { stream, index } => {
                 frames_pending -= 1;
-                let next = wl.phases[stream as usize]
-                    + ((index + 1) as f64 * wl.frame_interval).round() as Time;
-                if next < duration {
-                    q.push(
-                        next,
-                        Ev::Frame {
-                            stream,
-                            index: index + 1,
-                        },
-                    );
+                // Frames belong to chunks as in every layout: a chunk that starts
+                // within the period is captured whole, by a stream active at its start.
+                let per_chunk = wl.frames_per_chunk as u64;
+                if wl.capture(stream, (index + 1) / per_chunk, 0) < duration {
+                    let next = wl.phases[stream as usize]
+                        + ((index + 1) as f64 * wl.frame_interval).round() as Time;
+                    q.push(next, Ev::Frame { stream, index: index + 1 });
                     frames_pending += 1;
                 }
-                if stream >= wl.active(r, now) {
+                if stream >= wl.active(r, wl.capture(stream, index / per_chunk, 0)) {
                     continue;
                 }
                 frames_captured += 1;

@@ -236,21 +236,7 @@ fn check_layout(l: &LayoutSpec, catalog: &Catalog, file: &str, text: &str) -> Re
                 stray(&l.ec2, "ec2", l, file, text)?;
                 stray(&l.clones, "clones", l, file, text)?;
                 if let Some(f) = &l.fargate {
-                    let spec = f.get_ref();
-                    let ok = spec.task_vcpu >= 1
-                        && spec.task_vcpu <= 16
-                        && spec.task_memory_gb.is_finite()
-                        && spec.task_memory_gb > 0.0
-                        && spec.target_cpu > 0.0
-                        && spec.target_cpu <= 1.0
-                        && spec.min_tasks <= spec.max_tasks
-                        && spec.max_tasks >= 1;
-                    if !ok {
-                        return Err(at(file, text, f.span(), format!(
-                            "layout `{}`: fargate needs task_vcpu in 1..=16, task_memory_gb > 0, target_cpu in (0, 1] and 1 <= min_tasks <= max_tasks",
-                            l.name
-                        )));
-                    }
+                    model(f.span(), f.get_ref().check())?;
                 }
             }
             _ => {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::cloud::ScalingRule;
-use crate::cloud::{Ec2Config, LambdaConfig, QuotaEra, Retrier, RetryPolicy, S3Config, SfnConfig};
+use crate::cloud::{Ec2Config, FargateConfig, LambdaConfig, QuotaEra, Retrier, RetryPolicy, S3Config, SfnConfig};
 use crate::error::{read_text, Error, InputError, Result};
 use crate::kernels::{FrameSize, Kernel};
 use crate::pricing::Catalog;
@@ -210,39 +210,6 @@ pub enum S3Prefixes {
     Shared,
 }
 
-/// Fargate task shape and scaling.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FargateSpec {
-    pub architecture: crate::pricing::Architecture,
-    /// vCPUs of one task (0.25 to 16).
-    pub task_vcpu: u32,
-    /// Memory of one task, GB.
-    pub task_memory_gb: f64,
-    /// From task start request to serving. Assumption.
-    pub launch_delay: Dur,
-    /// Autoscaling target of average CPU.
-    pub target_cpu: f64,
-    pub cooldown: Dur,
-    pub min_tasks: u32,
-    pub max_tasks: u32,
-}
-
-impl Default for FargateSpec {
-    fn default() -> Self {
-        FargateSpec {
-            architecture: crate::pricing::Architecture::X86_64,
-            task_vcpu: 4,
-            task_memory_gb: 8.0,
-            launch_delay: Dur(60 * crate::sim::NS_PER_SEC),
-            target_cpu: 0.7,
-            cooldown: Dur(300 * crate::sim::NS_PER_SEC),
-            min_tasks: 1,
-            max_tasks: 10_000,
-        }
-    }
-}
-
 /// The Lambda account of a serverless layout; what is left out follows the
 /// scenario's quota era and billing date.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -296,7 +263,7 @@ pub struct LayoutSpec {
     #[serde(default)]
     pub ec2: Option<Spanned<Ec2Config>>,
     #[serde(default)]
-    pub fargate: Option<Spanned<FargateSpec>>,
+    pub fargate: Option<Spanned<FargateConfig>>,
     /// Cloned monolith: number of clones, the detectors split between them.
     #[serde(default)]
     pub clones: Option<Spanned<u32>>,
