@@ -14,7 +14,10 @@ Examples:
   archsim price scenarios/usage-example.toml        price a usage file (a month of metered usage)
   archsim price usage.toml --format json            the same bill as JSON
   archsim catalog show                              every price and quota, with sources
-  archsim validate                                  check the simulation engine against queueing theory";
+  archsim validate                                  check the simulation engine against queueing theory
+  archsim frames generate --photo astronaut --size 1280x720 --seconds 12 --defects \"black@40..45\" --out clip
+  archsim kernels detect clip.y4m --audio clip.wav  find defects in a clip
+  archsim kernels bench --size 1920x1080            measure every kernel, write a calibration";
 
 #[derive(Debug, Parser)]
 #[command(name = "archsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -39,6 +42,142 @@ pub enum Command {
     /// Pollaczek-Khinchine, Little's law); exits 1 if any check fails.
     #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
+    /// Sample video streams from real photographs, with injected defects.
+    #[command(subcommand)]
+    Frames(FramesCommand),
+    /// Run the real media-converter and defect-detector kernels: detect, bench.
+    #[command(subcommand)]
+    Kernels(KernelsCommand),
+}
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  archsim frames generate --photo astronaut --size 1280x720 --fps 25 --seconds 12 \\
+      --defects \"black@40..45,freeze@100..160,blocks@200,silence@5s..6s,avsync=+120ms@8s..\" --out clip
+      writes clip.y4m, clip.wav and clip.truth.json (the injected defects)
+  archsim frames generate --photo coffee --size 640x360 --seconds 4 --out clean --h264
+      a clean clip, also encoded as clip.h264
+
+Defects: KIND@PLACE items separated by commas. Kinds: black, freeze (repeats the frame
+before), blocks (16x16 macroblocks gray, garbage or misplaced), silence, avsync=OFFSET
+(audio late when positive). Places: 200 (a frame), 40..45 (frames 40 to 44), 40..=45,
+5s..6s (times), 8s.. (to the end). Photos: astronaut, coffee, chelsea, rocket, or a
+PNG/JPEG file. See docs/kernels.md.";
+
+#[derive(Debug, Subcommand)]
+pub enum FramesCommand {
+    /// Generate a sample clip (Y4M + WAV + ground truth JSON) from a photograph.
+    #[command(after_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
+    /// List the shipped photographs and their sources.
+    Photos,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Photograph: astronaut, coffee, chelsea, rocket, or a PNG/JPEG file.
+    #[arg(long, default_value = "astronaut")]
+    pub photo: String,
+    /// Frame size WIDTHxHEIGHT (even, up to 1920x1080 recommended).
+    #[arg(long, default_value = "1280x720")]
+    pub size: String,
+    /// Frames per second.
+    #[arg(long, default_value_t = 25.0)]
+    pub fps: f64,
+    /// Duration in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    pub seconds: f64,
+    /// Defects to inject, e.g. "black@40..45,blocks@200,silence@5s..6s".
+    #[arg(long, default_value = "")]
+    pub defects: String,
+    /// Seed of the noise, camera path and corruption.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output path without extension: writes OUT.y4m, OUT.wav, OUT.truth.json.
+    #[arg(long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// Also write OUT.h264 (H.264 Annex-B, OpenH264).
+    #[arg(long)]
+    pub h264: bool,
+}
+
+const DETECT_EXAMPLES: &str = "\
+Examples:
+  archsim kernels detect clip.y4m --audio clip.wav
+  archsim kernels detect clip.h264 --fps 25 --format json
+  archsim kernels detect clip.y4m --detectors black,freeze --params thresholds.toml
+  ffmpeg -i movie.mp4 -t 10 -f yuv4mpegpipe clip.y4m && ffmpeg -i movie.mp4 -t 10 -ac 1 -ar 48000 clip.wav
+
+Inputs: Y4M (8-bit 4:2:0 or mono), H.264 Annex-B (.h264/.264), WAV. The thresholds file is
+TOML with any of the fields in docs/kernels.md (e.g. freeze_mad = 0.5).";
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  archsim kernels bench --size 1920x1080 --fps 25
+  archsim kernels bench --size 1280x720 --out calibration.toml
+  archsim kernels bench --size 1920x1080 --frames 500 --out cal.toml --merge calibration/default.toml
+
+Measures per-frame CPU time of H.264 decode, scale, JPEG encode/decode and each detector
+over a sample stream (after warm-up), and a plain sum over the same frames as the
+memory-bandwidth reference. The calibration file is what the simulator draws from.";
+
+#[derive(Debug, Subcommand)]
+pub enum KernelsCommand {
+    /// Find defects in a Y4M or H.264 file (and a WAV file).
+    #[command(after_help = DETECT_EXAMPLES)]
+    Detect(DetectArgs),
+    /// Measure every kernel and write a calibration file.
+    #[command(after_help = BENCH_EXAMPLES)]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Video: .y4m or .h264/.264.
+    pub video: PathBuf,
+    /// Audio: a WAV file (any rate and channel count).
+    #[arg(long)]
+    pub audio: Option<PathBuf>,
+    /// Frame rate (overrides the Y4M header; H.264 streams default to 25).
+    #[arg(long)]
+    pub fps: Option<f64>,
+    /// Detectors to run, comma-separated (black, freeze, block_corruption, silence, av_sync).
+    #[arg(long, value_delimiter = ',')]
+    pub detectors: Vec<String>,
+    /// TOML file with detector thresholds (see docs/kernels.md).
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Analysis frame size WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub size: String,
+    /// Frames per second of the sample stream.
+    #[arg(long, default_value_t = 25.0)]
+    pub fps: f64,
+    /// Frames measured after warm-up.
+    #[arg(long, default_value_t = 300)]
+    pub frames: usize,
+    /// Warm-up frames (run, not recorded).
+    #[arg(long, default_value_t = 25)]
+    pub warmup: usize,
+    /// Photograph the sample stream is made from.
+    #[arg(long, default_value = "astronaut")]
+    pub photo: String,
+    /// Write the calibration (TOML) here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Add the measured size to this calibration file's sizes before writing --out.
+    #[arg(long)]
+    pub merge: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 const VALIDATE_EXAMPLES: &str = "\

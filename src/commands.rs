@@ -6,7 +6,9 @@ use anyhow::Result;
 use archsim::pricing::{self, Catalog, Usage};
 use archsim::report;
 
-use crate::cli::{CatalogCommand, Cli, Command, Format, ValidateArgs};
+use crate::cli::{
+    CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand, ValidateArgs,
+};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -28,9 +30,126 @@ pub fn run(cli: Cli) -> Result<()> {
             Format::Table => print!("{}", report::catalog::catalog_text(&catalog)),
             Format::Json => println!("{}", serde_json::to_string_pretty(&catalog)?),
         },
+        Command::Frames(FramesCommand::Generate(a)) => {
+            let size =
+                archsim::frames::FrameSize::parse(&a.size, "--size").map_err(anyhow::Error::new)?;
+            let spec = archsim::frames::generate::GenerateSpec {
+                photo: a.photo,
+                size,
+                fps: a.fps,
+                seconds: a.seconds,
+                defects: a.defects,
+                seed: a.seed,
+            };
+            let written = lib(archsim::frames::generate::write_clip(&spec, &a.out, a.h264))?;
+            for p in written {
+                println!("wrote {}", p.display());
+            }
+        }
         Command::Validate(args) => validate(&args)?,
+        Command::Frames(FramesCommand::Photos) => {
+            print!("{}", archsim::frames::generate::PHOTO_SOURCES);
+        }
+        Command::Kernels(KernelsCommand::Detect(a)) => {
+            let detectors = archsim::kernels::detect::parse_detectors(&a.detectors)
+                .map_err(anyhow::Error::new)?;
+            let params = match &a.params {
+                Some(p) => lib(archsim::kernels::DetectorParams::load(p))?,
+                None => archsim::kernels::DetectorParams::default(),
+            };
+            let report = lib(archsim::kernels::detect::detect_files(
+                &a.video,
+                a.audio.as_deref(),
+                a.fps,
+                &detectors,
+                &params,
+            ))?;
+            match a.format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                Format::Table => print!("{}", archsim::kernels::detect::report_table(&report)),
+            }
+        }
+        Command::Kernels(KernelsCommand::Bench(a)) => {
+            let size =
+                archsim::frames::FrameSize::parse(&a.size, "--size").map_err(anyhow::Error::new)?;
+            if !(a.fps.is_finite() && a.fps >= 1.0 && a.fps <= 240.0) {
+                anyhow::bail!(archsim::InputError::new(
+                    "--fps",
+                    format!("{} is not a frame rate from 1 to 240", a.fps)
+                ));
+            }
+            if a.frames == 0 {
+                anyhow::bail!(archsim::InputError::new(
+                    "--frames",
+                    "measure at least one frame"
+                ));
+            }
+            let base = match &a.merge {
+                Some(p) => Some(lib(archsim::kernels::Calibration::load(p))?),
+                None => None,
+            };
+            let opts = archsim::kernels::MeasureOptions {
+                frames: a.frames,
+                warmup: a.warmup,
+                photo: a.photo,
+                ..Default::default()
+            };
+            let measured = lib(archsim::kernels::calibration::measure(size, a.fps, &opts))?;
+            match a.format {
+                Format::Table => print!(
+                    "{}",
+                    archsim::kernels::calibration::summary_table(&measured)
+                ),
+                Format::Json => {
+                    let rows: Vec<_> = measured.sizes.iter().map(|s| s.summary()).collect();
+                    println!("{}", serde_json::to_string_pretty(&rows)?)
+                }
+            }
+            let mut cal = measured;
+            if let Some(mut b) = base {
+                b.merge(cal);
+                cal = b;
+            }
+            if let Some(out) = &a.out {
+                lib(cal.save(out))?;
+                eprintln!("wrote {}", out.display());
+            }
+        }
     }
     Ok(())
+}
+
+/// A usage file may name its catalog; it must be the one in use.
+fn resolve_usage_catalog(usage: &Usage, catalog: Catalog, explicit: bool) -> Result<Catalog> {
+    match &usage.catalog {
+        Some(id) if *id != catalog.id => {
+            if explicit {
+                anyhow::bail!(archsim::InputError::new(
+                    "--catalog",
+                    format!(
+                        "the usage file names catalog `{id}` but --catalog loaded `{}`",
+                        catalog.id
+                    )
+                ));
+            }
+            Catalog::by_id(id).ok_or_else(|| {
+                anyhow::Error::new(archsim::InputError::new(
+                    "usage file",
+                    format!("unknown catalog `{id}`: the embedded one is `aws-us-east-1`; pass another with --catalog FILE"),
+                ))
+            })
+        }
+        _ => Ok(catalog),
+    }
+}
+
+/// Converts a library result, unwrapping input errors so they print once (the
+/// `archsim::Error::Input` wrapper would print its message and its source).
+fn lib<T>(r: archsim::Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        archsim::Error::Input(input) => anyhow::Error::new(input),
+        other => anyhow::Error::new(other),
+    })
 }
 
 /// `archsim validate`: the engine against queueing theory; fails when a check does.
@@ -70,28 +189,4 @@ fn validate(args: &ValidateArgs) -> Result<()> {
         anyhow::bail!("{failed} validation check(s) failed");
     }
     Ok(())
-}
-
-/// A usage file may name its catalog; it must be the one in use.
-fn resolve_usage_catalog(usage: &Usage, catalog: Catalog, explicit: bool) -> Result<Catalog> {
-    match &usage.catalog {
-        Some(id) if *id != catalog.id => {
-            if explicit {
-                anyhow::bail!(archsim::InputError::new(
-                    "--catalog",
-                    format!(
-                        "the usage file names catalog `{id}` but --catalog loaded `{}`",
-                        catalog.id
-                    )
-                ));
-            }
-            Catalog::by_id(id).ok_or_else(|| {
-                anyhow::Error::new(archsim::InputError::new(
-                    "usage file",
-                    format!("unknown catalog `{id}`: the embedded one is `aws-us-east-1`; pass another with --catalog FILE"),
-                ))
-            })
-        }
-        _ => Ok(catalog),
-    }
 }

@@ -4,29 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Width and height of a video frame in pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct FrameSize {
-    pub width: u32,
-    pub height: u32,
-}
-
-impl FrameSize {
-    pub const fn new(width: u32, height: u32) -> Self {
-        FrameSize { width, height }
-    }
-
-    /// Number of luma pixels.
-    pub fn pixels(self) -> u64 {
-        self.width as u64 * self.height as u64
-    }
-}
-
-impl std::fmt::Display for FrameSize {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}x{}", self.width, self.height)
-    }
-}
+pub use crate::frames::FrameSize;
 
 /// Every kernel whose cost the simulator draws. The first four are the media
 /// converter's steps; the rest are detectors.

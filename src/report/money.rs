@@ -10,7 +10,8 @@ pub fn usd(v: f64) -> String {
     }
     if a < 0.005 {
         let digits = (-a.log10()).floor() as usize + 3;
-        return format!("{sign}${a:.digits$}");
+        let shown = format!("{a:.digits$}");
+        return format!("{sign}${}", shown.trim_end_matches('0'));
     }
     format!("{sign}${}", thousands(&format!("{a:.2}")))
 }
@@ -24,6 +25,42 @@ pub fn quantity(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
+}
+
+/// Dollars for a chart axis: whole dollars with separators from $10 up, cents below.
+pub fn usd_axis(v: f64) -> String {
+    if v.abs() >= 10.0 {
+        let sign = if v < 0.0 { "-" } else { "" };
+        format!("{sign}${}", thousands(&format!("{:.0}", v.abs())))
+    } else {
+        usd(v)
+    }
+}
+
+/// A latency in milliseconds for people: `850 ms`, `2.5 ms`, `12,300 ms`.
+pub fn millis(v: f64) -> String {
+    if v.abs() >= 10.0 {
+        format!("{} ms", thousands(&format!("{v:.0}")))
+    } else {
+        format!("{v:.1} ms")
+    }
+}
+
+/// A percentage with one decimal: `95.8%`.
+pub fn percent(v: f64) -> String {
+    format!("{v:.1}%")
+}
+
+/// A small rate in dollars (per stream-hour, per request): three significant digits
+/// under a dollar (`$0.0136`), cents above.
+pub fn usd_rate(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || a >= 1.0 {
+        return usd(v);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    let digits = ((-a.log10()).floor() as usize + 3).min(12);
+    format!("{sign}${a:.digits$}")
 }
 
 /// Inserts `,` every three digits of the integer part of a formatted number.
@@ -56,7 +93,8 @@ mod tests {
     fn cents_and_sub_cent() {
         assert_eq!(usd(1234.567), "$1,234.57");
         assert_eq!(usd(0.000125), "$0.000125");
-        assert_eq!(usd(0.0042), "$0.00420");
+        assert_eq!(usd(0.0042), "$0.0042");
+        assert_eq!(usd(0.001), "$0.001");
         assert_eq!(usd(-18.3334), "-$18.33");
         assert_eq!(usd(0.0), "$0.00");
         assert_eq!(usd(0.01), "$0.01");
@@ -67,5 +105,27 @@ mod tests {
         assert_eq!(quantity(3000000.0), "3,000,000");
         assert_eq!(quantity(1.5), "1.500");
         assert_eq!(quantity(1234.56), "1,234.6");
+    }
+
+    #[test]
+    fn latencies_and_percentages() {
+        assert_eq!(millis(12_345.6), "12,346 ms");
+        assert_eq!(millis(2.54), "2.5 ms");
+        assert_eq!(percent(95.83), "95.8%");
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(usd_rate(0.0136), "$0.0136");
+        assert_eq!(usd_rate(0.3246), "$0.325");
+        assert_eq!(usd_rate(2.5), "$2.50");
+        assert_eq!(usd_rate(0.0), "$0.00");
+    }
+
+    #[test]
+    fn axis_dollars() {
+        assert_eq!(usd_axis(25_000.0), "$25,000");
+        assert_eq!(usd_axis(2.5), "$2.50");
+        assert_eq!(usd_axis(0.0), "$0.00");
     }
 }
