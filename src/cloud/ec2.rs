@@ -127,6 +127,18 @@ pub struct Ec2Fleet {
 impl Ec2Fleet {
     pub fn new(catalog: &Catalog, cfg: Ec2Config) -> Result<Ec2Fleet, String> {
         let it = catalog.instance(&cfg.instance_type)?;
+        Self::with_vcpu(catalog, cfg, it.vcpu)
+    }
+
+    /// A fleet of units of `vcpu` cores each (instances, or Fargate tasks).
+    pub(super) fn with_vcpu(
+        catalog: &Catalog,
+        cfg: Ec2Config,
+        vcpu: u32,
+    ) -> Result<Ec2Fleet, String> {
+        if vcpu == 0 {
+            return Err(format!("`{}`: needs at least one vCPU", cfg.name));
+        }
         let initial = match &cfg.scaling {
             Ec2Scaling::Fixed { instances } => *instances,
             Ec2Scaling::TargetTracking {
@@ -162,7 +174,7 @@ impl Ec2Fleet {
         }
         let mut fleet = Ec2Fleet {
             catalog: catalog.clone(),
-            vcpu: it.vcpu,
+            vcpu,
             cfg,
             instances: Vec::new(),
             cores: BinaryHeap::new(),
@@ -315,11 +327,16 @@ impl Ec2Fleet {
 
     /// Billed seconds of every instance if the fleet stops at `until`.
     pub fn billed_seconds(&self, until: Time) -> u64 {
+        self.billed_seconds_by(until, ec2_billed_seconds)
+    }
+
+    /// Σ `rule(running ns)` over the units, if the fleet stops at `until`.
+    pub(super) fn billed_seconds_by(&self, until: Time, rule: fn(&Catalog, u64) -> u64) -> u64 {
         self.instances
             .iter()
             .map(|i| {
                 let stop = i.terminated.unwrap_or(until.max(i.busy_until));
-                ec2_billed_seconds(&self.catalog, stop.saturating_sub(i.launched))
+                rule(&self.catalog, stop.saturating_sub(i.launched))
             })
             .sum()
     }

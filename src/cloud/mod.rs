@@ -8,12 +8,14 @@
 //! labelled as an assumption (see [`Assumption`] and each model's `assumptions()`).
 
 pub mod ec2;
+pub mod fargate;
 pub mod lambda;
 pub mod s3;
 pub mod sfn_runner;
 pub mod step_functions;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
+pub use fargate::{FargateConfig, FargateService};
 pub use lambda::{
     cpu_time, AccountConfig, Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule,
 };
@@ -196,6 +198,7 @@ pub fn default_assumptions() -> Vec<Assumption> {
     v.extend(step_functions::SfnConfig::default().assumptions());
     v.extend(s3::S3Config::default().assumptions());
     v.extend(ec2::Ec2Config::default().assumptions());
+    v.extend(fargate::FargateConfig::default().assumptions());
     v.push(Assumption::new(
         "retry",
         format!(
