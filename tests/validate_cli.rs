@@ -27,7 +27,11 @@ fn validate_json_lists_checks_and_exits_zero() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let checks = v["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 15);
+    assert_eq!(
+        checks.len(),
+        18,
+        "15 engine checks and 3 service-model checks"
+    );
     for c in checks {
         assert!(c["exact"].is_number() && c["simulated"].is_number());
         assert!(c["low"].as_f64().unwrap() <= c["high"].as_f64().unwrap());

@@ -13,6 +13,7 @@ pub mod lambda;
 pub mod s3;
 pub mod sfn_runner;
 pub mod step_functions;
+pub mod validate;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
 pub use fargate::{FargateConfig, FargateService};
