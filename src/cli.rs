@@ -11,6 +11,9 @@ serverless microservices (Step Functions + Lambda + S3) or as one process on EC2
 
 const EXAMPLES: &str = "\
 Examples:
+  archsim run scenarios/prime-video.toml            compare the layouts of the Prime Video case
+  archsim run                                       the small classroom scenario (seconds, real detectors)
+  archsim run scenarios/prime-video.toml --out reports/prime-video   write charts and report.html
   archsim price scenarios/usage-example.toml        price a usage file (a month of metered usage)
   archsim price usage.toml --format json            the same bill as JSON
   archsim catalog show                              every price and quota, with sources
@@ -32,6 +35,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Simulate a scenario's layouts: cost, latency, throttles and the defects found.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
     /// Price a usage file: line items and total.
     #[command(after_help = PRICE_EXAMPLES)]
     Price(PriceArgs),
@@ -208,6 +214,61 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  archsim run                                        the embedded classroom scenario
+  archsim run scenarios/prime-video.toml             thousands of streams, the 2023 quotas
+  archsim run scenarios/prime-video.toml --format json > run.json
+  archsim run scenarios/low-traffic.toml --usage-out usage/   one usage file per layout
+  archsim run scenarios/prime-video.toml --out reports/prime-video --force
+  archsim run scenarios/prime-video-small.toml --kernels real --seed 3
+
+For each layout it prints the cost of the simulated period and per 730-hour month, cost
+per stream-hour, line items by service, end-to-end latency (capture to end of analysis),
+throttles and retries per service, peak Lambda concurrency and instances, the saving
+against the first layout, and where the serverless layouts start to throttle.";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); without one, the embedded classroom scenario runs.
+    pub scenario: Option<PathBuf>,
+    /// Run the real detectors on the sample stream, or draw service times only.
+    #[arg(long, value_enum)]
+    pub kernels: Option<KernelsArg>,
+    /// Calibration: builtin, measure, or a calibration file.
+    #[arg(long, value_name = "builtin|measure|FILE")]
+    pub calibration: Option<String>,
+    /// Seed of every random stream (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write each layout's usage file (`LAYOUT.usage.toml`) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub usage_out: Option<PathBuf>,
+    /// Write the report folder (summary.json, CSVs, charts, report.html) here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace files in an existing --out folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Skip the search for the stream count where throttling starts.
+    #[arg(long)]
+    pub no_onset: bool,
+}
+
+/// Which kernels run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KernelsArg {
+    /// Real for small scenarios, sampled for large ones.
+    Auto,
+    /// The detectors run on the sample stream's frames.
+    Real,
+    /// Service times from the calibration only.
+    Sampled,
 }
 
 const PRICE_EXAMPLES: &str = "\

@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Validate(args) => validate(&args)?,
+        Command::Run(args) => run_scenario(args, cli.catalog.is_some())?,
         Command::Frames(FramesCommand::Photos) => {
             print!("{}", archsim::frames::generate::PHOTO_SOURCES);
         }
@@ -189,6 +190,89 @@ fn validate(args: &ValidateArgs) -> Result<()> {
     if !v.passed {
         let failed = v.checks.iter().filter(|c| !c.passed).count();
         anyhow::bail!("{failed} validation check(s) failed");
+    }
+    Ok(())
+}
+
+/// `archsim run`: simulate every layout of a scenario and print the comparison.
+fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
+    use archsim::scenario::{KernelsChoice, Scenario};
+    use std::io::IsTerminal;
+
+    if catalog_flag {
+        anyhow::bail!(archsim::InputError::new(
+            "--catalog",
+            "`run` takes its catalog from the scenario file (`catalog = \"FILE.toml\"`)"
+        ));
+    }
+    let (mut resolved, dir) = match &args.scenario {
+        Some(path) => (
+            Scenario::load(path)?,
+            path.parent().map(|p| p.to_path_buf()),
+        ),
+        None => (Scenario::classroom(), None),
+    };
+    if let Some(seed) = args.seed {
+        resolved.scenario.seed = seed;
+    }
+    let opts = archsim::run::RunOptions {
+        kernels: args.kernels.map(|k| match k {
+            crate::cli::KernelsArg::Auto => KernelsChoice::Auto,
+            crate::cli::KernelsArg::Real => KernelsChoice::Real,
+            crate::cli::KernelsArg::Sampled => KernelsChoice::Sampled,
+        }),
+        calibration: args.calibration.clone(),
+        skip_onset: args.no_onset,
+    };
+    // Where the results go is checked before the (possibly long) run.
+    let out_dir = match &args.out {
+        Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
+            dir, args.force,
+        ))?),
+        None => None,
+    };
+    let bar = if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(1000);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} simulating {wide_bar} {percent}% {elapsed}",
+            )
+            .expect("valid template"),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
+    let result = archsim::run::run(resolved, &opts, dir.as_deref(), Some(&tick));
+    bar.finish_and_clear();
+    let result = lib(result)?;
+    let report = archsim::report::from_run::run_report(&result);
+
+    if let Some(dir) = &args.usage_out {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        for l in &result.layouts {
+            let path = dir.join(format!(
+                "{}.usage.toml",
+                archsim::report::export::slug(&l.name)
+            ));
+            lib(archsim::report::output::write_atomic(
+                &path,
+                l.usage.to_toml().as_bytes(),
+            ))?;
+        }
+    }
+    if let Some(dir) = out_dir {
+        let written = lib(archsim::report::export::write_report(
+            dir.path(),
+            &report,
+            true,
+        ))?;
+        eprintln!("wrote {} files to {}", written.len(), dir.path().display());
+    }
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => print!("{}", archsim::report::table::run_text(&report)),
     }
     Ok(())
 }

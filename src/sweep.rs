@@ -329,6 +329,39 @@ pub fn apply(doc: &mut toml::Table, path: &str, value: Value) -> Result<(), Inpu
     }
 }
 
+/// The value at dotted `path` in `doc`, selecting array-of-tables elements by `name`
+/// (or index) as [`apply`] does; `None` when the path does not exist.
+pub fn get<'a>(doc: &'a toml::Table, path: &str) -> Option<&'a Value> {
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut table = doc;
+    let mut i = 0;
+    loop {
+        let slot = table.get(segs[i])?;
+        if i + 1 == segs.len() {
+            return Some(slot);
+        }
+        match slot {
+            Value::Table(t) => {
+                table = t;
+                i += 1;
+            }
+            Value::Array(items) => {
+                let key = segs[i + 1];
+                let item = items
+                    .iter()
+                    .find(|t| t.get("name").and_then(Value::as_str) == Some(key))
+                    .or_else(|| key.parse::<usize>().ok().and_then(|k| items.get(k)))?;
+                if i + 2 == segs.len() {
+                    return Some(item);
+                }
+                table = item.as_table()?;
+                i += 2;
+            }
+            _ => return None,
+        }
+    }
+}
+
 fn list(keys: &[&str]) -> String {
     if keys.is_empty() {
         return "(none)".into();

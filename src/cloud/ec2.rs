@@ -3,11 +3,9 @@
 //! per-second billing with the catalog's 60 s minimum, a launch delay before a new
 //! instance serves, and a fixed fleet or a target-tracking autoscaler.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use serde::{Deserialize, Serialize};
 
+use super::fleet::{fleet_counters, initial_machines, scaling_assumptions, Fleet};
 use super::Assumption;
 use crate::pricing::bill::ec2_billed_seconds;
 use crate::pricing::usage::{Ec2Usage, Fraction, NonNegative};
@@ -68,33 +66,9 @@ impl Ec2Config {
             self.launch_delay,
             "ECS container instance start to serving, about 1-3 min (reference/aws.md §4, U); billed from the launch request",
         )];
-        if let Ec2Scaling::TargetTracking {
-            target_cpu,
-            cooldown,
-            ..
-        } = &self.scaling
-        {
-            v.push(Assumption::new(
-                "ec2.target_cpu",
-                target_cpu,
-                "autoscaler target (a design choice, U)",
-            ));
-            v.push(Assumption::new(
-                "ec2.cooldown",
-                cooldown,
-                "autoscaler cooldown (AWS default 300 s, U)",
-            ));
-        }
+        v.extend(scaling_assumptions("ec2", &self.scaling));
         v
     }
-}
-
-#[derive(Debug, Clone)]
-struct Instance {
-    launched: Time,
-    ready: Time,
-    terminated: Option<Time>,
-    busy_until: Time,
 }
 
 /// Counters of a fleet.
@@ -110,245 +84,77 @@ pub struct Ec2Stats {
     pub wait: Histogram,
 }
 
+fleet_counters!(Ec2Stats, peak_instances);
+
 /// A fleet of instances of one type.
 pub struct Ec2Fleet {
     catalog: Catalog,
     cfg: Ec2Config,
-    vcpu: u32,
-    instances: Vec<Instance>,
-    /// (free at, instance, core) of every core of a live instance.
-    cores: BinaryHeap<Reverse<(Time, u32, u32)>>,
-    last_tick: Time,
-    window_work: u128,
-    last_scale: Option<Time>,
-    stats: Ec2Stats,
+    fleet: Fleet<Ec2Stats>,
 }
 
 impl Ec2Fleet {
     pub fn new(catalog: &Catalog, cfg: Ec2Config) -> Result<Ec2Fleet, String> {
         let it = catalog.instance(&cfg.instance_type)?;
-        Self::with_vcpu(catalog, cfg, it.vcpu)
-    }
-
-    /// A fleet of units of `vcpu` cores each (instances, or Fargate tasks).
-    pub(super) fn with_vcpu(
-        catalog: &Catalog,
-        cfg: Ec2Config,
-        vcpu: u32,
-    ) -> Result<Ec2Fleet, String> {
-        if vcpu == 0 {
-            return Err(format!("`{}`: needs at least one vCPU", cfg.name));
-        }
-        let initial = match &cfg.scaling {
-            Ec2Scaling::Fixed { instances } => *instances,
-            Ec2Scaling::TargetTracking {
-                target_cpu,
-                min,
-                max,
-                initial,
-                ..
-            } => {
-                if !(target_cpu.is_finite() && *target_cpu > 0.0 && *target_cpu <= 1.0) {
-                    return Err(format!(
-                        "ec2 `{}`: target_cpu must be in (0, 1], got {target_cpu}",
-                        cfg.name
-                    ));
-                }
-                if *min == 0 || min > max {
-                    return Err(format!(
-                        "ec2 `{}`: needs 1 <= min <= max, got min {min}, max {max}",
-                        cfg.name
-                    ));
-                }
-                (*initial).clamp(*min, *max)
-            }
-        };
-        if initial == 0 {
-            return Err(format!("ec2 `{}`: needs at least one instance", cfg.name));
-        }
+        let initial = initial_machines(&format!("ec2 `{}`", cfg.name), "instance", &cfg.scaling)?;
         if !(0.0..=1.0).contains(&cfg.savings_plan_discount) {
             return Err(format!(
                 "ec2 `{}`: savings_plan_discount must be in 0..=1",
                 cfg.name
             ));
         }
-        let mut fleet = Ec2Fleet {
+        let fleet = Fleet::new(
+            it.vcpu,
+            cfg.launch_delay.0,
+            cfg.initial_ready,
+            cfg.scaling.clone(),
+            initial,
+        );
+        Ok(Ec2Fleet {
             catalog: catalog.clone(),
-            vcpu,
             cfg,
-            instances: Vec::new(),
-            cores: BinaryHeap::new(),
-            last_tick: 0,
-            window_work: 0,
-            last_scale: None,
-            stats: Ec2Stats::default(),
-        };
-        let ready = if fleet.cfg.initial_ready {
-            0
-        } else {
-            fleet.cfg.launch_delay.0
-        };
-        for _ in 0..initial {
-            fleet.launch(0, ready);
-        }
-        Ok(fleet)
-    }
-
-    fn launch(&mut self, now: Time, ready: Time) {
-        let id = self.instances.len() as u32;
-        self.instances.push(Instance {
-            launched: now,
-            ready,
-            terminated: None,
-            busy_until: ready,
-        });
-        for c in 0..self.vcpu {
-            self.cores.push(Reverse((ready, id, c)));
-        }
-        self.stats.launches += 1;
-        let live = self.live_instances();
-        self.stats.peak_instances = self.stats.peak_instances.max(live);
+            fleet,
+        })
     }
 
     /// Instances launched and not terminated (launching ones included).
     pub fn live_instances(&self) -> u32 {
-        self.instances
-            .iter()
-            .filter(|i| i.terminated.is_none())
-            .count() as u32
+        self.fleet.live()
     }
 
     /// vCPUs (cores) of one instance.
     pub fn vcpu(&self) -> u32 {
-        self.vcpu
+        self.fleet.cores()
     }
     pub fn config(&self) -> &Ec2Config {
         &self.cfg
     }
     pub fn stats(&self) -> &Ec2Stats {
-        &self.stats
+        self.fleet.stats()
     }
 
     /// Schedules `cpu_ns` of single-threaded work submitted at `now` onto the
     /// earliest free core of a serving instance: returns (start, end).
     pub fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
-        while let Some(Reverse((free, inst, core))) = self.cores.pop() {
-            if self.instances[inst as usize].terminated.is_some() {
-                continue; // drained core of a terminated instance
-            }
-            let start = now.max(free);
-            let end = start.saturating_add(cpu_ns);
-            self.cores.push(Reverse((end, inst, core)));
-            let i = &mut self.instances[inst as usize];
-            i.busy_until = i.busy_until.max(end);
-            self.stats.jobs += 1;
-            self.stats.cpu_ns += cpu_ns as u128;
-            self.stats.wait.record(start - now);
-            self.window_work += cpu_ns as u128;
-            return (start, end);
-        }
-        // Unreachable while at least one instance lives (guaranteed by `new` and
-        // `tick`); answer with the work starting now rather than panic.
-        (now, now.saturating_add(cpu_ns))
+        self.fleet.run(now, cpu_ns)
     }
 
     /// The autoscaler's periodic evaluation at `now` (call it every minute or so).
     /// Returns the number of live instances afterwards. A fixed fleet ignores it.
     pub fn tick(&mut self, now: Time) -> u32 {
-        let Ec2Scaling::TargetTracking {
-            target_cpu,
-            cooldown,
-            min,
-            max,
-            ..
-        } = self.cfg.scaling.clone()
-        else {
-            return self.live_instances();
-        };
-        let from = self.last_tick;
-        let window = now.saturating_sub(from);
-        self.last_tick = now;
-        let work = std::mem::take(&mut self.window_work);
-        if window == 0 {
-            return self.live_instances();
-        }
-        // Capacity: core-time of live instances in the window (launching ones
-        // count from when they serve).
-        let mut capacity: u128 = 0;
-        for i in &self.instances {
-            if i.terminated.is_some() {
-                continue;
-            }
-            let s = i.ready.max(from);
-            if s < now {
-                capacity += (now - s) as u128 * self.vcpu as u128;
-            }
-        }
-        let live = self.live_instances();
-        let util = if capacity == 0 {
-            if work > 0 {
-                f64::INFINITY
-            } else {
-                0.0
-            }
-        } else {
-            work as f64 / capacity as f64
-        };
-        let desired = if util.is_finite() {
-            ((live as f64 * util / target_cpu).ceil() as u32).clamp(min, max)
-        } else {
-            live.clamp(min, max)
-        };
-        let cooled = self
-            .last_scale
-            .is_none_or(|t| now >= t.saturating_add(cooldown.0));
-        if desired != live && cooled {
-            if desired > live {
-                for _ in live..desired {
-                    self.launch(now, now.saturating_add(self.cfg.launch_delay.0));
-                }
-            } else {
-                let mut to_stop = live - desired;
-                for i in self.instances.iter_mut().rev() {
-                    if to_stop == 0 {
-                        break;
-                    }
-                    if i.terminated.is_none() {
-                        i.terminated = Some(now.max(i.busy_until));
-                        self.stats.terminations += 1;
-                        to_stop -= 1;
-                    }
-                }
-            }
-            self.last_scale = Some(now);
-        }
-        self.live_instances()
+        self.fleet.tick(now)
     }
 
     /// Billed seconds of every instance if the fleet stops at `until`.
     pub fn billed_seconds(&self, until: Time) -> u64 {
-        self.billed_seconds_by(until, ec2_billed_seconds)
-    }
-
-    /// Σ `rule(running ns)` over the units, if the fleet stops at `until`.
-    pub(super) fn billed_seconds_by(&self, until: Time, rule: fn(&Catalog, u64) -> u64) -> u64 {
-        self.instances
-            .iter()
-            .map(|i| {
-                let stop = i.terminated.unwrap_or(until.max(i.busy_until));
-                rule(&self.catalog, stop.saturating_sub(i.launched))
-            })
-            .sum()
+        self.fleet
+            .billed_seconds(until, |ns| ec2_billed_seconds(&self.catalog, ns))
     }
 
     /// CPU work ÷ core-time paid for, if the fleet stops at `until`.
     pub fn utilization(&self, until: Time) -> f64 {
-        let paid = self.billed_seconds(until) as f64 * self.vcpu as f64 * 1e9;
-        if paid == 0.0 {
-            0.0
-        } else {
-            self.stats.cpu_ns as f64 / paid
-        }
+        self.fleet
+            .utilization(until, |ns| ec2_billed_seconds(&self.catalog, ns))
     }
 
     /// Writes instance-hours (per-instance billed seconds ÷ 3600) if the fleet

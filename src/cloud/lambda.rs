@@ -438,6 +438,10 @@ impl LambdaAccount {
     pub fn peak_concurrency(&self) -> u32 {
         self.peak
     }
+    /// Account-wide concurrency at the last call.
+    pub fn concurrency(&self) -> u32 {
+        self.busy
+    }
     /// Account concurrency limit in force.
     pub fn concurrency_limit(&self) -> u32 {
         self.limit

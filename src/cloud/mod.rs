@@ -1,4 +1,5 @@
-//! The AWS service models, built on `sim`: Lambda, Step Functions, S3 and EC2/ECS.
+//! The AWS service models, built on `sim`: Lambda, Step Functions, S3, EC2/ECS and
+//! Fargate.
 //!
 //! Each model is a state machine the layout calls in nondecreasing time order; it
 //! returns outcomes and completion times and frees finished work lazily on the next
@@ -9,6 +10,7 @@
 
 pub mod ec2;
 pub mod fargate;
+mod fleet;
 pub mod lambda;
 pub mod s3;
 pub mod sfn_runner;
@@ -16,7 +18,7 @@ pub mod step_functions;
 pub mod validate;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
-pub use fargate::{FargateConfig, FargateService};
+pub use fargate::{FargateConfig, FargateService, FargateStats};
 pub use lambda::{
     cpu_time, AccountConfig, Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule,
 };

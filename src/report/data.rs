@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::{Bill, LineItem};
+use crate::pricing::{Bill, LineItem, Usage};
 
 /// Hours in the average month (8,760 h / 12), as AWS prices monthly figures.
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -58,6 +58,41 @@ pub struct LayoutSummary {
     pub peak_lambda_concurrency: u64,
     pub peak_instances: u64,
     pub timeline: Vec<TimelinePoint>,
+    /// The metered usage, in the usage-file shape (`archsim price` reprices it).
+    #[serde(default)]
+    pub usage: Usage,
+    /// Stream-hours of the simulated period.
+    #[serde(default)]
+    pub stream_hours: f64,
+    /// Capture of a frame with a defect to its notification, ms.
+    #[serde(default)]
+    pub notify_latency_ms: Percentiles,
+    /// Frames captured while streams were active.
+    #[serde(default)]
+    pub frames_captured: u64,
+    /// Frames analysed by each detector.
+    #[serde(default)]
+    pub frames_by_detector: BTreeMap<String, u64>,
+    /// Step Functions executions (or pipeline runs), one per chunk.
+    #[serde(default)]
+    pub executions: u64,
+    /// Smallest stream count found throttled by the onset search, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_starts_at_streams: Option<u32>,
+    /// The service that throttles first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_service: Option<String>,
+    /// Defects the real detectors found (empty with sampled kernels).
+    #[serde(default)]
+    pub defects: Vec<FoundDefect>,
+}
+
+/// A defect found in one stream.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FoundDefect {
+    pub stream: u32,
+    #[serde(flatten)]
+    pub defect: crate::frames::Defect,
 }
 
 impl LayoutSummary {
@@ -464,6 +499,20 @@ fn example_layout(
         peak_lambda_concurrency: peak_lambda,
         peak_instances,
         timeline,
+        usage: Usage::default(),
+        stream_hours: streams * period_hours,
+        notify_latency_ms: Percentiles {
+            p50: p50 * 1.1,
+            p95: p95 * 1.1,
+            p99: p99 * 1.1,
+            max: max * 1.1,
+        },
+        frames_captured: 3_600_000,
+        frames_by_detector: BTreeMap::new(),
+        executions: 0,
+        throttling_starts_at_streams: None,
+        throttling_service: None,
+        defects: Vec::new(),
     }
 }
 

@@ -63,6 +63,54 @@ pub fn usd_rate(v: f64) -> String {
     format!("{sign}${a:.digits$}")
 }
 
+/// Dollars with `digits` significant digits under a dollar, trailing zeros dropped
+/// (`$0.000025`, `$0.04048`, `$0.0006785`), cents from a dollar up. For unit prices
+/// and per-stream-second amounts, where cents would read as zero.
+pub fn usd_sig(v: f64, digits: usize) -> String {
+    let a = v.abs();
+    if a == 0.0 || a >= 1.0 || !a.is_finite() {
+        return usd(v);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    format!("{sign}${}", trim_decimals(a, digits, 2))
+}
+
+/// A quantity with `digits` significant digits, trailing zeros dropped and
+/// thousands separators (`24`, `0.00006944`, `1,234,567`, `12.35`).
+pub fn significant(v: f64, digits: usize) -> String {
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if v == v.trunc() && v.abs() < 1e15 {
+        return thousands(&format!("{v:.0}"));
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    format!("{sign}{}", trim_decimals(v.abs(), digits, 0))
+}
+
+/// `a` (finite, > 0) with `digits` significant digits and at least `min_decimals`
+/// decimals, trailing zeros beyond those dropped, thousands separated.
+fn trim_decimals(a: f64, digits: usize, min_decimals: usize) -> String {
+    let magnitude = a.log10().floor() as i64;
+    let decimals = (digits as i64 - 1 - magnitude).clamp(min_decimals as i64, 15) as usize;
+    let s = format!("{a:.decimals$}");
+    let s = match s.split_once('.') {
+        Some((int, frac)) => {
+            let mut frac = frac.trim_end_matches('0').to_string();
+            while frac.len() < min_decimals {
+                frac.push('0');
+            }
+            if frac.is_empty() {
+                int.to_string()
+            } else {
+                format!("{int}.{frac}")
+            }
+        }
+        None => s,
+    };
+    thousands(&s)
+}
+
 /// Inserts `,` every three digits of the integer part of a formatted number.
 fn thousands(s: &str) -> String {
     let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
@@ -120,6 +168,32 @@ mod tests {
         assert_eq!(usd_rate(0.3246), "$0.325");
         assert_eq!(usd_rate(2.5), "$2.50");
         assert_eq!(usd_rate(0.0), "$0.00");
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(usd_sig(0.000025, 6), "$0.000025");
+        assert_eq!(
+            usd_sig(0.0003 / 12.0, 6),
+            "$0.000025",
+            "float noise trimmed"
+        );
+        assert_eq!(usd_sig(0.04048, 6), "$0.04048");
+        assert_eq!(usd_sig(0.34, 6), "$0.34");
+        assert_eq!(usd_sig(0.5, 4), "$0.50");
+        assert_eq!(usd_sig(0.0000166667, 6), "$0.0000166667");
+        assert_eq!(usd_sig(0.00067853335, 4), "$0.0006785");
+        assert_eq!(usd_sig(-0.0000024, 4), "-$0.0000024");
+        assert_eq!(usd_sig(2.44272, 4), "$2.44");
+        assert_eq!(usd_sig(1_783_185.6, 4), "$1,783,185.60");
+        assert_eq!(usd_sig(0.0, 4), "$0.00");
+        assert_eq!(significant(24.0, 4), "24");
+        assert_eq!(significant(1_234_567.0, 4), "1,234,567");
+        assert_eq!(significant(1.0 / 144_000.0, 4), "0.000006944");
+        assert_eq!(significant(12.345, 4), "12.35");
+        assert_eq!(significant(2.0000000000000004, 4), "2");
+        assert_eq!(significant(1234.5678, 4), "1,235");
+        assert_eq!(significant(-0.5, 4), "-0.5");
     }
 
     #[test]

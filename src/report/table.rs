@@ -32,6 +32,45 @@ pub fn comparison_table(r: &RunReport) -> String {
     format!("{metrics}\n{services}")
 }
 
+/// The whole text output of `archsim run`: what ran, the comparison, what the
+/// numbers say, the notes (throttling onsets) and the defects found.
+pub fn run_text(r: &RunReport) -> String {
+    let mut out = format!(
+        "scenario {} (seed {}, kernels: {})\n\n{}\n",
+        r.scenario,
+        r.seed,
+        r.kernels,
+        comparison_table(r)
+    );
+    for s in super::summary::summary_sentences(r) {
+        out += &format!("{s}\n");
+    }
+    for n in &r.notes {
+        out += &format!("- {n}\n");
+    }
+    if r.layouts.iter().any(|l| !l.defects.is_empty()) {
+        out += "\nDefects found by the real detectors (same in every layout, as they must be):\n";
+        for l in &r.layouts {
+            let mut kinds: std::collections::BTreeMap<&str, usize> =
+                std::collections::BTreeMap::new();
+            for d in &l.defects {
+                *kinds.entry(d.defect.kind.name()).or_default() += 1;
+            }
+            let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+            let streams: std::collections::BTreeSet<u32> =
+                l.defects.iter().map(|d| d.stream).collect();
+            out += &format!(
+                "  {}: {} in {} streams ({})\n",
+                l.name,
+                l.defects.len(),
+                streams.len(),
+                list.join(", ")
+            );
+        }
+    }
+    out
+}
+
 /// Every line item of every layout.
 pub fn line_items_table(r: &RunReport) -> String {
     let mut t = Table::new();

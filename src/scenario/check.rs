@@ -142,6 +142,20 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         check_layout(l, &catalog, file, text)?;
     }
 
+    // Every labelled assumption names a value written in the file.
+    if !s.assumptions.is_empty() {
+        let doc: toml::Table = toml::from_str(text)
+            .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+        for path in s.assumptions.keys() {
+            if crate::sweep::get(&doc, path).is_none() {
+                let span = text
+                    .find(&format!("\"{path}\""))
+                    .map_or(0..0, |i| i..i + path.len() + 2);
+                return Err(err(span, format!("assumption `{path}` names no value in this file; write the value it labels (e.g. `{}`) in the file", path.rsplit('.').next().unwrap_or(path))));
+            }
+        }
+    }
+
     let billing_date = s.billing_date.clone().unwrap_or_else(|| match s.quota_era {
         QuotaEra::Y2023 => "2023-03-22".into(),
         QuotaEra::Current => "2025-11-01".into(),
@@ -154,6 +168,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         billing_date,
         catalog,
         file: file.to_string(),
+        text: text.to_string(),
         scenario: s,
     })
 }

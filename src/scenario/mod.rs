@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::cloud::lambda::AccountConfig;
+use crate::cloud::ScalingRule;
 use crate::cloud::{Ec2Config, LambdaConfig, QuotaEra, Retrier, RetryPolicy, S3Config, SfnConfig};
 use crate::error::{read_text, Error, InputError, Result};
 use crate::kernels::{FrameSize, Kernel};
@@ -243,6 +243,19 @@ impl Default for FargateSpec {
     }
 }
 
+/// The Lambda account of a serverless layout; what is left out follows the
+/// scenario's quota era and billing date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    /// Concurrent executions (default: the catalog's quota, 1,000).
+    #[serde(default)]
+    pub concurrency_limit: Option<u32>,
+    /// "2023", "current" or "unlimited" (default: the scenario's quota era).
+    #[serde(default)]
+    pub scaling: Option<ScalingRule>,
+}
+
 /// One layout to simulate. Which sections apply depends on `kind`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,7 +275,10 @@ pub struct LayoutSpec {
     #[serde(default)]
     pub aggregator: Option<Spanned<LambdaConfig>>,
     #[serde(default)]
-    pub account: Option<Spanned<AccountConfig>>,
+    pub account: Option<Spanned<AccountSpec>>,
+    /// CPU time of the aggregate-and-notify step. Assumption.
+    #[serde(default)]
+    pub aggregate_cpu: Option<Dur>,
     #[serde(default)]
     pub s3: Option<Spanned<S3Config>>,
     #[serde(default)]
@@ -295,6 +311,8 @@ pub struct Resolved {
     pub scenario: Scenario,
     /// The file it came from (or `<builtin classroom>`).
     pub file: String,
+    /// The scenario's text (for looking up labelled values and for sweeps).
+    pub text: String,
     pub catalog: Catalog,
     pub frame_size: FrameSize,
     pub detectors: Vec<Kernel>,
