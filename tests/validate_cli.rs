@@ -67,3 +67,21 @@ fn bad_confidence_is_an_input_error() {
     let out = archsim(&["validate", "--replications", "1"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_failing_check_exits_one() {
+    // 50.01% intervals are so narrow that most checks miss the exact value: the
+    // failure path of the command, end to end.
+    let out = archsim(&[
+        "validate",
+        "--confidence",
+        "50.01",
+        "--customers",
+        "2000",
+        "--replications",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("validation check(s) failed"));
+}
