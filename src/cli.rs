@@ -17,7 +17,7 @@ Examples:
   archsim price scenarios/usage-example.toml        price a usage file (a month of metered usage)
   archsim price usage.toml --format json            the same bill as JSON
   archsim catalog show                              every price and quota, with sources
-  archsim validate                                  check the simulation engine against queueing theory
+  archsim validate                                  check the engine against queueing theory
   archsim frames generate --photo astronaut --size 1280x720 --seconds 12 --defects \"black@40..45\" --out clip
   archsim kernels detect clip.y4m --audio clip.wav  find defects in a clip
   archsim kernels bench --size 1920x1080            measure every kernel, write a calibration";

@@ -172,7 +172,9 @@ fn validate(args: &ValidateArgs) -> Result<()> {
         confidence: (args.confidence * 1e6).round() / 1e8,
     };
     let started = std::time::Instant::now();
-    let v = archsim::sim::validate::run(&opts);
+    let mut v = archsim::sim::validate::run(&opts);
+    let (model_checks, model_events) = archsim::cloud::validate::run(&opts);
+    v.extend(model_checks, model_events);
     let elapsed = started.elapsed().as_secs_f64();
     match args.format {
         Format::Table => {

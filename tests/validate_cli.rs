@@ -27,7 +27,11 @@ fn validate_json_lists_checks_and_exits_zero() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let checks = v["checks"].as_array().unwrap();
-    assert_eq!(checks.len(), 15);
+    assert_eq!(
+        checks.len(),
+        18,
+        "15 engine checks and 3 service-model checks"
+    );
     for c in checks {
         assert!(c["exact"].is_number() && c["simulated"].is_number());
         assert!(c["low"].as_f64().unwrap() <= c["high"].as_f64().unwrap());
@@ -62,4 +66,22 @@ fn bad_confidence_is_an_input_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--confidence"));
     let out = archsim(&["validate", "--replications", "1"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_failing_check_exits_one() {
+    // 50.01% intervals are so narrow that most checks miss the exact value: the
+    // failure path of the command, end to end.
+    let out = archsim(&[
+        "validate",
+        "--confidence",
+        "50.01",
+        "--customers",
+        "2000",
+        "--replications",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("validation check(s) failed"));
 }

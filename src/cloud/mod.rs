@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod s3;
 pub mod sfn_runner;
 pub mod step_functions;
+pub mod validate;
 
 pub use ec2::{Ec2Config, Ec2Fleet, Ec2Scaling};
 pub use fargate::{FargateConfig, FargateService, FargateStats};
@@ -200,6 +201,7 @@ pub fn default_assumptions() -> Vec<Assumption> {
     v.extend(step_functions::SfnConfig::default().assumptions());
     v.extend(s3::S3Config::default().assumptions());
     v.extend(ec2::Ec2Config::default().assumptions());
+    v.extend(fargate::FargateConfig::default().assumptions());
     v.push(Assumption::new(
         "retry",
         format!(
@@ -333,6 +335,64 @@ mod tests {
         let inv = a.invoke(f, 0, ns, 0, &mut rng).unwrap();
         assert_eq!(inv.duration_ns, cpu_time(ns, a.speed(f)));
         assert!((inv.duration_ns as f64 / ns as f64 - 1769.0 / 885.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn settings_parse_from_toml_with_units_and_reject_unknown_fields() {
+        use crate::sim::{millis, seconds, Dist};
+        let l: LambdaConfig = toml::from_str(
+            r#"
+            name = "detector"
+            memory_mb = 1024
+            architecture = "arm64"
+            reserved_concurrency = 50
+            keep_alive = "5min"
+            cold_start = { kind = "lognormal", median = "300ms", p99 = "2s" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(l.keep_alive, Dur(seconds(300)));
+        assert_eq!(l.cold_start, Dist::lognormal(millis(300), seconds(2)));
+        assert_eq!(l.threads, 1, "defaults fill the rest");
+        assert!(toml::from_str::<LambdaConfig>("memry_mb = 1").is_err());
+        let a: AccountConfig =
+            toml::from_str("scaling = \"2023\"\nconcurrency_limit = 3000").unwrap();
+        assert_eq!(a.scaling, ScalingRule::Y2023);
+        let s: SfnConfig = toml::from_str(
+            "workflow = \"express\"\nquotas = \"2023\"\ntransition_latency = { kind = \"fixed\", value = \"25ms\" }",
+        )
+        .unwrap();
+        assert_eq!(s.quotas, QuotaEra::Y2023);
+        let b: S3Config =
+            toml::from_str("lifecycle = \"2days\"\nbandwidth_mb_per_s = 50.0").unwrap();
+        assert_eq!(b.lifecycle, Dur(seconds(2 * 86_400)));
+        let e: Ec2Config = toml::from_str(
+            "instance_type = \"c6g.4xlarge\"\nlaunch_delay = \"90s\"\nscaling = { kind = \"target_tracking\", target_cpu = 0.6, cooldown = \"5min\", min = 2, max = 8, initial = 2 }",
+        )
+        .unwrap();
+        assert!(matches!(
+            e.scaling,
+            Ec2Scaling::TargetTracking { max: 8, .. }
+        ));
+        let r: RetryPolicy = toml::from_str("base = \"50ms\"\nmax_attempts = 4").unwrap();
+        assert_eq!(r.cap, RetryPolicy::default().cap);
+        let t: Retrier = toml::from_str("max_attempts = 6\ninterval = \"2s\"").unwrap();
+        assert_eq!(t.backoff_rate, 2.0);
+        let sm: StateMachine = toml::from_str(
+            r#"
+            name = "monitor"
+            [[states]]
+            type = "Task"
+            name = "convert"
+            [[states]]
+            type = "Map"
+            name = "frames"
+            items = 25
+            iterator = [{ type = "Task", name = "detect", retry = { max_attempts = 2 } }]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(count_transitions(&sm, 1), 1 + 1 + 25 * 2);
     }
 
     #[test]

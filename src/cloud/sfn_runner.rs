@@ -249,21 +249,28 @@ impl SfnRunner {
         item: Option<u32>,
         join: Option<usize>,
     ) -> usize {
-        let t = Thread {
-            exec,
-            gen,
-            frames: vec![(seq, 0)],
-            item,
-            join,
-            attempt: 1,
-        };
         match self.free_threads.pop() {
             Some(i) => {
-                self.threads[i] = t;
+                // Reuse the slot's frame buffer: no allocation per iteration.
+                let t = &mut self.threads[i];
+                t.exec = exec;
+                t.gen = gen;
+                t.frames.clear();
+                t.frames.push((seq, 0));
+                t.item = item;
+                t.join = join;
+                t.attempt = 1;
                 i
             }
             None => {
-                self.threads.push(t);
+                self.threads.push(Thread {
+                    exec,
+                    gen,
+                    frames: vec![(seq, 0)],
+                    item,
+                    join,
+                    attempt: 1,
+                });
                 self.threads.len() - 1
             }
         }
@@ -292,7 +299,7 @@ impl SfnRunner {
     /// children are all gone.
     fn drop_thread(&mut self, th: usize) {
         let join = self.threads[th].join;
-        self.threads[th].frames = Vec::new();
+        self.threads[th].frames.clear();
         self.free_threads.push(th);
         if let Some(j) = join {
             let jn = &mut self.joins[j];
@@ -342,7 +349,7 @@ impl SfnRunner {
     fn finish_thread(&mut self, th: usize, t: Time) {
         let exec = self.threads[th].exec;
         let join = self.threads[th].join;
-        self.threads[th].frames = Vec::new();
+        self.threads[th].frames.clear();
         self.free_threads.push(th);
         let Some(j) = join else {
             self.end_exec(exec, t, true);

@@ -105,14 +105,24 @@ struct Case {
     model: QueueModel,
 }
 
-fn t_quantile(confidence: f64, replications: u32) -> f64 {
+/// Two-sided Student-t quantile for `replications` replications at `confidence`.
+pub fn t_quantile(confidence: f64, replications: u32) -> f64 {
     let df = (replications.max(2) - 1) as f64;
     StudentsT::new(0.0, 1.0, df)
         .map(|t| t.inverse_cdf(0.5 + confidence.clamp(0.5, 0.999_999) / 2.0))
         .unwrap_or(f64::INFINITY)
 }
 
-fn check(model: &str, quantity: &str, theory: &str, exact: f64, s: &RunningStats, t: f64) -> Check {
+/// Compares `exact` with the Student-t interval (`t` x standard error) of the
+/// replication means in `s`.
+pub fn check(
+    model: &str,
+    quantity: &str,
+    theory: &str,
+    exact: f64,
+    s: &RunningStats,
+    t: f64,
+) -> Check {
     let hw = t * s.std_error();
     let (low, high) = (s.mean() - hw, s.mean() + hw);
     Check {
@@ -258,6 +268,13 @@ pub fn run(opts: &ValidateOptions) -> Validation {
 }
 
 impl Validation {
+    /// Adds checks made elsewhere (the service models) and their events.
+    pub fn extend(&mut self, checks: Vec<Check>, events: u64) {
+        self.checks.extend(checks);
+        self.events += events;
+        self.passed = self.checks.iter().all(|c| c.passed);
+    }
+
     /// A plain-text table: model, quantity, exact, simulated ± half-width, verdict.
     pub fn table(&self) -> String {
         let mut out = format!(
@@ -317,7 +334,7 @@ impl Validation {
         }
         let failed = self.checks.iter().filter(|c| !c.passed).count();
         out.push_str(&format!(
-            "\n{} of {} checks passed; {} events simulated.\n",
+            "\n{} of {} checks passed; {} events and service-model calls simulated.\n",
             self.checks.len() - failed,
             self.checks.len(),
             self.events
