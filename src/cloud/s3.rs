@@ -123,12 +123,19 @@ pub struct S3Stats {
     pub get_latency: Histogram,
 }
 
+/// A prefix of a bucket, looked up once by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PrefixId(pub usize);
+
 /// One bucket; prefixes are created on first use.
 pub struct S3Bucket {
     cfg: S3Config,
     put_rate: u32,
     get_rate: u32,
-    prefixes: BTreeMap<String, [TokenBucket; 2]>,
+    /// Prefix names to their index in `buckets`.
+    prefixes: BTreeMap<String, PrefixId>,
+    /// PUT and GET request-rate buckets of each prefix.
+    buckets: Vec<[TokenBucket; 2]>,
     stats: S3Stats,
 }
 
@@ -141,6 +148,7 @@ impl S3Bucket {
             get_rate: r.get_per_s,
             cfg,
             prefixes: BTreeMap::new(),
+            buckets: Vec::new(),
             stats: S3Stats::default(),
         })
     }
@@ -187,19 +195,40 @@ impl S3Bucket {
         bytes: u64,
         rng: &mut R,
     ) -> Result<Time, Throttled> {
+        let id = self.prefix(prefix, now);
+        self.request_at(op, now, id, bytes, rng)
+    }
+
+    /// The handle of `prefix`, creating its rate buckets (full at `now`) on first use.
+    /// Hot loops look a prefix up once and call [`S3Bucket::request_at`].
+    pub fn prefix(&mut self, prefix: &str, now: Time) -> PrefixId {
+        if let Some(id) = self.prefixes.get(prefix) {
+            return *id;
+        }
+        let mk = |rate: u32| {
+            let cap = (rate as f64 * self.cfg.burst_s).round().max(1.0) as u32;
+            TokenBucket::new(cap, rate as f64, now)
+        };
+        let id = PrefixId(self.buckets.len());
+        self.buckets.push([mk(self.put_rate), mk(self.get_rate)]);
+        self.prefixes.insert(prefix.to_string(), id);
+        id
+    }
+
+    /// A request to the prefix with handle `id`.
+    pub fn request_at<R: Rng + ?Sized>(
+        &mut self,
+        op: S3Op,
+        now: Time,
+        id: PrefixId,
+        bytes: u64,
+        rng: &mut R,
+    ) -> Result<Time, Throttled> {
         let idx = match op {
             S3Op::Put => 0,
             S3Op::Get => 1,
         };
-        if !self.prefixes.contains_key(prefix) {
-            let mk = |rate: u32| {
-                let cap = (rate as f64 * self.cfg.burst_s).round().max(1.0) as u32;
-                TokenBucket::new(cap, rate as f64, now)
-            };
-            self.prefixes
-                .insert(prefix.to_string(), [mk(self.put_rate), mk(self.get_rate)]);
-        }
-        let bucket = &mut self.prefixes.get_mut(prefix).expect("inserted above")[idx];
+        let bucket = &mut self.buckets[id.0][idx];
         if !bucket.try_take(now) {
             match op {
                 S3Op::Put => self.stats.put_slowdowns += 1,

@@ -43,11 +43,25 @@ impl Fleet for FargateService {
 
 pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
     let detectors = ctx.resolved.detectors.clone();
-    let mut cfg = spec.fargate.as_ref().map(|f| f.get_ref().clone()).unwrap_or_else(default_fargate);
+    let mut cfg = spec
+        .fargate
+        .as_ref()
+        .map(|f| f.get_ref().clone())
+        .unwrap_or_else(default_fargate);
     cfg.name = spec.name.clone();
     instances::size_scaling(ctx, &detectors, cfg.task_vcpu, &mut cfg.scaling);
     let service = FargateService::new(&ctx.resolved.catalog, cfg).map_err(|m| {
-        crate::Error::Input(crate::InputError::new(&ctx.resolved.file, format!("layout `{}`: {m}", spec.name)))
+        crate::Error::Input(crate::InputError::new(
+            &ctx.resolved.file,
+            format!("layout `{}`: {m}", spec.name),
+        ))
     })?;
-    instances::simulate(ctx, spec, vec![Group { fleet: Box::new(service), detectors }])
+    instances::simulate(
+        ctx,
+        spec,
+        vec![Group {
+            fleet: Box::new(service),
+            detectors,
+        }],
+    )
 }

@@ -167,7 +167,13 @@ pub fn simulate(
                 if wl.capture(stream, (index + 1) / per_chunk, 0) < duration {
                     let next = wl.phases[stream as usize]
                         + ((index + 1) as f64 * wl.frame_interval).round() as Time;
-                    q.push(next, Ev::Frame { stream, index: index + 1 });
+                    q.push(
+                        next,
+                        Ev::Frame {
+                            stream,
+                            index: index + 1,
+                        },
+                    );
                     frames_pending += 1;
                 }
                 if stream >= wl.active(r, wl.capture(stream, index / per_chunk, 0)) {

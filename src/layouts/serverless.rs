@@ -14,8 +14,9 @@ use rand::Rng;
 use super::common::{cpu_ns, CpuLedger, RealDetectors, Timeline, Workload};
 use super::{LayoutRun, RunContext};
 use crate::cloud::lambda::AccountConfig;
+use crate::cloud::s3::PrefixId;
 use crate::cloud::{
-    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, Sfn, State,
+    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn, State,
     StateMachine, Throttled,
 };
 use crate::kernels::Kernel;
@@ -183,12 +184,12 @@ pub fn simulate(
         spec.s3_prefixes.as_ref().map(|p| *p.get_ref()),
         Some(S3Prefixes::Shared)
     );
-    let prefixes: Vec<String> = (0..wl.max_streams())
+    let prefixes: Vec<PrefixId> = (0..wl.max_streams())
         .map(|s| {
             if shared_prefix {
-                "frames/".to_string()
+                s3.prefix("frames/", 0)
             } else {
-                format!("frames/stream-{s}/")
+                s3.prefix(&format!("frames/stream-{s}/"), 0)
             }
         })
         .collect();
@@ -417,7 +418,7 @@ pub fn simulate(
                             start,
                             speed,
                             &mut s3,
-                            &prefixes[e.stream as usize],
+                            prefixes[e.stream as usize],
                             &client,
                             &mut rng_work,
                             &mut s3_retries,
@@ -465,7 +466,7 @@ pub fn simulate(
                         start,
                         speed,
                         &mut s3,
-                        &prefixes[stream as usize],
+                        prefixes[stream as usize],
                         &client,
                         &mut rng_work,
                         &mut s3_retries,
@@ -740,7 +741,7 @@ impl Body {
         start: Time,
         speed: f64,
         s3: &mut S3Bucket,
-        prefix: &str,
+        prefix: PrefixId,
         client: &RetryPolicy,
         rng: &mut Rng64,
         retries: &mut u64,
@@ -749,13 +750,13 @@ impl Body {
         let mut t = start;
         for _ in 0..self.gets {
             t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
-                s3.get(t, prefix, self.bytes, rng)
+                s3.request_at(S3Op::Get, t, prefix, self.bytes, rng)
             });
         }
         t = t.saturating_add(crate::cloud::lambda::cpu_time(self.cpu_ns, speed));
         for _ in 0..self.puts {
             t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
-                s3.put(t, prefix, self.bytes, rng)
+                s3.request_at(S3Op::Put, t, prefix, self.bytes, rng)
             });
         }
         t

@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::cloud::ScalingRule;
-use crate::cloud::{Ec2Config, FargateConfig, LambdaConfig, QuotaEra, Retrier, RetryPolicy, S3Config, SfnConfig};
+use crate::cloud::{
+    Ec2Config, FargateConfig, LambdaConfig, QuotaEra, Retrier, RetryPolicy, S3Config, SfnConfig,
+};
 use crate::error::{read_text, Error, InputError, Result};
 use crate::kernels::{FrameSize, Kernel};
 use crate::pricing::Catalog;
