@@ -38,6 +38,15 @@ pub enum Command {
     /// Simulate a scenario's layouts: cost, latency, throttles and the defects found.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Run a grid of scenario variants and find where one layout overtakes another.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(SweepArgs),
+    /// The case explained: the bill of one stream-second in each layout, as Markdown.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
+    /// Vary each labelled assumption over its range: how the saving moves (tornado chart).
+    #[command(after_help = SENSITIVITY_EXAMPLES)]
+    Sensitivity(SensitivityArgs),
     /// Price a usage file: line items and total.
     #[command(after_help = PRICE_EXAMPLES)]
     Price(PriceArgs),
@@ -258,6 +267,93 @@ pub struct RunArgs {
     /// Skip the search for the stream count where throttling starts.
     #[arg(long)]
     pub no_onset: bool,
+}
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  archsim sweep scenarios/low-traffic.toml --vary workload.streams=1..100:log:12 --out reports/sweep-low-traffic
+  archsim sweep scenarios/prime-video.toml --vary workload.streams=1..10000:log:25 --duration 2min --out sweep/
+  archsim sweep scenarios/prime-video.toml --vary workload.streams=100,1000 \\
+      --vary layouts.monolith.ec2.instance_type=c5.2xlarge,c6g.2xlarge --layouts distributed,monolith
+
+--vary PATH=LO..HI:log:N (N log-spaced values), PATH=LO..HI:lin:N, or PATH=A,B,C. PATH is a
+dotted path into the scenario file; `layouts.NAME.` selects a layout by name. Each point
+runs with sampled kernels. With one numeric --vary, every crossover between two layouts
+is found by bisection to within 1% and printed. Writes results.csv and sweep.svg/.png.";
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// What to vary: PATH=LO..HI:log:N, PATH=LO..HI:lin:N or PATH=A,B,C (repeatable).
+    #[arg(long = "vary", required = true, value_name = "SPEC")]
+    pub vary: Vec<String>,
+    /// Simulated period of each point (default: the scenario's, at most 10 min for a
+    /// constant workload).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Only these layouts (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub layouts: Option<Vec<String>>,
+    /// Write results.csv and the chart here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace files in an existing --out folder.
+    #[arg(long)]
+    pub force: bool,
+}
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  archsim explain scenarios/prime-video.toml > case.md
+  archsim explain                                   the classroom scenario
+  archsim explain scenarios/prime-video.toml --duration 5min --no-onset
+
+Prints Markdown: each layout's bill of one stream-second, item by item (quantity x unit
+price), which items disappear in the monolith and why, the CPU work left in both, and
+where the serverless layouts meet their quota wall.";
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Scenario file (TOML); without one, the embedded classroom scenario.
+    pub scenario: Option<PathBuf>,
+    /// Simulated period (default: the scenario's, at most 10 min for a constant workload).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Skip the search for where throttling starts.
+    #[arg(long)]
+    pub no_onset: bool,
+}
+
+const SENSITIVITY_EXAMPLES: &str = "\
+Examples:
+  archsim sensitivity scenarios/prime-video.toml --out reports/sensitivity
+  archsim sensitivity scenarios/prime-video.toml --of fargate --against distributed
+
+Every assumption in the scenario's [assumptions] table with `low` and `high` values is
+set to each end in turn (the others at their values); the saving of --of against
+--against is printed and drawn as a tornado chart (tornado.svg/.png).";
+
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The layout whose saving is measured (default: the first monolith).
+    #[arg(long)]
+    pub of: Option<String>,
+    /// The layout it is measured against (default: the first layout).
+    #[arg(long)]
+    pub against: Option<String>,
+    /// Simulated period of each run (default: the scenario's, at most 10 min for a
+    /// constant workload).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Write sensitivity.csv and the tornado chart here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace files in an existing --out folder.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Which kernels run.

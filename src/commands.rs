@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Validate(args) => validate(&args)?,
         Command::Run(args) => run_scenario(args, cli.catalog.is_some())?,
+        Command::Sweep(args) => crate::analyses::sweep_cmd(args)?,
+        Command::Explain(args) => crate::analyses::explain_cmd(args)?,
+        Command::Sensitivity(args) => crate::analyses::sensitivity_cmd(args)?,
         Command::Frames(FramesCommand::Photos) => {
             print!("{}", archsim::frames::generate::PHOTO_SOURCES);
         }

@@ -1,6 +1,7 @@
 //! The archsim binary: glue between the command line and the library. Maps input
 //! mistakes to exit code 2 and other failures to 1.
 
+mod analyses;
 mod cli;
 mod commands;
 

@@ -180,3 +180,76 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         sensitivity: None,
     }
 }
+
+/// The input of `archsim explain` from a run: each layout's usage and stream-seconds,
+/// CPU per stream-second by kernel, and the quota walls the onset search found.
+pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput {
+    use crate::report::explain::{ExplainInput, ExplainLayout, QuotaWall};
+    let r = &run.resolved;
+    let layouts = run
+        .layouts
+        .iter()
+        .map(|l| {
+            let ss = l.stream_hours * 3600.0;
+            let per = |v: f64| if ss > 0.0 { v / ss } else { 0.0 };
+            ExplainLayout {
+                name: l.name.clone(),
+                kind: l.kind.as_str().to_string(),
+                usage: l.usage.clone(),
+                stream_seconds: ss,
+                cpu_seconds_per_stream_second: l
+                    .cpu_seconds_by_kernel
+                    .iter()
+                    .map(|(k, v)| (k.clone(), per(*v)))
+                    .collect(),
+                executions_per_stream_second: (l.kind.is_serverless()
+                    && l.kind != crate::scenario::LayoutKind::LambdaDirect)
+                    .then(|| per(l.executions as f64)),
+            }
+        })
+        .collect();
+    let q = &r.catalog.quotas;
+    let walls = run
+        .onsets
+        .iter()
+        .filter_map(|o| {
+            let streams = o.streams?;
+            let service = o.service.clone().unwrap_or_default();
+            let quota = match service.as_str() {
+                "step_functions" => {
+                    let b = match r.scenario.quota_era {
+                        crate::cloud::QuotaEra::Y2023 => &q.sfn_standard_2023,
+                        crate::cloud::QuotaEra::Current => &q.sfn_standard_current,
+                    };
+                    format!(
+                        "Step Functions Standard quotas ({}): StartExecution refill {}/s, StateTransition refill {}/s",
+                        r.scenario.quota_era.as_str(),
+                        b.start_execution_refill_per_s,
+                        b.state_transition_refill_per_s.unwrap_or(0.0)
+                    )
+                }
+                "lambda" => format!("Lambda concurrency ({} concurrent executions) and scaling rate", q.lambda_concurrent_executions.value),
+                "s3" => format!("S3 request rate per prefix ({} PUT/s, {} GET/s)", q.s3_per_prefix.put_per_s, q.s3_per_prefix.get_per_s),
+                other => other.to_string(),
+            };
+            Some(QuotaWall {
+                layout: o.layout.clone(),
+                streams,
+                quota,
+                detail: format!(
+                    "found by {} short runs of {} s at constant stream counts up to {}",
+                    o.probes,
+                    crate::layouts::onset::PROBE / 1_000_000_000,
+                    o.searched_up_to
+                ),
+            })
+        })
+        .collect();
+    ExplainInput {
+        scenario: r.scenario.name.clone(),
+        catalog: r.catalog.clone(),
+        layouts,
+        walls,
+        assumptions: run_report(run).assumptions,
+    }
+}

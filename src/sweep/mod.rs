@@ -937,3 +937,5 @@ instance_type = "c5.2xlarge"
         );
     }
 }
+
+pub mod scenarios;

@@ -1,0 +1,273 @@
+//! `archsim sweep`, `explain` and `sensitivity`: glue between the command line and
+//! the library's scenario grids and reports.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use archsim::report::charts;
+use archsim::report::money::usd;
+use archsim::report::output::OutputDir;
+use archsim::scenario::Scenario;
+use archsim::sim::{Dur, Time};
+use archsim::sweep::scenarios::{default_variant_duration, sensitivity, sweep, VariantOptions};
+use archsim::sweep::{value_label, VarySpec};
+
+use crate::cli::{ExplainArgs, SensitivityArgs, SweepArgs};
+
+fn lib<T>(r: archsim::Result<T>) -> Result<T> {
+    r.map_err(anyhow::Error::new)
+}
+
+/// Parses a `--duration` flag.
+fn duration_flag(text: &Option<String>) -> Result<Option<Time>> {
+    match text {
+        None => Ok(None),
+        Some(t) => Dur::parse(t)
+            .map(|d| Some(d.0))
+            .map_err(|m| anyhow::Error::new(archsim::InputError::new("--duration", m))),
+    }
+}
+
+/// Reads a scenario file's text and checks it (errors with line and column).
+fn scenario_text(path: &Path) -> Result<(String, String)> {
+    let text = lib(archsim::error::read_text(path))?;
+    let file = path.display().to_string();
+    lib(Scenario::parse(&file, &text, path.parent()))?;
+    Ok((text, file))
+}
+
+fn out_dir(out: &Option<std::path::PathBuf>, force: bool) -> Result<Option<OutputDir>> {
+    out.as_ref()
+        .map(|d| lib(OutputDir::create(d, force)))
+        .transpose()
+}
+
+/// `archsim sweep`.
+pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
+    let specs = a
+        .vary
+        .iter()
+        .map(|v| VarySpec::parse(v).map_err(anyhow::Error::new))
+        .collect::<Result<Vec<_>>>()?;
+    let (text, file) = scenario_text(&a.scenario)?;
+    let dir = out_dir(&a.out, a.force)?;
+    let duration = match duration_flag(&a.duration)? {
+        Some(d) => Some(d),
+        None => lib(default_variant_duration(&text, &file))?,
+    };
+    let opts = VariantOptions {
+        duration,
+        layouts: a.layouts.clone(),
+    };
+    let outcome = lib(sweep(&text, &file, a.scenario.parent(), &specs, &opts))?;
+
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
+    header.extend(
+        [
+            "layout",
+            "usd_per_month",
+            "usd_per_stream_hour",
+            "throttles",
+            "latency_p50_ms",
+        ]
+        .map(String::from),
+    );
+    csv.write_record(&header)?;
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    let mut head: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
+    if let Some(p) = outcome.points.first() {
+        head.extend(p.costs.iter().map(|c| format!("{} $/month", c.layout)));
+    }
+    table.set_header(head);
+    for p in &outcome.points {
+        let values: Vec<String> = p.assignments.iter().map(|(_, v)| value_label(v)).collect();
+        let mut row = values.clone();
+        for c in &p.costs {
+            let mut rec = values.clone();
+            rec.extend([
+                c.layout.clone(),
+                format!("{:.6}", c.monthly_usd),
+                format!("{:.6}", c.usd_per_stream_hour),
+                c.throttles.to_string(),
+                format!("{:.3}", c.p50_ms),
+            ]);
+            csv.write_record(&rec)?;
+            row.push(usd(c.monthly_usd));
+        }
+        table.add_row(row);
+    }
+    println!("{table}");
+    if let Some(data) = &outcome.data {
+        if data.crossovers.is_empty() {
+            println!("No crossover in the range: one layout stays cheaper throughout.");
+        }
+        for c in &data.crossovers {
+            // Which of the two is cheaper past the crossing, from the last sample.
+            let (a, b) = c.label.split_once(" = ").unwrap_or((&c.label, ""));
+            let last = |name: &str| {
+                data.series
+                    .iter()
+                    .find(|s| s.layout == name)
+                    .and_then(|s| s.points.last())
+                    .map(|p| p.1)
+            };
+            let cheaper = match (last(a), last(b)) {
+                (Some(x), Some(y)) if x < y => a,
+                _ => b,
+            };
+            println!(
+                "Crossover: {a} and {b} cost the same at {} ≈ {:.0} ({} a month each); above it {cheaper} is cheaper.",
+                data.parameter,
+                c.x,
+                usd(c.usd_per_month)
+            );
+        }
+    }
+    if let Some(dir) = dir {
+        dir.write("results.csv", &csv.into_inner()?)?;
+        if let Some(data) = &outcome.data {
+            let chart = charts::sweep(data);
+            dir.write("sweep.svg", lib(chart.svg())?.as_bytes())?;
+            dir.write("sweep.png", &lib(chart.png())?)?;
+        }
+        eprintln!("wrote {}", dir.path().display());
+    }
+    Ok(())
+}
+
+/// `archsim explain`.
+pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
+    let (mut resolved, dir) = match &a.scenario {
+        Some(path) => (
+            lib(Scenario::load(path))?,
+            path.parent().map(Path::to_path_buf),
+        ),
+        None => (Scenario::classroom(), None),
+    };
+    let duration = match duration_flag(&a.duration)? {
+        Some(d) => Some(d),
+        None => lib(default_variant_duration(&resolved.text, &resolved.file))?,
+    };
+    if let Some(d) = duration {
+        resolved.duration = d;
+    }
+    let opts = archsim::run::RunOptions {
+        kernels: Some(archsim::scenario::KernelsChoice::Sampled),
+        calibration: None,
+        skip_onset: a.no_onset,
+    };
+    let run = lib(archsim::run::run(resolved, &opts, dir.as_deref(), None))?;
+    let input = archsim::report::from_run::explain_input(&run);
+    print!("{}", archsim::report::explain::explain_markdown(&input));
+    Ok(())
+}
+
+/// `archsim sensitivity`.
+pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
+    let (text, file) = scenario_text(&a.scenario)?;
+    let resolved = lib(Scenario::parse(&file, &text, a.scenario.parent()))?;
+    let layouts = &resolved.scenario.layouts;
+    let against = a.against.clone().unwrap_or_else(|| layouts[0].name.clone());
+    let of = match &a.of {
+        Some(o) => o.clone(),
+        None => layouts
+            .iter()
+            .find(|l| *l.kind.get_ref() == archsim::scenario::LayoutKind::Monolith)
+            .map(|l| l.name.clone())
+            .ok_or_else(|| {
+                anyhow::Error::new(archsim::InputError::new(
+                    &file,
+                    "no monolith layout: name the layout to measure with --of",
+                ))
+            })?,
+    };
+    for name in [&of, &against] {
+        if !layouts.iter().any(|l| &l.name == name) {
+            let names: Vec<&str> = layouts.iter().map(|l| l.name.as_str()).collect();
+            anyhow::bail!(archsim::InputError::new(
+                &file,
+                format!(
+                    "no layout named `{name}`; the scenario has: {}",
+                    names.join(", ")
+                )
+            ));
+        }
+    }
+    let dir = out_dir(&a.out, a.force)?;
+    let duration = match duration_flag(&a.duration)? {
+        Some(d) => Some(d),
+        None => lib(default_variant_duration(&text, &file))?,
+    };
+    let opts = VariantOptions {
+        duration,
+        layouts: None,
+    };
+    let s = lib(sensitivity(
+        &text,
+        &file,
+        a.scenario.parent(),
+        &of,
+        &against,
+        &opts,
+    ))?;
+    if s.bars.is_empty() {
+        println!("No assumption in {file} has both `low` and `high`: nothing to vary.");
+    }
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "assumption",
+        "low",
+        "saving at low",
+        "high",
+        "saving at high",
+        "swing",
+    ]);
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record([
+        "assumption",
+        "low",
+        "saving_at_low_pct",
+        "high",
+        "saving_at_high_pct",
+    ])?;
+    let mut bars = s.bars.clone();
+    bars.sort_by(|x, y| {
+        (y.high_saving_pct - y.low_saving_pct)
+            .abs()
+            .total_cmp(&(x.high_saving_pct - x.low_saving_pct).abs())
+    });
+    for b in &bars {
+        table.add_row(vec![
+            b.assumption.clone(),
+            b.low_value.clone(),
+            format!("{:.1}%", b.low_saving_pct),
+            b.high_value.clone(),
+            format!("{:.1}%", b.high_saving_pct),
+            format!("{:.1} points", (b.high_saving_pct - b.low_saving_pct).abs()),
+        ]);
+        csv.write_record([
+            b.assumption.clone(),
+            b.low_value.clone(),
+            format!("{:.4}", b.low_saving_pct),
+            b.high_value.clone(),
+            format!("{:.4}", b.high_saving_pct),
+        ])?;
+    }
+    println!(
+        "Saving of {} — baseline {:.1}%",
+        s.comparison, s.baseline_saving_pct
+    );
+    println!("{table}");
+    if let Some(dir) = dir {
+        dir.write("sensitivity.csv", &csv.into_inner()?)?;
+        let chart = charts::tornado(&s);
+        dir.write("tornado.svg", lib(chart.svg())?.as_bytes())?;
+        dir.write("tornado.png", &lib(chart.png())?)?;
+        eprintln!("wrote {}", dir.path().display());
+    }
+    Ok(())
+}

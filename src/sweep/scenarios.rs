@@ -1,0 +1,304 @@
+//! Grids of whole scenarios: every point is the scenario file with some values
+//! replaced, run with sampled kernels; crossovers between layouts found by bisection;
+//! one-at-a-time sensitivity of a saving to each labelled assumption.
+
+use std::path::Path;
+
+use toml::Value;
+
+use super::{apply, crossovers_on, grid, run_grid, value_label, VarySpec};
+use crate::error::Result;
+use crate::report::data::{
+    Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries, HOURS_PER_MONTH,
+};
+use crate::run::{run, RunOptions};
+use crate::scenario::{KernelsChoice, Profile, Scenario};
+use crate::sim::Time;
+
+/// How variants are run.
+#[derive(Debug, Clone, Default)]
+pub struct VariantOptions {
+    /// Simulated period of each variant (default: the scenario's).
+    pub duration: Option<Time>,
+    /// Only these layouts (default: all).
+    pub layouts: Option<Vec<String>>,
+}
+
+/// What one variant cost, per layout in scenario order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantCost {
+    pub layout: String,
+    pub monthly_usd: f64,
+    pub usd_per_stream_hour: f64,
+    pub throttles: u64,
+    pub p50_ms: f64,
+}
+
+/// The scenario `base` (parsed TOML of `file`) with `assignments` applied, run.
+pub fn run_variant(
+    base: &toml::Table,
+    file: &str,
+    dir: Option<&Path>,
+    assignments: &[(String, Value)],
+    opts: &VariantOptions,
+) -> Result<Vec<VariantCost>> {
+    let mut doc = base.clone();
+    for (path, value) in assignments {
+        apply(&mut doc, path, value.clone())?;
+    }
+    let text = toml::to_string(&doc).map_err(|e| crate::Error::Other(format!("{file}: {e}")))?;
+    let label = if assignments.is_empty() {
+        file.to_string()
+    } else {
+        let a: Vec<String> = assignments
+            .iter()
+            .map(|(p, v)| format!("{p}={}", value_label(v)))
+            .collect();
+        format!("{file} with {}", a.join(", "))
+    };
+    let mut resolved = Scenario::parse(&label, &text, dir)?;
+    if let Some(d) = opts.duration {
+        resolved.duration = d;
+    }
+    if let Some(keep) = &opts.layouts {
+        resolved.scenario.layouts.retain(|l| keep.contains(&l.name));
+    }
+    let options = RunOptions {
+        kernels: Some(KernelsChoice::Sampled),
+        calibration: None,
+        skip_onset: true,
+    };
+    let result = run(resolved, &options, dir, None)?;
+    Ok(result
+        .layouts
+        .iter()
+        .map(|l| VariantCost {
+            layout: l.name.clone(),
+            monthly_usd: if l.period_hours > 0.0 {
+                l.bill.total_usd * HOURS_PER_MONTH / l.period_hours
+            } else {
+                0.0
+            },
+            usd_per_stream_hour: if l.stream_hours > 0.0 {
+                l.bill.total_usd / l.stream_hours
+            } else {
+                0.0
+            },
+            throttles: l.total_throttles(),
+            p50_ms: if l.latency.is_empty() {
+                0.0
+            } else {
+                l.latency.quantile(0.5) as f64 / 1e6
+            },
+        })
+        .collect())
+}
+
+/// The default period of a variant: the scenario's, but at most 10 minutes when the
+/// workload is constant (the cost per month of a constant load does not depend on it).
+pub fn default_variant_duration(text: &str, file: &str) -> Result<Option<Time>> {
+    let r = Scenario::parse(file, text, None);
+    Ok(match r {
+        Ok(r) if r.scenario.workload.profile == Profile::Constant => {
+            Some(r.duration.min(600 * crate::sim::NS_PER_SEC))
+        }
+        _ => None,
+    })
+}
+
+/// One point of a sweep: its values and what each layout cost.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    pub assignments: Vec<(String, Value)>,
+    pub costs: Vec<VariantCost>,
+}
+
+/// A sweep's points, its chart data and the crossovers found.
+pub struct SweepOutcome {
+    pub points: Vec<SweepPoint>,
+    /// Present when exactly one numeric parameter is varied.
+    pub data: Option<SweepData>,
+}
+
+/// Runs the grid of `specs` over the scenario (in parallel, results in grid order)
+/// and, for a single numeric parameter, finds every crossover between each pair of
+/// layouts by bisection to within 1%.
+pub fn sweep(
+    text: &str,
+    file: &str,
+    dir: Option<&Path>,
+    specs: &[VarySpec],
+    opts: &VariantOptions,
+) -> Result<SweepOutcome> {
+    let base: toml::Table = toml::from_str(text)
+        .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+    let points = grid(specs)?;
+    // Check every assignment before the long runs.
+    for p in &points {
+        let mut doc = base.clone();
+        p.apply_to(&mut doc)?;
+    }
+    let results = run_grid(&points, |p| {
+        run_variant(&base, file, dir, &p.assignments, opts)
+    });
+    let mut out = Vec::new();
+    for (p, r) in points.iter().zip(results) {
+        out.push(SweepPoint {
+            assignments: p.assignments.clone(),
+            costs: r?,
+        });
+    }
+
+    let numeric = specs.len() == 1
+        && specs[0]
+            .values
+            .iter()
+            .all(|v| v.as_float().is_some() || v.as_integer().is_some());
+    let data = if numeric && !out.is_empty() {
+        let path = specs[0].path.clone();
+        let integer = specs[0].values.iter().all(|v| v.as_integer().is_some());
+        let xs: Vec<f64> = out.iter().map(|p| as_f64(&p.assignments[0].1)).collect();
+        let layouts: Vec<String> = out[0].costs.iter().map(|c| c.layout.clone()).collect();
+        let series: Vec<SweepSeries> = layouts
+            .iter()
+            .enumerate()
+            .map(|(i, name)| SweepSeries {
+                layout: name.clone(),
+                points: out
+                    .iter()
+                    .map(|p| (as_f64(&p.assignments[0].1), p.costs[i].monthly_usd))
+                    .collect(),
+            })
+            .collect();
+        let mut crossovers = Vec::new();
+        for a in 0..layouts.len() {
+            for b in a + 1..layouts.len() {
+                let pair = vec![layouts[a].clone(), layouts[b].clone()];
+                let sampled: Vec<(f64, f64)> = out
+                    .iter()
+                    .map(|p| {
+                        (
+                            as_f64(&p.assignments[0].1),
+                            p.costs[a].monthly_usd - p.costs[b].monthly_usd,
+                        )
+                    })
+                    .collect();
+                let pair_opts = VariantOptions {
+                    layouts: Some(pair),
+                    ..opts.clone()
+                };
+                let f = |x: f64| -> f64 {
+                    if let Some((_, d)) = sampled.iter().find(|(sx, _)| (*sx - x).abs() < 1e-9) {
+                        return *d;
+                    }
+                    let v = if integer {
+                        Value::Integer(x.round() as i64)
+                    } else {
+                        Value::Float(x)
+                    };
+                    match run_variant(&base, file, dir, &[(path.clone(), v)], &pair_opts) {
+                        Ok(c) if c.len() == 2 => c[0].monthly_usd - c[1].monthly_usd,
+                        _ => f64::NAN,
+                    }
+                };
+                for x in crossovers_on(&xs, f, 0.01, 4) {
+                    let x = if integer { x.round() } else { x };
+                    let y = interpolate(&series[a].points, x);
+                    crossovers.push(Crossover {
+                        x,
+                        usd_per_month: y,
+                        label: format!("{} = {}", layouts[a], layouts[b]),
+                    });
+                }
+            }
+        }
+        crossovers.sort_by(|p, q| p.x.total_cmp(&q.x));
+        let x_label = if path == "workload.streams" {
+            "concurrent streams".to_string()
+        } else {
+            path.clone()
+        };
+        Some(SweepData {
+            parameter: path,
+            x_label,
+            series,
+            crossovers,
+        })
+    } else {
+        None
+    };
+    Ok(SweepOutcome { points: out, data })
+}
+
+fn as_f64(v: &Value) -> f64 {
+    v.as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .unwrap_or(f64::NAN)
+}
+
+/// Linear interpolation of a sampled curve at `x`.
+fn interpolate(points: &[(f64, f64)], x: f64) -> f64 {
+    for w in points.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        if x >= x0 && x <= x1 && x1 > x0 {
+            return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+        }
+    }
+    points.last().map_or(0.0, |p| p.1)
+}
+
+/// The saving (%) of layout `of` against layout `against` in a variant.
+fn saving(costs: &[VariantCost], of: &str, against: &str) -> Option<f64> {
+    let a = costs.iter().find(|c| c.layout == against)?.monthly_usd;
+    let b = costs.iter().find(|c| c.layout == of)?.monthly_usd;
+    (a > 0.0).then(|| (1.0 - b / a) * 100.0)
+}
+
+/// Varies each labelled assumption with a low and a high value, one at a time, and
+/// reports the saving of layout `of` against layout `against` at each end.
+pub fn sensitivity(
+    text: &str,
+    file: &str,
+    dir: Option<&Path>,
+    of: &str,
+    against: &str,
+    opts: &VariantOptions,
+) -> Result<Sensitivity> {
+    let base: toml::Table = toml::from_str(text)
+        .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+    let resolved = Scenario::parse(file, text, dir)?;
+    let opts = VariantOptions {
+        layouts: Some(vec![against.to_string(), of.to_string()]),
+        ..opts.clone()
+    };
+    let ranged: Vec<(String, Value, Value)> = resolved
+        .scenario
+        .assumptions
+        .iter()
+        .filter_map(|(path, a)| Some((path.clone(), a.low.clone()?, a.high.clone()?)))
+        .collect();
+    let mut jobs: Vec<Vec<(String, Value)>> = vec![Vec::new()];
+    for (path, low, high) in &ranged {
+        jobs.push(vec![(path.clone(), low.clone())]);
+        jobs.push(vec![(path.clone(), high.clone())]);
+    }
+    let results = run_grid(&jobs, |a| run_variant(&base, file, dir, a, &opts));
+    let results: Vec<Vec<VariantCost>> = results.into_iter().collect::<Result<_>>()?;
+    let pct = |c: &[VariantCost]| saving(c, of, against).unwrap_or(f64::NAN);
+    let bars = ranged
+        .iter()
+        .enumerate()
+        .map(|(i, (path, low, high))| SensitivityBar {
+            assumption: path.clone(),
+            low_value: value_label(low),
+            high_value: value_label(high),
+            low_saving_pct: pct(&results[1 + 2 * i]),
+            high_saving_pct: pct(&results[2 + 2 * i]),
+        })
+        .collect();
+    Ok(Sensitivity {
+        comparison: format!("{of} vs {against}"),
+        baseline_saving_pct: pct(&results[0]),
+        bars,
+    })
+}
