@@ -32,11 +32,11 @@ pub struct DetectorParams {
     pub freeze_bridge_mad: f64,
     /// Block corruption: codec grid in pixels (16 = H.264 macroblocks).
     pub block_size: u32,
-    /// Block corruption: a block is corrupt when the second-strongest discontinuity
-    /// on its edges exceeds this many times the frame's own texture.
+    /// Block corruption: a block is corrupt when, on two of its four edges, the step
+    /// across the grid line exceeds the texture beside it by this many times.
     pub block_edge_ratio: f64,
-    /// Block corruption: texture floor (levels) added to the frame texture, so a flat
-    /// frame does not turn coding noise into discontinuities.
+    /// Block corruption: texture floor (levels) added to the texture beside an edge,
+    /// so flat areas do not turn coding noise into discontinuities.
     pub block_texture_floor: f64,
     /// Block corruption: fewest corrupt blocks for a corrupt frame.
     pub block_min_blocks: u32,
@@ -74,9 +74,9 @@ impl Default for DetectorParams {
             freeze_min_s: 0.1,
             freeze_bridge_mad: 1.0,
             block_size: 16,
-            block_edge_ratio: 5.0,
+            block_edge_ratio: 4.0,
             block_texture_floor: 2.0,
-            block_min_blocks: 4,
+            block_min_blocks: 5,
             block_baseline_factor: 3.0,
             block_baseline_alpha: 0.05,
             silence_db: -50.0,
@@ -207,14 +207,24 @@ pub struct BlockStats {
     pub texture: f64,
 }
 
-/// Discontinuities on the codec grid compared with the frame's own texture.
+/// How much a grid edge breaks the picture: the step across the line beyond the
+/// smoother side's own texture, relative to that texture (+ `floor` levels).
+#[inline]
+fn edge_score(e: u32, l: u32, r: u32, bs: usize, floor: f32) -> f32 {
+    let inside = l.min(r) as f32 / bs as f32;
+    let step = e as f32 / bs as f32 - inside;
+    step / (inside + floor)
+}
+
+/// Discontinuities on the codec grid compared with the picture's own texture.
 ///
 /// For each grid edge (a `bs`-pixel segment of a grid line) it sums |step across the
-/// line| (E) and |step| one pixel inside on each side (L, R); the edge's
-/// discontinuity is `(E − min(L, R)) / bs`: zero for smooth content, large when a
-/// block does not continue its neighbour (gray, garbage or misplaced content). A
-/// block is corrupt when its second-largest edge discontinuity exceeds
-/// `ratio × (texture + floor)`, so one natural edge on the grid is not enough.
+/// line| (E) and |step| one pixel inside on each side (L, R). The edge's score is
+/// `(E − min(L, R)) / (min(L, R) + floor·bs)`: near zero for natural content, where the
+/// step across the line is like the steps beside it, large when a block does not
+/// continue its neighbour (gray, garbage or misplaced content). A block is corrupt
+/// when the second-largest score of its four edges exceeds `ratio`, so one natural
+/// edge lying on the grid is not enough.
 pub fn block_stats(
     y: &[u8],
     width: usize,
@@ -223,6 +233,7 @@ pub fn block_stats(
     floor: f64,
 ) -> BlockStats {
     let (bs, mbw, mbh) = (s.bs, s.mbw, s.mbh);
+    let floor = floor as f32;
     if mbw < 2 || mbh < 2 {
         return BlockStats {
             corrupt_blocks: 0,
@@ -259,7 +270,7 @@ pub fn block_stats(
             let [e, l, r] = s.acc[k];
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
-            edges[k] = (e as f32 - l.min(r) as f32) / bs as f32;
+            edges[k] = edge_score(e, l, r, bs, floor);
         }
     }
     // Horizontal grid lines y = j·bs, j = 1..mbh-1.
@@ -283,7 +294,7 @@ pub fn block_stats(
             }
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
-            s.h[j * mbw + k] = (e as f32 - l.min(r) as f32) / bs as f32;
+            s.h[j * mbw + k] = edge_score(e, l, r, bs, floor);
         }
     }
     let texture = if tex_n > 0 {
@@ -291,7 +302,7 @@ pub fn block_stats(
     } else {
         0.0
     };
-    let limit = (ratio * (texture + floor)) as f32;
+    let limit = ratio as f32;
     let mut corrupt = 0u32;
     for j in 0..mbh {
         for k in 0..mbw {
@@ -992,13 +1003,13 @@ mod tests {
             *p = (40 + (i % 128) + (i / 128)) as u8;
         }
         let mut s = BlockScratch::new(size, 16);
-        assert_eq!(block_stats(&f.y, 128, &mut s, 6.0, 2.0).corrupt_blocks, 0);
+        assert_eq!(block_stats(&f.y, 128, &mut s, 4.0, 2.0).corrupt_blocks, 0);
         for y in 32..48 {
             for x in 48..64 {
                 f.y[y * 128 + x] = 250;
             }
         }
-        assert_eq!(block_stats(&f.y, 128, &mut s, 6.0, 2.0).corrupt_blocks, 1);
+        assert_eq!(block_stats(&f.y, 128, &mut s, 4.0, 2.0).corrupt_blocks, 1);
     }
 
     #[test]
