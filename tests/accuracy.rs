@@ -8,8 +8,8 @@ use archsim::frames::h264::{H264Decoder, H264Encoder};
 use archsim::frames::{Defect, DefectKind, Frame, FrameSize};
 use archsim::kernels::{DetectorBank, DetectorParams, Kernel};
 
-const DEFECTS: &str = "black@8..12,freeze@28..40,blocks@56,silence@0.62s..0.93s,avsync=+120ms@2s..";
-const SECONDS: f64 = 3.2;
+const DEFECTS: &str = "black@8..12,freeze@28..40,blocks@45,silence@0.62s..0.93s,avsync=+120ms@1s..";
+const SECONDS: f64 = 2.4;
 
 /// Detects defects in the generated clip, raw and through H.264, streaming.
 fn run(photo: &str, size: FrameSize, defects: &str) -> (Vec<Defect>, Vec<Defect>, Vec<Defect>) {
