@@ -126,19 +126,31 @@ impl DetectorParams {
 // ---------------------------------------------------------------------------------
 // Pure kernels.
 
+/// Lanes of the vectorisable inner loops: 32 bytes at a time, 16-bit accumulators
+/// flushed every 255 rows of lanes (255 × 255 fits in a u16).
+const LANES: usize = 32;
+const BLOCK: usize = LANES * 255;
+
 /// Sum of luma and count of pixels at or below `dark`, in one pass.
 pub fn black_stats(y: &[u8], dark: u8) -> (u64, u64) {
     let mut sum = 0u64;
     let mut count = 0u64;
-    for chunk in y.chunks(4096) {
-        let mut s = 0u32;
-        let mut c = 0u32;
-        for &p in chunk {
-            s += p as u32;
-            c += (p <= dark) as u32;
+    for block in y.chunks(BLOCK) {
+        let mut s = [0u16; LANES];
+        let mut c = [0u8; LANES];
+        let mut it = block.chunks_exact(LANES);
+        for ch in &mut it {
+            for i in 0..LANES {
+                s[i] += ch[i] as u16;
+                c[i] += (ch[i] <= dark) as u8;
+            }
         }
-        sum += s as u64;
-        count += c as u64;
+        sum += s.iter().map(|&v| v as u64).sum::<u64>();
+        count += c.iter().map(|&v| v as u64).sum::<u64>();
+        for &p in it.remainder() {
+            sum += p as u64;
+            count += (p <= dark) as u64;
+        }
     }
     (sum, count)
 }
@@ -147,15 +159,23 @@ pub fn black_stats(y: &[u8], dark: u8) -> (u64, u64) {
 pub fn freeze_stats(cur: &[u8], prev: &[u8]) -> (u64, u64) {
     let mut sad = 0u64;
     let mut sum = 0u64;
-    for (a, b) in cur.chunks(4096).zip(prev.chunks(4096)) {
-        let mut d = 0u32;
-        let mut s = 0u32;
-        for (&x, &y) in a.iter().zip(b) {
-            d += x.abs_diff(y) as u32;
-            s += x as u32;
+    for (a, b) in cur.chunks(BLOCK).zip(prev.chunks(BLOCK)) {
+        let mut d = [0u16; LANES];
+        let mut s = [0u16; LANES];
+        let mut ia = a.chunks_exact(LANES);
+        let mut ib = b.chunks_exact(LANES);
+        for (x, y) in (&mut ia).zip(&mut ib) {
+            for i in 0..LANES {
+                d[i] += x[i].abs_diff(y[i]) as u16;
+                s[i] += x[i] as u16;
+            }
         }
-        sad += d as u64;
-        sum += s as u64;
+        sad += d.iter().map(|&v| v as u64).sum::<u64>();
+        sum += s.iter().map(|&v| v as u64).sum::<u64>();
+        for (&x, &y) in ia.remainder().iter().zip(ib.remainder()) {
+            sad += x.abs_diff(y) as u64;
+            sum += x as u64;
+        }
     }
     (sad, sum)
 }
@@ -179,7 +199,8 @@ pub struct BlockScratch {
     v: Vec<f32>,
     /// Horizontal edges: mbw × (mbh + 1).
     h: Vec<f32>,
-    acc: Vec<[u32; 3]>,
+    /// Column sums of horizontal steps over one block row (≤ 64 × 255 fits a u16).
+    col: Vec<u16>,
 }
 
 impl BlockScratch {
@@ -193,7 +214,7 @@ impl BlockScratch {
             mbh,
             v: vec![0.0; (mbw + 1) * mbh],
             h: vec![0.0; mbw * (mbh + 1)],
-            acc: vec![[0; 3]; mbw + 1],
+            col: vec![0; size.width as usize],
         }
     }
 }
@@ -205,6 +226,57 @@ pub struct BlockStats {
     pub corrupt_blocks: u32,
     /// Mean absolute neighbour difference next to the grid lines (the frame's texture).
     pub texture: f64,
+}
+
+/// `acc[i] += |cur[i] − prev[i]|`, 32 lanes at a time.
+#[inline]
+fn add_steps(acc: &mut [u16], cur: &[u8], prev: &[u8]) {
+    let n = acc.len().min(cur.len()).min(prev.len());
+    let (acc, cur, prev) = (&mut acc[..n], &cur[..n], &prev[..n]);
+    let mut ia = acc.chunks_exact_mut(LANES);
+    let mut ic = cur.chunks_exact(LANES);
+    let mut ip = prev.chunks_exact(LANES);
+    for ((a, c), p) in (&mut ia).zip(&mut ic).zip(&mut ip) {
+        for i in 0..LANES {
+            a[i] += c[i].abs_diff(p[i]) as u16;
+        }
+    }
+    for ((a, c), p) in ia
+        .into_remainder()
+        .iter_mut()
+        .zip(ic.remainder())
+        .zip(ip.remainder())
+    {
+        *a += c.abs_diff(*p) as u16;
+    }
+}
+
+/// Steps across a horizontal grid line between rows b and c (E), and beside it
+/// (a→b: L, c→d: R), summed over one segment.
+#[inline]
+fn row_steps(a: &[u8], b: &[u8], c: &[u8], d: &[u8]) -> (u32, u32, u32) {
+    if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+        <&[u8; 16]>::try_from(a),
+        <&[u8; 16]>::try_from(b),
+        <&[u8; 16]>::try_from(c),
+        <&[u8; 16]>::try_from(d),
+    ) {
+        let (mut e, mut l, mut r) = ([0u16; 16], [0u16; 16], [0u16; 16]);
+        for i in 0..16 {
+            e[i] = c[i].abs_diff(b[i]) as u16;
+            l[i] = b[i].abs_diff(a[i]) as u16;
+            r[i] = d[i].abs_diff(c[i]) as u16;
+        }
+        let sum = |v: [u16; 16]| v.iter().map(|&x| x as u32).sum::<u32>();
+        return (sum(e), sum(l), sum(r));
+    }
+    let (mut e, mut l, mut r) = (0u32, 0u32, 0u32);
+    for i in 0..a.len().min(b.len()).min(c.len()).min(d.len()) {
+        e += c[i].abs_diff(b[i]) as u32;
+        l += b[i].abs_diff(a[i]) as u32;
+        r += d[i].abs_diff(c[i]) as u32;
+    }
+    (e, l, r)
 }
 
 /// How much a grid edge breaks the picture: the step across the line beyond the
@@ -234,7 +306,10 @@ pub fn block_stats(
 ) -> BlockStats {
     let (bs, mbw, mbh) = (s.bs, s.mbw, s.mbh);
     let floor = floor as f32;
-    if mbw < 2 || mbh < 2 {
+    if s.col.len() < width {
+        s.col.resize(width, 0);
+    }
+    if mbw < 2 || mbh < 2 || width < mbw * bs || y.len() < width * mbh * bs {
         return BlockStats {
             corrupt_blocks: 0,
             texture: 0.0,
@@ -242,32 +317,21 @@ pub fn block_stats(
     }
     let mut tex_sum = 0u64;
     let mut tex_n = 0u64;
-    // Vertical grid lines x = k·bs, k = 1..mbw-1.
+    // Vertical grid lines x = k·bs, k = 1..mbw-1: accumulate |r[x] − r[x−1]| over the
+    // block row for every x (contiguous, vectorised), then read it at the grid.
     for j in 0..mbh {
-        for a in s.acc.iter_mut() {
-            *a = [0; 3];
-        }
+        let acc = &mut s.col[..width];
+        acc.fill(0);
         for row in j * bs..(j + 1) * bs {
             let r = &y[row * width..(row + 1) * width];
-            for k in 1..mbw {
-                let x = k * bs;
-                let (p0, p1, p2, p3) = (
-                    r[x - 2] as i32,
-                    r[x - 1] as i32,
-                    r[x] as i32,
-                    r[x + 1] as i32,
-                );
-                let a = &mut s.acc[k];
-                a[0] += (p2 - p1).unsigned_abs();
-                a[1] += (p1 - p0).unsigned_abs();
-                a[2] += (p3 - p2).unsigned_abs();
-            }
+            add_steps(&mut acc[1..], &r[1..], &r[..width - 1]);
         }
         let edges = &mut s.v[j * (mbw + 1)..(j + 1) * (mbw + 1)];
         edges[0] = 0.0;
         edges[mbw] = 0.0;
         for k in 1..mbw {
-            let [e, l, r] = s.acc[k];
+            let x = k * bs;
+            let (e, l, r) = (acc[x] as u32, acc[x - 1] as u32, acc[x + 1] as u32);
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
             edges[k] = edge_score(e, l, r, bs, floor);
@@ -284,14 +348,13 @@ pub fn block_stats(
         let r1 = &y[(yy - 1) * width..yy * width];
         let r2 = &y[yy * width..(yy + 1) * width];
         let r3 = &y[(yy + 1) * width..(yy + 2) * width];
-        for k in 0..mbw {
-            let (mut e, mut l, mut r) = (0u32, 0u32, 0u32);
-            for x in k * bs..(k + 1) * bs {
-                let (p0, p1, p2, p3) = (r0[x] as i32, r1[x] as i32, r2[x] as i32, r3[x] as i32);
-                e += (p2 - p1).unsigned_abs();
-                l += (p1 - p0).unsigned_abs();
-                r += (p3 - p2).unsigned_abs();
-            }
+        let segs = r0
+            .chunks_exact(bs)
+            .zip(r1.chunks_exact(bs))
+            .zip(r2.chunks_exact(bs).zip(r3.chunks_exact(bs)))
+            .take(mbw);
+        for (k, ((a, b), (c, d))) in segs.enumerate() {
+            let (e, l, r) = row_steps(a, b, c, d);
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
             s.h[j * mbw + k] = edge_score(e, l, r, bs, floor);
