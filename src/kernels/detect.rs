@@ -180,6 +180,34 @@ pub fn freeze_stats(cur: &[u8], prev: &[u8]) -> (u64, u64) {
     (sad, sum)
 }
 
+/// [`freeze_stats`] that also copies `cur` into `prev` in the same pass (what the
+/// streaming detector needs: one read of each plane, one write).
+pub fn freeze_stats_update(cur: &[u8], prev: &mut [u8]) -> (u64, u64) {
+    let mut sad = 0u64;
+    let mut sum = 0u64;
+    for (a, b) in cur.chunks(BLOCK).zip(prev.chunks_mut(BLOCK)) {
+        let mut d = [0u16; LANES];
+        let mut s = [0u16; LANES];
+        let mut ia = a.chunks_exact(LANES);
+        let mut ib = b.chunks_exact_mut(LANES);
+        for (x, y) in (&mut ia).zip(&mut ib) {
+            for i in 0..LANES {
+                d[i] += x[i].abs_diff(y[i]) as u16;
+                s[i] += x[i] as u16;
+                y[i] = x[i];
+            }
+        }
+        sad += d.iter().map(|&v| v as u64).sum::<u64>();
+        sum += s.iter().map(|&v| v as u64).sum::<u64>();
+        for (&x, y) in ia.remainder().iter().zip(ib.into_remainder()) {
+            sad += x.abs_diff(*y) as u64;
+            sum += x as u64;
+            *y = x;
+        }
+    }
+    (sad, sum)
+}
+
 /// Plain sum of bytes: the memory-bandwidth reference the detectors are compared with.
 pub fn plain_sum(buf: &[u8]) -> u64 {
     let mut total = 0u64;
@@ -581,16 +609,14 @@ impl DetectorBank {
         if self.on[1] {
             let mut frozen = false;
             let mut mad = 0.0;
-            if ok && n > 0 {
-                let (sad, sum) = freeze_stats(&frame.y, &self.prev);
+            if ok {
+                let (sad, sum) = freeze_stats_update(&frame.y, &mut self.prev);
                 mad = sad as f64 / pixels;
                 let mean = sum as f64 / pixels;
-                frozen = mad < self.params.freeze_mad
+                frozen = n > 0
+                    && mad < self.params.freeze_mad
                     && mean > self.params.black_mean_luma
                     && !dark_frame;
-            }
-            if ok {
-                self.prev.copy_from_slice(&frame.y);
             }
             self.step_freeze(frozen, n, mad, min_freeze_frames);
         }
@@ -1053,6 +1079,13 @@ mod tests {
     fn kernels_compute_what_they_say() {
         assert_eq!(black_stats(&[0, 10, 40, 200], 32), (250, 2));
         assert_eq!(freeze_stats(&[1, 5, 9], &[2, 5, 3]), (7, 15));
+        let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut prev: Vec<u8> = (0..20_000u32).map(|i| (i * 3 % 241) as u8).collect();
+        let want = freeze_stats(&big, &prev);
+        assert_eq!(freeze_stats_update(&big, &mut prev), want);
+        assert_eq!(prev, big);
+        let naive: u64 = big.iter().map(|&b| b as u64).sum();
+        assert_eq!(black_stats(&big, 255), (naive, 20_000));
         assert_eq!(plain_sum(&vec![3u8; 10_000]), 30_000);
         assert_eq!(sum_squares(&[3, -4]), 25);
         assert_eq!(db(32768.0), 0.0);
