@@ -182,6 +182,7 @@ pub fn freeze_stats(cur: &[u8], prev: &[u8]) -> (u64, u64) {
 
 /// [`freeze_stats`] that also copies `cur` into `prev` in the same pass (what the
 /// streaming detector needs: one read of each plane, one write).
+#[allow(clippy::manual_memcpy)]
 pub fn freeze_stats_update(cur: &[u8], prev: &mut [u8]) -> (u64, u64) {
     let mut sad = 0u64;
     let mut sum = 0u64;
@@ -357,12 +358,12 @@ pub fn block_stats(
         let edges = &mut s.v[j * (mbw + 1)..(j + 1) * (mbw + 1)];
         edges[0] = 0.0;
         edges[mbw] = 0.0;
-        for k in 1..mbw {
+        for (k, edge) in edges.iter_mut().enumerate().take(mbw).skip(1) {
             let x = k * bs;
             let (e, l, r) = (acc[x] as u32, acc[x - 1] as u32, acc[x + 1] as u32);
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
-            edges[k] = edge_score(e, l, r, bs, floor);
+            *edge = edge_score(e, l, r, bs, floor);
         }
     }
     // Horizontal grid lines y = j·bs, j = 1..mbh-1.
@@ -1118,6 +1119,51 @@ mod tests {
         let kinds: Vec<_> = found.iter().map(|d| (d.kind, d.start_frame)).collect();
         let want: Vec<_> = clip.truth.iter().map(|d| (d.kind, d.start_frame)).collect();
         assert_eq!(kinds, want, "found {found:?}");
+    }
+
+    #[test]
+    fn defects_running_to_the_end_and_early_audio_are_closed() {
+        let spec = GenerateSpec::new("rocket", FrameSize::new(320, 180), 25.0, 3.0)
+            .with_defects("avsync=-90ms@1s..2s,freeze@60..70,black@72..,silence@2.5s..");
+        let clip = generate(&spec).unwrap();
+        let found = detect_clip(&clip, &DetectorParams::default());
+        let got: Vec<_> = found
+            .iter()
+            .map(|d| (d.kind, d.start_frame, d.end_frame))
+            .collect();
+        let want: Vec<_> = clip
+            .truth
+            .iter()
+            .map(|d| (d.kind, d.start_frame, d.end_frame))
+            .collect();
+        assert_eq!(got, want, "{found:?}");
+        let av = found.iter().find(|d| d.kind == DefectKind::AvSync).unwrap();
+        assert!((av.score + 90.0).abs() < 1.0, "{av:?}");
+        let silence = found
+            .iter()
+            .find(|d| d.kind == DefectKind::Silence)
+            .unwrap();
+        assert!(
+            (silence.start_s - 2.5).abs() < 0.002 && silence.end_s == 3.0,
+            "{silence:?}"
+        );
+
+        // Without audio the audio detectors find nothing; results are deterministic.
+        let mut bank = DetectorBank::new(
+            &Kernel::DETECTORS,
+            25.0,
+            clip.size,
+            &DetectorParams::default(),
+        );
+        for f in &clip.frames {
+            bank.push(f, &[]);
+        }
+        let video_only = bank.finish();
+        assert!(video_only
+            .iter()
+            .all(|d| !matches!(d.kind, DefectKind::Silence | DefectKind::AvSync)));
+        assert_eq!(video_only.len(), 2);
+        assert_eq!(detect_clip(&clip, &DetectorParams::default()), found);
     }
 
     #[test]
