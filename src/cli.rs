@@ -11,9 +11,13 @@ serverless microservices (Step Functions + Lambda + S3) or as one process on EC2
 
 const EXAMPLES: &str = "\
 Examples:
+  archsim run scenarios/prime-video.toml            compare the layouts of the Prime Video case
+  archsim run                                       the small classroom scenario (seconds, real detectors)
+  archsim run scenarios/prime-video.toml --out reports/prime-video   write charts and report.html
   archsim price scenarios/usage-example.toml        price a usage file (a month of metered usage)
   archsim price usage.toml --format json            the same bill as JSON
   archsim catalog show                              every price and quota, with sources
+  archsim validate                                  check the engine against queueing theory
   archsim frames generate --photo astronaut --size 1280x720 --seconds 12 --defects \"black@40..45\" --out clip
   archsim kernels detect clip.y4m --audio clip.wav  find defects in a clip
   archsim kernels bench --size 1920x1080            measure every kernel, write a calibration";
@@ -31,12 +35,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Simulate a scenario's layouts: cost, latency, throttles and the defects found.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run(RunArgs),
     /// Price a usage file: line items and total.
     #[command(after_help = PRICE_EXAMPLES)]
     Price(PriceArgs),
     /// Inspect the price catalog.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Check the simulation engine against exact queueing results (Erlang B and C,
+    /// Pollaczek-Khinchine, Little's law); exits 1 if any check fails.
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
     /// Sample video streams from real photographs, with injected defects.
     #[command(subcommand)]
     Frames(FramesCommand),
@@ -173,6 +184,91 @@ pub struct BenchArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  archsim validate                                  the default run (a few seconds)
+  archsim validate --format json                    the same checks as JSON
+  archsim validate --seed 7 --replications 20       other random streams, more replications
+  archsim validate --customers 1000000              longer runs: narrower intervals
+
+Each check prints the exact value, the mean of the replications and its confidence
+interval (Student t over replications); a check passes when the interval holds the
+exact value. Exit code 1 when any check fails.";
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Seed of the random streams.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Independent replications per model (at least 2).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    pub replications: u32,
+    /// Customers measured per replication.
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(100..=1_000_000_000))]
+    pub customers: u64,
+    /// Confidence level of the intervals, in percent.
+    #[arg(long, default_value_t = 99.9)]
+    pub confidence: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  archsim run                                        the embedded classroom scenario
+  archsim run scenarios/prime-video.toml             thousands of streams, the 2023 quotas
+  archsim run scenarios/prime-video.toml --format json > run.json
+  archsim run scenarios/low-traffic.toml --usage-out usage/   one usage file per layout
+  archsim run scenarios/prime-video.toml --out reports/prime-video --force
+  archsim run scenarios/prime-video-small.toml --kernels real --seed 3
+
+For each layout it prints the cost of the simulated period and per 730-hour month, cost
+per stream-hour, line items by service, end-to-end latency (capture to end of analysis),
+throttles and retries per service, peak Lambda concurrency and instances, the saving
+against the first layout, and where the serverless layouts start to throttle.";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML); without one, the embedded classroom scenario runs.
+    pub scenario: Option<PathBuf>,
+    /// Run the real detectors on the sample stream, or draw service times only.
+    #[arg(long, value_enum)]
+    pub kernels: Option<KernelsArg>,
+    /// Calibration: builtin, measure, or a calibration file.
+    #[arg(long, value_name = "builtin|measure|FILE")]
+    pub calibration: Option<String>,
+    /// Seed of every random stream (overrides the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write each layout's usage file (`LAYOUT.usage.toml`) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub usage_out: Option<PathBuf>,
+    /// Write the report folder (summary.json, CSVs, charts, report.html) here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace files in an existing --out folder.
+    #[arg(long)]
+    pub force: bool,
+    /// Skip the search for the stream count where throttling starts.
+    #[arg(long)]
+    pub no_onset: bool,
+}
+
+/// Which kernels run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KernelsArg {
+    /// Real for small scenarios, sampled for large ones.
+    Auto,
+    /// The detectors run on the sample stream's frames.
+    Real,
+    /// Service times from the calibration only.
+    Sampled,
 }
 
 const PRICE_EXAMPLES: &str = "\

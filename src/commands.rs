@@ -6,7 +6,9 @@ use anyhow::Result;
 use archsim::pricing::{self, Catalog, Usage};
 use archsim::report;
 
-use crate::cli::{CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand};
+use crate::cli::{
+    CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand, ValidateArgs,
+};
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -44,6 +46,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 println!("wrote {}", p.display());
             }
         }
+        Command::Validate(args) => validate(&args)?,
+        Command::Run(args) => run_scenario(args, cli.catalog.is_some())?,
         Command::Frames(FramesCommand::Photos) => {
             print!("{}", archsim::frames::generate::PHOTO_SOURCES);
         }
@@ -147,4 +151,128 @@ fn lib<T>(r: archsim::Result<T>) -> Result<T> {
         archsim::Error::Input(input) => anyhow::Error::new(input),
         other => anyhow::Error::new(other),
     })
+}
+
+/// `archsim validate`: the engine against queueing theory; fails when a check does.
+fn validate(args: &ValidateArgs) -> Result<()> {
+    if !(args.confidence.is_finite() && args.confidence > 50.0 && args.confidence < 100.0) {
+        anyhow::bail!(archsim::InputError::new(
+            "--confidence",
+            format!(
+                "expected a percentage between 50 and 100 (e.g. 99.9), got {}",
+                args.confidence
+            )
+        ));
+    }
+    let opts = archsim::sim::validate::ValidateOptions {
+        seed: args.seed,
+        replications: args.replications,
+        customers: args.customers,
+        warmup: (args.customers / 10).max(1),
+        confidence: (args.confidence * 1e6).round() / 1e8,
+    };
+    let started = std::time::Instant::now();
+    let mut v = archsim::sim::validate::run(&opts);
+    let (model_checks, model_events) = archsim::cloud::validate::run(&opts);
+    v.extend(model_checks, model_events);
+    let elapsed = started.elapsed().as_secs_f64();
+    match args.format {
+        Format::Table => {
+            print!("{}", v.table());
+            println!(
+                "{:.2} s, {:.1} million events/s on this machine.",
+                elapsed,
+                v.events as f64 / elapsed.max(1e-9) / 1e6
+            );
+        }
+        Format::Json => println!("{}", serde_json::to_string_pretty(&v)?),
+    }
+    if !v.passed {
+        let failed = v.checks.iter().filter(|c| !c.passed).count();
+        anyhow::bail!("{failed} validation check(s) failed");
+    }
+    Ok(())
+}
+
+/// `archsim run`: simulate every layout of a scenario and print the comparison.
+fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
+    use archsim::scenario::{KernelsChoice, Scenario};
+    use std::io::IsTerminal;
+
+    if catalog_flag {
+        anyhow::bail!(archsim::InputError::new(
+            "--catalog",
+            "`run` takes its catalog from the scenario file (`catalog = \"FILE.toml\"`)"
+        ));
+    }
+    let (mut resolved, dir) = match &args.scenario {
+        Some(path) => (
+            Scenario::load(path)?,
+            path.parent().map(|p| p.to_path_buf()),
+        ),
+        None => (Scenario::classroom(), None),
+    };
+    if let Some(seed) = args.seed {
+        resolved.scenario.seed = seed;
+    }
+    let opts = archsim::run::RunOptions {
+        kernels: args.kernels.map(|k| match k {
+            crate::cli::KernelsArg::Auto => KernelsChoice::Auto,
+            crate::cli::KernelsArg::Real => KernelsChoice::Real,
+            crate::cli::KernelsArg::Sampled => KernelsChoice::Sampled,
+        }),
+        calibration: args.calibration.clone(),
+        skip_onset: args.no_onset,
+    };
+    // Where the results go is checked before the (possibly long) run.
+    let out_dir = match &args.out {
+        Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
+            dir, args.force,
+        ))?),
+        None => None,
+    };
+    let bar = if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(1000);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} simulating {wide_bar} {percent}% {elapsed}",
+            )
+            .expect("valid template"),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
+    let result = archsim::run::run(resolved, &opts, dir.as_deref(), Some(&tick));
+    bar.finish_and_clear();
+    let result = lib(result)?;
+    let report = archsim::report::from_run::run_report(&result);
+
+    if let Some(dir) = &args.usage_out {
+        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        for l in &result.layouts {
+            let path = dir.join(format!(
+                "{}.usage.toml",
+                archsim::report::export::slug(&l.name)
+            ));
+            lib(archsim::report::output::write_atomic(
+                &path,
+                l.usage.to_toml().as_bytes(),
+            ))?;
+        }
+    }
+    if let Some(dir) = out_dir {
+        let written = lib(archsim::report::export::write_report(
+            dir.path(),
+            &report,
+            true,
+        ))?;
+        eprintln!("wrote {} files to {}", written.len(), dir.path().display());
+    }
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => print!("{}", archsim::report::table::run_text(&report)),
+    }
+    Ok(())
 }

@@ -78,14 +78,13 @@ impl std::error::Error for InputError {}
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The user's input is wrong (exit code 2).
-    #[error("{0}")]
+    #[error(transparent)]
     Input(#[from] InputError),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Something else went wrong that is not the user's fault.
     #[error("{0}")]
@@ -97,7 +96,7 @@ impl Error {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            error: source,
         }
     }
 

@@ -1,0 +1,272 @@
+//! EC2 instances (ECS on EC2): a fleet of one catalog instance type whose vCPUs are
+//! servers, work scheduled first come first served onto the earliest free core,
+//! per-second billing with the catalog's 60 s minimum, a launch delay before a new
+//! instance serves, and a fixed fleet or a target-tracking autoscaler.
+
+use serde::{Deserialize, Serialize};
+
+use super::fleet::{fleet_counters, initial_machines, scaling_assumptions, Fleet};
+use super::Assumption;
+use crate::pricing::bill::ec2_billed_seconds;
+use crate::pricing::usage::{Ec2Usage, Fraction, NonNegative};
+use crate::pricing::{Catalog, Usage};
+use crate::sim::{Dur, Histogram, Time, NS_PER_SEC};
+
+/// How many instances run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Ec2Scaling {
+    /// Always `instances`.
+    Fixed { instances: u32 },
+    /// Target tracking on average CPU: each `tick` sets the fleet to
+    /// ⌈instances × utilization ÷ target⌉ within [min, max], at most once per
+    /// `cooldown`.
+    TargetTracking {
+        target_cpu: f64,
+        cooldown: Dur,
+        min: u32,
+        max: u32,
+        initial: u32,
+    },
+}
+
+/// Settings of one fleet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ec2Config {
+    pub name: String,
+    /// A catalog instance type, e.g. `c5.2xlarge`.
+    pub instance_type: String,
+    /// From launch request to serving (boot, ECS agent, container). Assumption.
+    pub launch_delay: Dur,
+    pub scaling: Ec2Scaling,
+    /// Whether the instances present at time 0 are already serving.
+    pub initial_ready: bool,
+    /// Savings-plan discount passed to pricing (0 = on demand).
+    pub savings_plan_discount: f64,
+}
+
+impl Default for Ec2Config {
+    fn default() -> Self {
+        Ec2Config {
+            name: "monolith".into(),
+            instance_type: "c5.2xlarge".into(),
+            launch_delay: Dur(120 * NS_PER_SEC),
+            scaling: Ec2Scaling::Fixed { instances: 1 },
+            initial_ready: true,
+            savings_plan_discount: 0.0,
+        }
+    }
+}
+
+impl Ec2Config {
+    pub fn assumptions(&self) -> Vec<Assumption> {
+        let mut v = vec![Assumption::new(
+            "ec2.launch_delay",
+            self.launch_delay,
+            "ECS container instance start to serving, about 1-3 min (reference/aws.md §4, U); billed from the launch request",
+        )];
+        v.extend(scaling_assumptions("ec2", &self.scaling));
+        v
+    }
+}
+
+/// Counters of a fleet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ec2Stats {
+    pub jobs: u64,
+    pub cpu_ns: u128,
+    pub launches: u64,
+    pub terminations: u64,
+    pub peak_instances: u32,
+    /// Wait from `run` to start, ns.
+    #[serde(skip)]
+    pub wait: Histogram,
+}
+
+fleet_counters!(Ec2Stats, peak_instances);
+
+/// A fleet of instances of one type.
+pub struct Ec2Fleet {
+    catalog: Catalog,
+    cfg: Ec2Config,
+    fleet: Fleet<Ec2Stats>,
+}
+
+impl Ec2Fleet {
+    pub fn new(catalog: &Catalog, cfg: Ec2Config) -> Result<Ec2Fleet, String> {
+        let it = catalog.instance(&cfg.instance_type)?;
+        let initial = initial_machines(&format!("ec2 `{}`", cfg.name), "instance", &cfg.scaling)?;
+        if !(0.0..=1.0).contains(&cfg.savings_plan_discount) {
+            return Err(format!(
+                "ec2 `{}`: savings_plan_discount must be in 0..=1",
+                cfg.name
+            ));
+        }
+        let fleet = Fleet::new(
+            it.vcpu,
+            cfg.launch_delay.0,
+            cfg.initial_ready,
+            cfg.scaling.clone(),
+            initial,
+        );
+        Ok(Ec2Fleet {
+            catalog: catalog.clone(),
+            cfg,
+            fleet,
+        })
+    }
+
+    /// Instances launched and not terminated (launching ones included).
+    pub fn live_instances(&self) -> u32 {
+        self.fleet.live()
+    }
+
+    /// vCPUs (cores) of one instance.
+    pub fn vcpu(&self) -> u32 {
+        self.fleet.cores()
+    }
+    pub fn config(&self) -> &Ec2Config {
+        &self.cfg
+    }
+    pub fn stats(&self) -> &Ec2Stats {
+        self.fleet.stats()
+    }
+
+    /// Schedules `cpu_ns` of single-threaded work submitted at `now` onto the
+    /// earliest free core of a serving instance: returns (start, end).
+    pub fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
+        self.fleet.run(now, cpu_ns)
+    }
+
+    /// The autoscaler's periodic evaluation at `now` (call it every minute or so).
+    /// Returns the number of live instances afterwards. A fixed fleet ignores it.
+    pub fn tick(&mut self, now: Time) -> u32 {
+        self.fleet.tick(now)
+    }
+
+    /// Billed seconds of every instance if the fleet stops at `until`.
+    pub fn billed_seconds(&self, until: Time) -> u64 {
+        self.fleet
+            .billed_seconds(until, |ns| ec2_billed_seconds(&self.catalog, ns))
+    }
+
+    /// CPU work ÷ core-time paid for, if the fleet stops at `until`.
+    pub fn utilization(&self, until: Time) -> f64 {
+        self.fleet
+            .utilization(until, |ns| ec2_billed_seconds(&self.catalog, ns))
+    }
+
+    /// Writes instance-hours (per-instance billed seconds ÷ 3600) if the fleet
+    /// stops at `until` (instances still running are billed until then, or until
+    /// their last work ends).
+    pub fn meter(&self, usage: &mut Usage, until: Time) {
+        usage.ec2.push(Ec2Usage {
+            name: self.cfg.name.clone(),
+            instance_type: toml::Spanned::new(0..0, self.cfg.instance_type.clone()),
+            instance_hours: NonNegative(self.billed_seconds(until) as f64 / 3600.0),
+            savings_plan_discount: Fraction(self.cfg.savings_plan_discount),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{millis, seconds};
+
+    fn fleet(scaling: Ec2Scaling) -> Ec2Fleet {
+        Ec2Fleet::new(
+            &Catalog::builtin(),
+            Ec2Config {
+                instance_type: "c5.large".into(), // 2 vCPU
+                scaling,
+                launch_delay: Dur(seconds(90)),
+                ..Ec2Config::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn work_goes_to_the_earliest_free_core() {
+        let mut f = fleet(Ec2Scaling::Fixed { instances: 1 });
+        assert_eq!(f.run(0, millis(10)), (0, millis(10)));
+        assert_eq!(f.run(0, millis(10)), (0, millis(10)));
+        assert_eq!(
+            f.run(0, millis(10)),
+            (millis(10), millis(20)),
+            "both cores busy: waits"
+        );
+        assert_eq!(f.run(millis(50), millis(10)), (millis(50), millis(60)));
+        assert_eq!(f.stats().jobs, 4);
+        assert!(Ec2Fleet::new(
+            &Catalog::builtin(),
+            Ec2Config {
+                instance_type: "c5.3xlarge".into(),
+                ..Ec2Config::default()
+            }
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn per_second_billing_with_60s_minimum() {
+        let f = fleet(Ec2Scaling::Fixed { instances: 2 });
+        assert_eq!(f.billed_seconds(seconds(10)), 120, "60 s minimum each");
+        assert_eq!(
+            f.billed_seconds(seconds(100) + 1),
+            2 * 101,
+            "rounded up per second"
+        );
+        let mut usage = Usage::default();
+        f.meter(&mut usage, seconds(3600));
+        assert_eq!(usage.ec2[0].instance_hours, NonNegative(2.0));
+        assert_eq!(usage.ec2[0].instance_type.get_ref(), "c5.large");
+    }
+
+    #[test]
+    fn autoscaler_launches_with_delay_and_scales_in() {
+        let mut f = fleet(Ec2Scaling::TargetTracking {
+            target_cpu: 0.5,
+            cooldown: Dur(seconds(60)),
+            min: 1,
+            max: 4,
+            initial: 1,
+        });
+        // 60 s window, 2 cores: 120 core-s; 96 core-s of work = 80% -> 2 instances.
+        for k in 0..96 {
+            f.run(seconds(k * 60 / 96), seconds(1));
+        }
+        assert_eq!(f.tick(seconds(60)), 2);
+        assert_eq!(f.stats().launches, 2);
+        // The new instance serves only after the 90 s launch delay.
+        let mut f2 = f;
+        let mut starts = Vec::new();
+        for _ in 0..4 {
+            starts.push(f2.run(seconds(60), seconds(1000)).0);
+        }
+        starts.sort();
+        assert_eq!(
+            starts[3],
+            seconds(150),
+            "the new instance's first core at 60+90 s"
+        );
+        // Idle: scale back in after the cooldown, never below min.
+        assert_eq!(
+            f2.tick(seconds(100)),
+            2,
+            "inside the cooldown nothing changes"
+        );
+        let mut f3 = fleet(Ec2Scaling::TargetTracking {
+            target_cpu: 0.5,
+            cooldown: Dur(seconds(60)),
+            min: 1,
+            max: 4,
+            initial: 3,
+        });
+        assert_eq!(f3.tick(seconds(60)), 1);
+        assert_eq!(f3.stats().terminations, 2);
+        assert_eq!(f3.stats().peak_instances, 3);
+    }
+}

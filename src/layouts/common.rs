@@ -1,0 +1,301 @@
+//! What every layout shares: the workload (streams, phases, chunks, frames), the real
+//! detectors fed in stream order, the timeline, and CPU draws from the cost model.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand::Rng;
+use serde::Serialize;
+
+use super::{RunContext, StreamDefect};
+use crate::frames::generate::{generate, Clip, GenerateSpec};
+use crate::kernels::{CostModel, DetectorBank, DetectorParams, Kernel};
+use crate::scenario::Resolved;
+use crate::sim::{rng_stream, Rng64, Time, NS_PER_SEC};
+
+/// The sample stream the real detectors run on, cycled by every stream.
+pub struct RealSample {
+    pub clip: Clip,
+    pub params: DetectorParams,
+}
+
+impl RealSample {
+    /// Generates the scenario's sample clip at the analysis size and frame rate.
+    pub fn generate(r: &Resolved) -> crate::Result<RealSample> {
+        let w = &r.scenario.workload;
+        let spec = GenerateSpec::new(
+            &w.sample.photo,
+            r.frame_size,
+            w.frames_per_second.0,
+            w.sample.seconds,
+        )
+        .with_defects(&w.sample.defects);
+        Ok(RealSample {
+            clip: generate(&spec)?,
+            params: DetectorParams::default(),
+        })
+    }
+}
+
+/// The workload as every layout sees it: which streams are active when, each
+/// stream's phase, its chunks and frames. Built from the scenario seed alone, so all
+/// layouts get the same streams.
+pub struct Workload {
+    /// Offset of each stream's frame clock within one chunk, ns.
+    pub phases: Vec<Time>,
+    pub chunk: Time,
+    pub frames_per_chunk: u32,
+    /// Interval between analysed frames, ns (exact to the nanosecond).
+    pub frame_interval: f64,
+    /// Decoded source frames per analysed frame.
+    pub decoded_per_frame: f64,
+    pub duration: Time,
+    /// Frames of the sample clip that carry an injected defect (cycled).
+    pub defect_mask: Vec<bool>,
+    streams_override: Option<u32>,
+}
+
+impl Workload {
+    pub fn new(ctx: &RunContext) -> crate::Result<Workload> {
+        let r = ctx.resolved;
+        let w = &r.scenario.workload;
+        let peak = ctx.streams_override.unwrap_or(*w.streams.get_ref());
+        let chunk = crate::sim::secs(w.chunk_seconds.0);
+        let mut rng = rng_stream(r.scenario.seed, "workload", 0);
+        let phases = (0..peak)
+            .map(|_| rng.random_range(0..chunk.max(1)))
+            .collect();
+        let fps = w.frames_per_second.0;
+        let frames_per_chunk = (fps * w.chunk_seconds.0).round() as u32;
+        Ok(Workload {
+            phases,
+            chunk,
+            frames_per_chunk,
+            frame_interval: NS_PER_SEC as f64 / fps,
+            decoded_per_frame: w.source_fps.0 / fps,
+            duration: ctx.duration(),
+            defect_mask: defect_mask(ctx)?,
+            streams_override: ctx.streams_override,
+        })
+    }
+
+    /// Streams active at `t`.
+    pub fn active(&self, r: &Resolved, t: Time) -> u32 {
+        let n = match self.streams_override {
+            Some(s) => s,
+            None => r.scenario.workload.active_streams(t, self.duration),
+        };
+        n.min(self.phases.len() as u32)
+    }
+
+    /// Number of streams that can ever be active.
+    pub fn max_streams(&self) -> u32 {
+        self.phases.len() as u32
+    }
+
+    /// Capture time of frame `i` (within the chunk) of chunk `k` of stream `s`.
+    pub fn capture(&self, s: u32, k: u64, i: u32) -> Time {
+        let chunk_start = self.phases[s as usize] + k * self.chunk;
+        chunk_start + (i as f64 * self.frame_interval).round() as Time
+    }
+
+    /// When chunk `k` of stream `s` has been fully captured.
+    pub fn chunk_ready(&self, s: u32, k: u64) -> Time {
+        self.phases[s as usize] + (k + 1) * self.chunk
+    }
+
+    /// Whether frame number `frame` of a stream shows an injected defect.
+    pub fn has_defect(&self, frame: u64) -> bool {
+        !self.defect_mask.is_empty()
+            && self.defect_mask[(frame % self.defect_mask.len() as u64) as usize]
+    }
+
+    /// Stream-hours over the simulated period.
+    pub fn stream_hours(&self, r: &Resolved) -> f64 {
+        match self.streams_override {
+            Some(s) => s as f64 * self.duration as f64 / (3600.0 * NS_PER_SEC as f64),
+            None => r.scenario.workload.stream_hours(self.duration),
+        }
+    }
+}
+
+/// Which frames of the (cycled) sample clip carry a defect, from the defect spec
+/// alone (no frames are generated for this).
+fn defect_mask(ctx: &RunContext) -> crate::Result<Vec<bool>> {
+    let w = &ctx.resolved.scenario.workload;
+    let fps = w.frames_per_second.0;
+    let total = (w.sample.seconds * fps).round().max(1.0) as u64;
+    if let Some(real) = ctx.real {
+        let mut mask = vec![false; real.clip.frames.len().max(1)];
+        for d in &real.clip.truth {
+            for f in d.start_frame..=d.end_frame.min(mask.len() as u64 - 1) {
+                mask[f as usize] = true;
+            }
+        }
+        return Ok(mask);
+    }
+    let mut mask = vec![false; total as usize];
+    if w.sample.defects.trim().is_empty() {
+        return Ok(mask);
+    }
+    for spec in crate::frames::defects::parse_defects(&w.sample.defects)? {
+        let (a, b) = spec.place.frames(fps, total);
+        for f in a..b.min(total) {
+            mask[f as usize] = true;
+        }
+    }
+    Ok(mask)
+}
+
+/// CPU time of `n` repetitions of `kernel`: the sum of `n` draws for small `n`; for
+/// large `n` the mean times `n` plus one draw's deviation scaled by √n, which keeps
+/// the mean and variance of the sum without `n` draws.
+pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> u64 {
+    if n <= 0.0 {
+        return 0;
+    }
+    if n <= 4.0 && n.fract() == 0.0 {
+        return (0..n as u32)
+            .map(|_| cost.cpu_ns(kernel, rng.random::<f64>()))
+            .sum();
+    }
+    let mean = cost.mean_cpu_ns(kernel);
+    let dev = cost.cpu_ns(kernel, rng.random::<f64>()) as f64 - mean;
+    (n * mean + n.sqrt() * dev).max(0.0).round() as u64
+}
+
+/// CPU seconds spent per kernel.
+#[derive(Default)]
+pub struct CpuLedger(BTreeMap<&'static str, u128>);
+
+impl CpuLedger {
+    pub fn add(&mut self, kernel: Kernel, ns: u64) {
+        *self.0.entry(kernel.name()).or_default() += ns as u128;
+    }
+    pub fn seconds(&self) -> BTreeMap<String, f64> {
+        self.0
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v as f64 / NS_PER_SEC as f64))
+            .collect()
+    }
+}
+
+/// Per-stream real detectors, fed frames strictly in stream order even when chunks
+/// finish out of order (a reorder buffer per stream).
+pub struct RealDetectors<'a> {
+    sample: &'a RealSample,
+    banks: Vec<Option<DetectorBank>>,
+    next_chunk: Vec<u64>,
+    done: Vec<BTreeSet<u64>>,
+    frames_per_chunk: u32,
+}
+
+impl<'a> RealDetectors<'a> {
+    pub fn new(
+        sample: &'a RealSample,
+        streams: u32,
+        detectors: &[Kernel],
+        frames_per_chunk: u32,
+    ) -> Self {
+        let clip = &sample.clip;
+        RealDetectors {
+            sample,
+            banks: (0..streams)
+                .map(|_| {
+                    Some(DetectorBank::new(
+                        detectors,
+                        clip.fps,
+                        clip.size,
+                        &sample.params,
+                    ))
+                })
+                .collect(),
+            next_chunk: vec![0; streams as usize],
+            done: vec![BTreeSet::new(); streams as usize],
+            frames_per_chunk,
+        }
+    }
+
+    /// Chunk `k` of stream `s` has been analysed: run the detectors on every frame
+    /// that is now in order.
+    pub fn chunk_done(&mut self, s: u32, k: u64) {
+        let si = s as usize;
+        self.done[si].insert(k);
+        while self.done[si].remove(&self.next_chunk[si]) {
+            let chunk = self.next_chunk[si];
+            for i in 0..self.frames_per_chunk as u64 {
+                self.frame(s, chunk * self.frames_per_chunk as u64 + i);
+            }
+            self.next_chunk[si] += 1;
+        }
+    }
+
+    /// Runs the detectors on frame `g` of stream `s` (frames must come in order).
+    pub fn frame(&mut self, s: u32, g: u64) {
+        let clip = &self.sample.clip;
+        let idx = g % clip.frames.len() as u64;
+        if let Some(bank) = self.banks[s as usize].as_mut() {
+            bank.push(&clip.frames[idx as usize], clip.audio_for_frame(idx));
+        }
+    }
+
+    /// Every stream's defects, streams in order.
+    pub fn finish(mut self) -> Vec<StreamDefect> {
+        let mut out = Vec::new();
+        for (s, bank) in self.banks.iter_mut().enumerate() {
+            if let Some(b) = bank.take() {
+                if b.frames() == 0 {
+                    continue;
+                }
+                for defect in b.finish() {
+                    out.push(StreamDefect {
+                        stream: s as u32,
+                        defect,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One bucket of a layout's timeline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct TimelinePoint {
+    pub time_s: f64,
+    pub active_streams: u32,
+    pub lambda_concurrency: u32,
+    pub throttles_per_s: f64,
+    pub instances: u32,
+}
+
+/// Samples the timeline every `every` ns.
+pub struct Timeline {
+    pub every: Time,
+    pub points: Vec<TimelinePoint>,
+    last_throttles: u64,
+}
+
+impl Timeline {
+    /// About 300 points over the period, at least one a second.
+    pub fn new(duration: Time) -> Timeline {
+        let every = (duration / 300).max(NS_PER_SEC).div_ceil(NS_PER_SEC) * NS_PER_SEC;
+        Timeline {
+            every,
+            points: Vec::new(),
+            last_throttles: 0,
+        }
+    }
+
+    /// Records the bucket ending at `t`; `throttles` is the running total.
+    pub fn sample(&mut self, t: Time, active: u32, lambda: u32, throttles: u64, instances: u32) {
+        let delta = throttles.saturating_sub(self.last_throttles);
+        self.last_throttles = throttles;
+        self.points.push(TimelinePoint {
+            time_s: t.saturating_sub(self.every) as f64 / NS_PER_SEC as f64,
+            active_streams: active,
+            lambda_concurrency: lambda,
+            throttles_per_s: delta as f64 * NS_PER_SEC as f64 / self.every as f64,
+            instances,
+        });
+    }
+}

@@ -1,0 +1,67 @@
+//! The monolith on Fargate tasks instead of EC2 instances: the same process, billed
+//! per task-second for its vCPUs and memory.
+
+use super::instances::{self, Fleet, Group};
+use super::{LayoutRun, RunContext};
+use crate::cloud::{Ec2Scaling, FargateConfig, FargateService};
+use crate::pricing::Usage;
+use crate::scenario::LayoutSpec;
+use crate::sim::{Dur, Time, NS_PER_SEC};
+
+/// The tasks when the scenario gives none: 4 vCPU / 8 GB, target tracking at 70% CPU
+/// (assumptions, listed in the report).
+pub fn default_fargate() -> FargateConfig {
+    FargateConfig {
+        scaling: Ec2Scaling::TargetTracking {
+            target_cpu: 0.7,
+            cooldown: Dur(300 * NS_PER_SEC),
+            min: 1,
+            max: 10_000,
+            initial: 0,
+        },
+        ..FargateConfig::default()
+    }
+}
+
+impl Fleet for FargateService {
+    fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
+        FargateService::run(self, now, cpu_ns)
+    }
+    fn tick(&mut self, now: Time) -> u32 {
+        FargateService::tick(self, now)
+    }
+    fn live(&self) -> u32 {
+        self.live_tasks()
+    }
+    fn peak(&self) -> u32 {
+        self.stats().peak_tasks
+    }
+    fn meter(&self, usage: &mut Usage, until: Time) {
+        FargateService::meter(self, usage, until)
+    }
+}
+
+pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+    let detectors = ctx.resolved.detectors.clone();
+    let mut cfg = spec
+        .fargate
+        .as_ref()
+        .map(|f| f.get_ref().clone())
+        .unwrap_or_else(default_fargate);
+    cfg.name = spec.name.clone();
+    instances::size_scaling(ctx, &detectors, cfg.task_vcpu, &mut cfg.scaling);
+    let service = FargateService::new(&ctx.resolved.catalog, cfg).map_err(|m| {
+        crate::Error::Input(crate::InputError::new(
+            &ctx.resolved.file,
+            format!("layout `{}`: {m}", spec.name),
+        ))
+    })?;
+    instances::simulate(
+        ctx,
+        spec,
+        vec![Group {
+            fleet: Box::new(service),
+            detectors,
+        }],
+    )
+}

@@ -1,0 +1,276 @@
+//! The instance layouts shared by monolith, cloned-monolith and fargate: each
+//! stream's frames decoded and analysed in one process on a fleet of instances (or
+//! tasks), frames passed in memory — no S3, no Step Functions. Each analysed frame is
+//! one job of single-threaded CPU work scheduled onto the earliest free core.
+
+use std::collections::BTreeMap;
+
+use super::common::{cpu_ns, CpuLedger, RealDetectors, Timeline, Workload};
+use super::{LayoutRun, RunContext};
+use crate::cloud::{Ec2Fleet, Ec2Scaling};
+use crate::kernels::Kernel;
+use crate::pricing::{price, Usage};
+use crate::scenario::LayoutSpec;
+use crate::sim::{rng_stream, EventQueue, Histogram, Time, NS_PER_SEC};
+
+/// A fleet of machines whose cores run the jobs: EC2 instances or Fargate tasks.
+pub trait Fleet {
+    /// Schedules `cpu_ns` of single-threaded work submitted at `now`: (start, end).
+    fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time);
+    /// The autoscaler's periodic evaluation.
+    fn tick(&mut self, now: Time) -> u32;
+    /// Machines running now.
+    fn live(&self) -> u32;
+    /// Most machines running at once.
+    fn peak(&self) -> u32;
+    /// Writes what the fleet used if it stops at `until`.
+    fn meter(&self, usage: &mut Usage, until: Time);
+}
+
+impl Fleet for Ec2Fleet {
+    fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
+        Ec2Fleet::run(self, now, cpu_ns)
+    }
+    fn tick(&mut self, now: Time) -> u32 {
+        Ec2Fleet::tick(self, now)
+    }
+    fn live(&self) -> u32 {
+        self.live_instances()
+    }
+    fn peak(&self) -> u32 {
+        self.stats().peak_instances
+    }
+    fn meter(&self, usage: &mut Usage, until: Time) {
+        Ec2Fleet::meter(self, usage, until)
+    }
+}
+
+/// One group of processes: its fleet and the detectors it runs (all of them for the
+/// monolith, a subset for each clone of the cloned monolith).
+pub struct Group {
+    pub fleet: Box<dyn Fleet>,
+    pub detectors: Vec<Kernel>,
+}
+
+/// Mean CPU nanoseconds one analysed frame costs a group running `detectors`.
+pub fn mean_frame_cpu(ctx: &RunContext, detectors: &[Kernel]) -> f64 {
+    let cost = ctx.cost;
+    let w = &ctx.resolved.scenario.workload;
+    let decoded = w.source_fps.0 / w.frames_per_second.0;
+    decoded * cost.mean_cpu_ns(Kernel::H264Decode)
+        + cost.mean_cpu_ns(Kernel::Scale)
+        + detectors.iter().map(|k| cost.mean_cpu_ns(*k)).sum::<f64>()
+}
+
+/// Instances a target-tracking fleet should start with: enough cores for the streams
+/// active at time 0 at the target utilisation (`initial = 0` in the scenario asks for
+/// this), within min..max.
+pub fn initial_size(
+    ctx: &RunContext,
+    detectors: &[Kernel],
+    vcpu: u32,
+    target: f64,
+    min: u32,
+    max: u32,
+) -> u32 {
+    let w = &ctx.resolved.scenario.workload;
+    let streams = ctx
+        .streams_override
+        .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
+    let cores =
+        streams as f64 * w.frames_per_second.0 * mean_frame_cpu(ctx, detectors) / NS_PER_SEC as f64;
+    ((cores / (vcpu as f64 * target)).ceil() as u32).clamp(min.max(1), max.max(1))
+}
+
+/// Settles `initial = 0` of a target-tracking scaling to the demand at time 0.
+pub fn size_scaling(ctx: &RunContext, detectors: &[Kernel], vcpu: u32, scaling: &mut Ec2Scaling) {
+    if let Ec2Scaling::TargetTracking {
+        target_cpu,
+        min,
+        max,
+        initial,
+        ..
+    } = scaling
+    {
+        if *initial == 0 {
+            *initial = initial_size(ctx, detectors, vcpu, *target_cpu, *min, *max);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Frame { stream: u32, index: u64 },
+    Autoscale,
+    Tick,
+}
+
+/// Runs the groups over the workload and meters what their fleets used.
+pub fn simulate(
+    ctx: &RunContext,
+    spec: &LayoutSpec,
+    mut groups: Vec<Group>,
+) -> crate::Result<LayoutRun> {
+    let r = ctx.resolved;
+    let cost = ctx.cost;
+    let wl = Workload::new(ctx)?;
+    let duration = wl.duration;
+    let mut rng_work = rng_stream(r.scenario.seed, &spec.name, 1);
+    let autoscale_every = spec
+        .autoscale_every
+        .map_or(60 * NS_PER_SEC, |d| d.0.max(NS_PER_SEC));
+
+    let mut q: EventQueue<Ev> = EventQueue::new();
+    for s in 0..wl.max_streams() {
+        q.push(
+            wl.phases[s as usize],
+            Ev::Frame {
+                stream: s,
+                index: 0,
+            },
+        );
+    }
+    let mut timeline = Timeline::new(duration);
+    q.push(timeline.every, Ev::Tick);
+    q.push(autoscale_every, Ev::Autoscale);
+
+    let mut real = ctx
+        .real
+        .map(|s| RealDetectors::new(s, wl.max_streams(), &r.detectors, wl.frames_per_chunk));
+    let mut latency = Histogram::new();
+    let mut notify_latency = Histogram::new();
+    let mut frames_captured = 0u64;
+    let mut frames_by_detector: BTreeMap<String, u64> = r
+        .detectors
+        .iter()
+        .map(|k| (k.name().to_string(), 0))
+        .collect();
+    let mut ledger = CpuLedger::default();
+    let mut last_end: Time = 0;
+    let mut progress_mark = 0u64;
+    let mut frames_pending = wl.max_streams() as usize;
+
+    while let Some((now, ev)) = q.pop() {
+        if let Some(p) = ctx.progress {
+            let mark = now / (duration / 100).max(1);
+            if mark != progress_mark {
+                progress_mark = mark;
+                p((now as f64 / duration as f64).min(1.0));
+            }
+        }
+        match ev {
+            Ev::Frame { stream, index } => {
+                frames_pending -= 1;
+                // Frames belong to chunks as in every layout: a chunk that starts
+                // within the period is captured whole, by a stream active at its start.
+                let per_chunk = wl.frames_per_chunk as u64;
+                if wl.capture(stream, (index + 1) / per_chunk, 0) < duration {
+                    let next = wl.phases[stream as usize]
+                        + ((index + 1) as f64 * wl.frame_interval).round() as Time;
+                    q.push(
+                        next,
+                        Ev::Frame {
+                            stream,
+                            index: index + 1,
+                        },
+                    );
+                    frames_pending += 1;
+                }
+                if stream >= wl.active(r, wl.capture(stream, index / per_chunk, 0)) {
+                    continue;
+                }
+                frames_captured += 1;
+                // Decode and scale happen in every group (a clone repeats them).
+                let mut done = now;
+                for g in groups.iter_mut() {
+                    let decode = cpu_ns(
+                        cost,
+                        Kernel::H264Decode,
+                        wl.decoded_per_frame,
+                        &mut rng_work,
+                    );
+                    let scale = cpu_ns(cost, Kernel::Scale, 1.0, &mut rng_work);
+                    ledger.add(Kernel::H264Decode, decode);
+                    ledger.add(Kernel::Scale, scale);
+                    let mut work = decode + scale;
+                    for k in &g.detectors {
+                        let c = cpu_ns(cost, *k, 1.0, &mut rng_work);
+                        ledger.add(*k, c);
+                        work += c;
+                        *frames_by_detector
+                            .get_mut(k.name())
+                            .expect("detector counted") += 1;
+                    }
+                    let (_, end) = g.fleet.run(now, work);
+                    done = done.max(end);
+                }
+                last_end = last_end.max(done);
+                latency.record(done - now);
+                if wl.has_defect(index) {
+                    notify_latency.record(done - now);
+                }
+                if let Some(rd) = real.as_mut() {
+                    rd.frame(stream, index);
+                }
+            }
+            Ev::Autoscale => {
+                for g in groups.iter_mut() {
+                    g.fleet.tick(now);
+                }
+                if frames_pending > 0 {
+                    q.push(now + autoscale_every, Ev::Autoscale);
+                }
+            }
+            Ev::Tick => {
+                let active = if now <= duration {
+                    wl.active(r, now)
+                } else {
+                    0
+                };
+                let live: u32 = groups.iter().map(|g| g.fleet.live()).sum();
+                timeline.sample(now, active, 0, 0, live);
+                if frames_pending > 0 {
+                    q.push(now + timeline.every, Ev::Tick);
+                }
+            }
+        }
+    }
+
+    let until = duration.max(last_end);
+    let mut usage = Usage {
+        catalog: Some(r.catalog.id.clone()),
+        ..Usage::default()
+    };
+    for g in &groups {
+        g.fleet.meter(&mut usage, until);
+    }
+    let bill = price(&usage, &r.catalog);
+    let zero = |names: &[&str]| {
+        names
+            .iter()
+            .map(|s| (s.to_string(), 0u64))
+            .collect::<BTreeMap<_, _>>()
+    };
+    Ok(LayoutRun {
+        name: spec.name.clone(),
+        kind: *spec.kind.get_ref(),
+        usage,
+        bill,
+        period_hours: duration as f64 / 3.6e12,
+        stream_hours: wl.stream_hours(r),
+        latency,
+        notify_latency,
+        throttles: zero(&["lambda", "step_functions", "s3"]),
+        retries: zero(&["lambda", "step_functions", "s3"]),
+        frames_captured,
+        frames_by_detector,
+        peak_lambda_concurrency: 0,
+        peak_instances: groups.iter().map(|g| g.fleet.peak()).sum(),
+        timeline: timeline.points,
+        defects: real.map(|rd| rd.finish()).unwrap_or_default(),
+        cpu_seconds_by_kernel: ledger.seconds(),
+        executions: 0,
+        events: q.events_processed(),
+        sim_end: last_end,
+    })
+}

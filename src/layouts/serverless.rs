@@ -1,0 +1,788 @@
+//! The serverless pipeline shared by the distributed, express and lambda-direct
+//! layouts: per stream, one run per chunk — a converter Lambda decodes the chunk and
+//! PUTs each analysed frame as a JPEG to S3, one detector Lambda per detector GETs the
+//! frames and analyses them, a last step aggregates and notifies. What differs is the
+//! orchestration: Step Functions Standard, Express, or none (Lambdas invoke each other).
+//!
+//! Events are processed in time order and every service model is called at the
+//! event's time, so quotas, throttles and cold starts play out as they would.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rand::Rng;
+
+use super::common::{cpu_ns, CpuLedger, RealDetectors, Timeline, Workload};
+use super::{LayoutRun, RunContext};
+use crate::cloud::lambda::AccountConfig;
+use crate::cloud::s3::PrefixId;
+use crate::cloud::{
+    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn, State,
+    StateMachine, Throttled,
+};
+use crate::kernels::Kernel;
+use crate::pricing::usage::Workflow;
+use crate::pricing::{price, Usage};
+use crate::scenario::{LayoutSpec, S3Prefixes};
+use crate::sim::{millis, rng_stream, EventQueue, Histogram, Rng64, Time};
+
+/// Who moves a chunk from step to step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orchestration {
+    /// A Step Functions workflow of the given type.
+    StepFunctions(Workflow),
+    /// No orchestrator: the converter invokes the detectors asynchronously, the last
+    /// detector invokes the aggregator.
+    Direct,
+}
+
+/// The state machine of one chunk: Convert, a Map over the detectors, Aggregate.
+pub fn state_machine(detectors: usize, retry: &Retrier) -> StateMachine {
+    StateMachine::new(
+        "monitor-chunk",
+        vec![
+            State::task_with_retry("Convert", retry.clone()),
+            State::map(
+                "Detect",
+                detectors as u32,
+                vec![State::task_with_retry("Detector", retry.clone())],
+            ),
+            State::task_with_retry("Aggregate", retry.clone()),
+        ],
+    )
+}
+
+/// Default Lambda settings of each function (assumptions, listed in the report).
+pub fn default_function(role: Role) -> LambdaConfig {
+    let memory_mb = match role {
+        Role::Converter => 1769,
+        Role::Detector => 1024,
+        Role::Aggregator => 256,
+    };
+    LambdaConfig {
+        memory_mb,
+        ..LambdaConfig::default()
+    }
+}
+
+/// The three kinds of function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Converter,
+    Detector,
+    Aggregator,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Convert,
+    Detect(u8),
+    Aggregate,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    /// Chunk `chunk` of `stream` has been captured.
+    ChunkReady { stream: u32, chunk: u64 },
+    /// The client retries the StartExecution requests waiting in its queue.
+    StartRetry,
+    /// A Lambda function queue retries its waiting asynchronous invocations.
+    AsyncRetry { function: u8 },
+    /// A Task's Lambda invocation is due.
+    TaskStart { exec: u32, step: Step, attempt: u32 },
+    /// The converter finished.
+    ConvertDone { exec: u32 },
+    /// The last detector finished.
+    MapDone { exec: u32 },
+    /// Timeline sample and autoscale-free bookkeeping.
+    Tick,
+}
+
+struct Exec {
+    stream: u32,
+    chunk: u64,
+    started: Time,
+    pending: u8,
+    map_end: Time,
+}
+
+/// Runs the serverless pipeline under `orch` and meters what it used.
+pub fn simulate(
+    ctx: &RunContext,
+    spec: &LayoutSpec,
+    orch: Orchestration,
+) -> crate::Result<LayoutRun> {
+    let r = ctx.resolved;
+    let catalog = &r.catalog;
+    let cost = ctx.cost;
+    let wl = Workload::new(ctx)?;
+    let detectors = &r.detectors;
+    let n_det = detectors.len();
+    let frames = wl.frames_per_chunk;
+    let seed = r.scenario.seed;
+    let input_err = |m: String| {
+        crate::Error::Input(crate::InputError::new(
+            &r.file,
+            format!("layout `{}`: {m}", spec.name),
+        ))
+    };
+
+    // Services.
+    let account_spec = spec
+        .account
+        .as_ref()
+        .map(|a| a.get_ref().clone())
+        .unwrap_or_default();
+    let account_cfg = AccountConfig {
+        concurrency_limit: account_spec.concurrency_limit,
+        scaling: account_spec
+            .scaling
+            .unwrap_or_else(|| r.scenario.quota_era.into()),
+        date: r.billing_date.clone(),
+    };
+    let mut lambda = LambdaAccount::new(catalog, &account_cfg);
+    let function = |role: Role, section: &Option<toml::Spanned<LambdaConfig>>, name: String| {
+        let mut cfg = section
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_else(|| default_function(role));
+        cfg.name = name;
+        cfg
+    };
+    let converter = lambda
+        .add_function(function(
+            Role::Converter,
+            &spec.converter,
+            format!("{}-converter", spec.name),
+        ))
+        .map_err(input_err)?;
+    let mut detector_fns: Vec<LambdaFn> = Vec::new();
+    for k in detectors {
+        let f = lambda
+            .add_function(function(
+                Role::Detector,
+                &spec.detector,
+                format!("{}-detector-{}", spec.name, k.name()),
+            ))
+            .map_err(input_err)?;
+        detector_fns.push(f);
+    }
+    let aggregator = lambda
+        .add_function(function(
+            Role::Aggregator,
+            &spec.aggregator,
+            format!("{}-aggregator", spec.name),
+        ))
+        .map_err(input_err)?;
+    let mut s3_cfg = spec
+        .s3
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or_default();
+    s3_cfg.name = format!("{}-frames", spec.name);
+    let mut s3 = S3Bucket::new(catalog, s3_cfg).map_err(input_err)?;
+    let shared_prefix = matches!(
+        spec.s3_prefixes.as_ref().map(|p| *p.get_ref()),
+        Some(S3Prefixes::Shared)
+    );
+    let prefixes: Vec<PrefixId> = (0..wl.max_streams())
+        .map(|s| {
+            if shared_prefix {
+                s3.prefix("frames/", 0)
+            } else {
+                s3.prefix(&format!("frames/stream-{s}/"), 0)
+            }
+        })
+        .collect();
+    let mut sfn = match orch {
+        Orchestration::StepFunctions(workflow) => {
+            let mut cfg = spec
+                .step_functions
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .unwrap_or_default();
+            cfg.name = format!("{}-orchestration", spec.name);
+            cfg.workflow = workflow;
+            cfg.quotas = r.scenario.quota_era;
+            Some(Sfn::new(catalog, cfg).map_err(input_err)?)
+        }
+        Orchestration::Direct => None,
+    };
+    let retrier = spec
+        .task_retry
+        .as_ref()
+        .map(|t| t.get_ref().clone())
+        .unwrap_or_default();
+    let client = spec
+        .retry
+        .as_ref()
+        .map(|t| *t.get_ref())
+        .unwrap_or_default();
+    let aggregate_cpu = spec.aggregate_cpu.map_or(millis(2), |d| d.0);
+
+    // Random streams: one for service draws, one for kernel costs.
+    let mut rng = rng_stream(seed, &spec.name, 0);
+    let mut rng_work = rng_stream(seed, &spec.name, 1);
+
+    // State.
+    let duration = wl.duration;
+    let mut q: EventQueue<Ev> = EventQueue::new();
+    for s in 0..wl.max_streams() {
+        q.push(
+            wl.chunk_ready(s, 0),
+            Ev::ChunkReady {
+                stream: s,
+                chunk: 0,
+            },
+        );
+    }
+    let mut timeline = Timeline::new(duration);
+    q.push(timeline.every, Ev::Tick);
+    let mut execs: Vec<Exec> = Vec::new();
+    let mut free_execs: Vec<u32> = Vec::new();
+    let mut start_queue: VecDeque<u32> = VecDeque::new();
+    let mut async_queues: Vec<VecDeque<(u32, Step)>> = vec![VecDeque::new(); n_det + 2];
+    let mut real = ctx
+        .real
+        .map(|s| RealDetectors::new(s, wl.max_streams(), detectors, frames));
+    let mut latency = Histogram::new();
+    let mut notify_latency = Histogram::new();
+    let mut throttles: BTreeMap<String, u64> = BTreeMap::new();
+    let mut retries: BTreeMap<String, u64> = ["lambda", "step_functions", "s3"]
+        .iter()
+        .map(|s| (s.to_string(), 0))
+        .collect();
+    let mut frames_captured = 0u64;
+    let mut frames_by_detector = vec![0u64; n_det];
+    let mut ledger = CpuLedger::default();
+    let mut executions = 0u64;
+    let mut last_end: Time = 0;
+    let mut s3_retries = 0u64;
+    let mut s3_throttles = 0u64;
+    let mut progress_mark = 0u64;
+
+    // The functions by index for async queues: converter, detectors..., aggregator.
+    let fn_of = |step: Step| -> (LambdaFn, usize) {
+        match step {
+            Step::Convert => (converter, 0),
+            Step::Detect(i) => (detector_fns[i as usize], 1 + i as usize),
+            Step::Aggregate => (aggregator, n_det + 1),
+        }
+    };
+
+    while let Some((now, ev)) = q.pop() {
+        if let Some(p) = ctx.progress {
+            let mark = now / (duration / 100).max(1);
+            if mark != progress_mark {
+                progress_mark = mark;
+                p((now as f64 / duration as f64).min(1.0));
+            }
+        }
+        match ev {
+            Ev::Tick => {
+                let active = if now <= duration {
+                    wl.active(r, now)
+                } else {
+                    0
+                };
+                let th = lambda.throttles()
+                    + sfn.as_ref().map_or(0, |s| {
+                        s.stats().start_throttles + s.stats().transition_throttles
+                    })
+                    + s3_throttles;
+                timeline.sample(now, active, lambda.concurrency(), th, 0);
+                if !q.is_empty() {
+                    q.push(now + timeline.every, Ev::Tick);
+                }
+            }
+            Ev::ChunkReady { stream, chunk } => {
+                let capture_start = wl.capture(stream, chunk, 0);
+                if capture_start >= duration {
+                    continue;
+                }
+                q.push(
+                    wl.chunk_ready(stream, chunk + 1),
+                    Ev::ChunkReady {
+                        stream,
+                        chunk: chunk + 1,
+                    },
+                );
+                if stream >= wl.active(r, capture_start) {
+                    continue; // the stream is off the air
+                }
+                frames_captured += frames as u64;
+                executions += 1;
+                let exec = match free_execs.pop() {
+                    Some(i) => {
+                        execs[i as usize] = Exec {
+                            stream,
+                            chunk,
+                            started: now,
+                            pending: n_det as u8,
+                            map_end: 0,
+                        };
+                        i
+                    }
+                    None => {
+                        execs.push(Exec {
+                            stream,
+                            chunk,
+                            started: now,
+                            pending: n_det as u8,
+                            map_end: 0,
+                        });
+                        execs.len() as u32 - 1
+                    }
+                };
+                match sfn.as_mut() {
+                    Some(sm) => {
+                        if start_queue.is_empty() {
+                            match sm.start_execution(now) {
+                                Ok(_) => {
+                                    execs[exec as usize].started = now;
+                                    let t = sm.transition(now, &mut rng);
+                                    q.push(
+                                        t,
+                                        Ev::TaskStart {
+                                            exec,
+                                            step: Step::Convert,
+                                            attempt: 1,
+                                        },
+                                    );
+                                }
+                                Err(th) => {
+                                    start_queue.push_back(exec);
+                                    q.push(
+                                        retry_time(now, &th, &client, 1, &mut rng),
+                                        Ev::StartRetry,
+                                    );
+                                }
+                            }
+                        } else {
+                            // Behind others the client already holds back: it would be refused too.
+                            sm_note_waiting(&mut throttles);
+                            start_queue.push_back(exec);
+                        }
+                    }
+                    None => q.push(
+                        now,
+                        Ev::TaskStart {
+                            exec,
+                            step: Step::Convert,
+                            attempt: 1,
+                        },
+                    ),
+                }
+            }
+            Ev::StartRetry => {
+                let sm = sfn.as_mut().expect("StartRetry only with Step Functions");
+                while let Some(&exec) = start_queue.front() {
+                    *retries.get_mut("step_functions").unwrap() += 1;
+                    match sm.start_execution(now) {
+                        Ok(_) => {
+                            start_queue.pop_front();
+                            execs[exec as usize].started = now;
+                            let t = sm.transition(now, &mut rng);
+                            q.push(
+                                t,
+                                Ev::TaskStart {
+                                    exec,
+                                    step: Step::Convert,
+                                    attempt: 1,
+                                },
+                            );
+                        }
+                        Err(th) => {
+                            q.push(retry_time(now, &th, &client, 1, &mut rng), Ev::StartRetry);
+                            break;
+                        }
+                    }
+                }
+            }
+            Ev::AsyncRetry { function } => {
+                let queue = &mut async_queues[function as usize];
+                while let Some(&(exec, step)) = queue.front() {
+                    *retries.get_mut("lambda").unwrap() += 1;
+                    let e = &execs[exec as usize];
+                    let (f, _) = fn_of(step);
+                    let body = Body::new(
+                        step,
+                        &wl,
+                        cost,
+                        detectors,
+                        aggregate_cpu,
+                        &mut rng_work,
+                        &mut ledger,
+                    );
+                    match lambda.invoke_with(f, now, &mut rng, |start, speed, _| {
+                        body.run(
+                            start,
+                            speed,
+                            &mut s3,
+                            prefixes[e.stream as usize],
+                            &client,
+                            &mut rng_work,
+                            &mut s3_retries,
+                            &mut s3_throttles,
+                        )
+                    }) {
+                        Ok(inv) => {
+                            queue.pop_front();
+                            after_invoke(step, exec, inv.end, &mut q, &mut execs);
+                        }
+                        Err(th) => {
+                            q.push(
+                                retry_time(now, &th, &client, 1, &mut rng),
+                                Ev::AsyncRetry { function },
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+            Ev::TaskStart {
+                exec,
+                step,
+                attempt,
+            } => {
+                let (f, fi) = fn_of(step);
+                if orch == Orchestration::Direct && !async_queues[fi].is_empty() {
+                    // The function's event queue already holds invocations back.
+                    async_queues[fi].push_back((exec, step));
+                    continue;
+                }
+                let e = &execs[exec as usize];
+                let body = Body::new(
+                    step,
+                    &wl,
+                    cost,
+                    detectors,
+                    aggregate_cpu,
+                    &mut rng_work,
+                    &mut ledger,
+                );
+                let stream = e.stream;
+                let outcome = lambda.invoke_with(f, now, &mut rng, |start, speed, _| {
+                    body.run(
+                        start,
+                        speed,
+                        &mut s3,
+                        prefixes[stream as usize],
+                        &client,
+                        &mut rng_work,
+                        &mut s3_retries,
+                        &mut s3_throttles,
+                    )
+                });
+                match outcome {
+                    Ok(inv) => {
+                        last_end = last_end.max(inv.end);
+                        match step {
+                            Step::Aggregate => {
+                                let e = &execs[exec as usize];
+                                // Notification: frames with a defect, from capture to now.
+                                for i in 0..frames {
+                                    let g = e.chunk * frames as u64 + i as u64;
+                                    if wl.has_defect(g) {
+                                        notify_latency
+                                            .record(inv.end - wl.capture(e.stream, e.chunk, i));
+                                    }
+                                }
+                                if let Some(sm) = sfn.as_mut() {
+                                    sm.finish(e.started, inv.end, true);
+                                }
+                                free_execs.push(exec);
+                            }
+                            _ => after_invoke(step, exec, inv.end, &mut q, &mut execs),
+                        }
+                    }
+                    Err(th) => match orch {
+                        Orchestration::StepFunctions(_) => {
+                            // ASL Retry on Lambda.TooManyRequestsException; once the
+                            // retries run out the execution is redriven from this state.
+                            // Each retry and redrive is a billed transition.
+                            let sm = sfn.as_mut().expect("step functions");
+                            let n = if attempt > retrier.max_attempts {
+                                1
+                            } else {
+                                attempt
+                            };
+                            let wait = asl_interval(&retrier, n);
+                            *retries.get_mut("lambda").unwrap() += 1;
+                            let t = sm.transition(now + wait, &mut rng).max(now + wait);
+                            let next = if attempt > retrier.max_attempts {
+                                1
+                            } else {
+                                attempt + 1
+                            };
+                            q.push(
+                                t,
+                                Ev::TaskStart {
+                                    exec,
+                                    step,
+                                    attempt: next,
+                                },
+                            );
+                        }
+                        Orchestration::Direct => {
+                            async_queues[fi].push_back((exec, step));
+                            q.push(
+                                retry_time(now, &th, &client, 1, &mut rng),
+                                Ev::AsyncRetry { function: fi as u8 },
+                            );
+                        }
+                    },
+                }
+            }
+            Ev::ConvertDone { exec } => match sfn.as_mut() {
+                Some(sm) => {
+                    // The Map state, then one transition per iteration's Task.
+                    let map_t = sm.transition(now, &mut rng);
+                    for i in 0..n_det {
+                        let t = sm.transition(now, &mut rng).max(map_t);
+                        q.push(
+                            t,
+                            Ev::TaskStart {
+                                exec,
+                                step: Step::Detect(i as u8),
+                                attempt: 1,
+                            },
+                        );
+                    }
+                }
+                None => {
+                    for i in 0..n_det {
+                        q.push(
+                            now,
+                            Ev::TaskStart {
+                                exec,
+                                step: Step::Detect(i as u8),
+                                attempt: 1,
+                            },
+                        );
+                    }
+                }
+            },
+            Ev::MapDone { exec } => {
+                let e = &execs[exec as usize];
+                for i in 0..frames {
+                    latency.record(now - wl.capture(e.stream, e.chunk, i));
+                }
+                for c in frames_by_detector.iter_mut() {
+                    *c += frames as u64;
+                }
+                if let Some(rd) = real.as_mut() {
+                    rd.chunk_done(e.stream, e.chunk);
+                }
+                let t = match sfn.as_mut() {
+                    Some(sm) => sm.transition(now, &mut rng),
+                    None => now,
+                };
+                q.push(
+                    t,
+                    Ev::TaskStart {
+                        exec,
+                        step: Step::Aggregate,
+                        attempt: 1,
+                    },
+                );
+            }
+        }
+    }
+
+    // Meter, price, report.
+    let mut usage = Usage {
+        catalog: Some(catalog.id.clone()),
+        ..Usage::default()
+    };
+    lambda.meter(&mut usage);
+    if let Some(sm) = &sfn {
+        sm.meter(&mut usage);
+    }
+    s3.meter(&mut usage);
+    let bill = price(&usage, catalog);
+    throttles.insert("lambda".into(), lambda.throttles());
+    let sfn_throttles = sfn.as_ref().map_or(0, |s| {
+        s.stats().start_throttles + s.stats().transition_throttles
+    });
+    *throttles.entry("step_functions".into()).or_default() += sfn_throttles;
+    throttles.insert("s3".into(), s3_throttles);
+    *retries.get_mut("s3").unwrap() += s3_retries;
+    Ok(LayoutRun {
+        name: spec.name.clone(),
+        kind: *spec.kind.get_ref(),
+        usage,
+        bill,
+        period_hours: duration as f64 / 3.6e12,
+        stream_hours: wl.stream_hours(r),
+        latency,
+        notify_latency,
+        throttles,
+        retries,
+        frames_captured,
+        frames_by_detector: detectors
+            .iter()
+            .zip(frames_by_detector)
+            .map(|(k, n)| (k.name().to_string(), n))
+            .collect(),
+        peak_lambda_concurrency: lambda.peak_concurrency(),
+        peak_instances: 0,
+        timeline: timeline.points,
+        defects: real.map(|rd| rd.finish()).unwrap_or_default(),
+        cpu_seconds_by_kernel: ledger.seconds(),
+        executions,
+        events: q.events_processed(),
+        sim_end: last_end,
+    })
+}
+
+/// A StartExecution request that had to wait behind others counts as refused.
+fn sm_note_waiting(throttles: &mut BTreeMap<String, u64>) {
+    *throttles.entry("step_functions".into()).or_default() += 1;
+}
+
+/// ASL Retry wait before retry `n` (1 = the first).
+fn asl_interval(r: &Retrier, n: u32) -> Time {
+    let factor = r
+        .backoff_rate
+        .max(1.0)
+        .powi(n.saturating_sub(1).min(30) as i32);
+    (r.interval.0 as f64 * factor).min(3.6e12) as Time
+}
+
+/// When a refused request is tried again: the client's backoff, but not before the
+/// service said the limit frees up.
+fn retry_time(now: Time, th: &Throttled, client: &RetryPolicy, n: u32, rng: &mut Rng64) -> Time {
+    let backoff = now + client.backoff(n, rng).max(1);
+    match th.retry_after {
+        Some(t) if t > backoff && t != Time::MAX => t,
+        _ => backoff,
+    }
+}
+
+/// What happens when an invocation has been admitted: the converter's end schedules
+/// the Map; a detector's end counts down the Map.
+fn after_invoke(step: Step, exec: u32, end: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
+    match step {
+        Step::Convert => q.push(end, Ev::ConvertDone { exec }),
+        Step::Detect(_) => {
+            let e = &mut execs[exec as usize];
+            e.pending -= 1;
+            e.map_end = e.map_end.max(end);
+            if e.pending == 0 {
+                q.push(e.map_end, Ev::MapDone { exec });
+            }
+        }
+        Step::Aggregate => {}
+    }
+}
+
+/// The work of one handler: CPU drawn from the cost model, and S3 requests.
+struct Body {
+    cpu_ns: u64,
+    puts: u32,
+    gets: u32,
+    bytes: u64,
+}
+
+impl Body {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        step: Step,
+        wl: &Workload,
+        cost: &dyn crate::kernels::CostModel,
+        detectors: &[Kernel],
+        aggregate_cpu: Time,
+        rng: &mut Rng64,
+        ledger: &mut CpuLedger,
+    ) -> Body {
+        let n = wl.frames_per_chunk as f64;
+        let bytes = cost.jpeg_bytes(rng.random::<f64>());
+        match step {
+            Step::Convert => {
+                let decode = cpu_ns(cost, Kernel::H264Decode, n * wl.decoded_per_frame, rng);
+                let scale = cpu_ns(cost, Kernel::Scale, n, rng);
+                let encode = cpu_ns(cost, Kernel::JpegEncode, n, rng);
+                ledger.add(Kernel::H264Decode, decode);
+                ledger.add(Kernel::Scale, scale);
+                ledger.add(Kernel::JpegEncode, encode);
+                Body {
+                    cpu_ns: decode + scale + encode,
+                    puts: wl.frames_per_chunk,
+                    gets: 0,
+                    bytes,
+                }
+            }
+            Step::Detect(i) => {
+                let decode = cpu_ns(cost, Kernel::JpegDecode, n, rng);
+                let k = detectors[i as usize];
+                let detect = cpu_ns(cost, k, n, rng);
+                ledger.add(Kernel::JpegDecode, decode);
+                ledger.add(k, detect);
+                Body {
+                    cpu_ns: decode + detect,
+                    puts: 0,
+                    gets: wl.frames_per_chunk,
+                    bytes,
+                }
+            }
+            Step::Aggregate => Body {
+                cpu_ns: aggregate_cpu,
+                puts: 0,
+                gets: 0,
+                bytes: 0,
+            },
+        }
+    }
+
+    /// Runs from `start` at `speed` cores: GETs, CPU, PUTs; returns the end.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        start: Time,
+        speed: f64,
+        s3: &mut S3Bucket,
+        prefix: PrefixId,
+        client: &RetryPolicy,
+        rng: &mut Rng64,
+        retries: &mut u64,
+        throttles: &mut u64,
+    ) -> Time {
+        let mut t = start;
+        for _ in 0..self.gets {
+            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
+                s3.request_at(S3Op::Get, t, prefix, self.bytes, rng)
+            });
+        }
+        t = t.saturating_add(crate::cloud::lambda::cpu_time(self.cpu_ns, speed));
+        for _ in 0..self.puts {
+            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
+                s3.request_at(S3Op::Put, t, prefix, self.bytes, rng)
+            });
+        }
+        t
+    }
+}
+
+/// An S3 request retried with the client's backoff until it succeeds (a frame is
+/// never dropped); counts retries and Slow Downs.
+fn s3_until_ok(
+    mut t: Time,
+    rng: &mut Rng64,
+    client: &RetryPolicy,
+    retries: &mut u64,
+    throttles: &mut u64,
+    mut request: impl FnMut(Time, &mut Rng64) -> Result<Time, Throttled>,
+) -> Time {
+    let mut n = 0;
+    loop {
+        match request(t, rng) {
+            Ok(done) => return done,
+            Err(_) => {
+                n += 1;
+                *throttles += 1;
+                *retries += 1;
+                t = t.saturating_add(client.backoff(n, rng).max(1));
+            }
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Turns a scenario run into the report's plain data.
+
+use std::collections::BTreeMap;
+
+use super::data::{
+    Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint, HOURS_PER_MONTH,
+};
+use crate::layouts::{layout_assumptions, LayoutRun};
+use crate::run::ScenarioRun;
+use crate::sim::Histogram;
+
+/// Percentiles of a nanosecond histogram, in milliseconds.
+pub fn percentiles_ms(h: &Histogram) -> Percentiles {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    Percentiles {
+        p50: ms(h.quantile(0.50)),
+        p95: ms(h.quantile(0.95)),
+        p99: ms(h.quantile(0.99)),
+        max: ms(h.max()),
+    }
+}
+
+/// Points of the latency CDF (ms, fraction), 200 quantiles and the maximum.
+pub fn cdf_ms(h: &Histogram) -> Vec<(f64, f64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    let mut out: Vec<(f64, f64)> = (1..200)
+        .map(|i| {
+            let q = i as f64 / 200.0;
+            (h.quantile(q) as f64 / 1e6, q)
+        })
+        .collect();
+    out.push((h.max() as f64 / 1e6, 1.0));
+    out
+}
+
+/// One layout's summary.
+pub fn layout_summary(
+    l: &LayoutRun,
+    onset: Option<&crate::layouts::onset::Onset>,
+) -> LayoutSummary {
+    let monthly = if l.period_hours > 0.0 {
+        l.bill.total_usd * HOURS_PER_MONTH / l.period_hours
+    } else {
+        0.0
+    };
+    LayoutSummary {
+        name: l.name.clone(),
+        kind: l.kind.as_str().to_string(),
+        bill: l.bill.clone(),
+        period_hours: l.period_hours,
+        monthly_usd: monthly,
+        usd_per_stream_hour: if l.stream_hours > 0.0 {
+            l.bill.total_usd / l.stream_hours
+        } else {
+            0.0
+        },
+        latency_ms: percentiles_ms(&l.latency),
+        latency_cdf: cdf_ms(&l.latency),
+        throttles: l.throttles.clone(),
+        retries: l.retries.clone(),
+        frames_analyzed: l.frames_analyzed(),
+        peak_lambda_concurrency: l.peak_lambda_concurrency as u64,
+        peak_instances: l.peak_instances as u64,
+        timeline: l
+            .timeline
+            .iter()
+            .map(|p| TimelinePoint {
+                time_s: p.time_s,
+                active_streams: p.active_streams as f64,
+                lambda_concurrency: p.lambda_concurrency as f64,
+                throttles_per_s: p.throttles_per_s,
+                instances: p.instances as f64,
+            })
+            .collect(),
+        usage: l.usage.clone(),
+        stream_hours: l.stream_hours,
+        notify_latency_ms: percentiles_ms(&l.notify_latency),
+        frames_captured: l.frames_captured,
+        frames_by_detector: l.frames_by_detector.clone(),
+        executions: l.executions,
+        throttling_starts_at_streams: onset.and_then(|o| o.streams),
+        throttling_service: onset.and_then(|o| o.service.clone()),
+        defects: l
+            .defects
+            .iter()
+            .map(|d| FoundDefect {
+                stream: d.stream,
+                defect: d.defect.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The whole report of a run.
+pub fn run_report(run: &ScenarioRun) -> RunReport {
+    let r = &run.resolved;
+    let s = &r.scenario;
+    let onset_of = |name: &str| run.onsets.iter().find(|o| o.layout == name);
+    let layouts: Vec<LayoutSummary> = run
+        .layouts
+        .iter()
+        .map(|l| layout_summary(l, onset_of(&l.name)))
+        .collect();
+
+    // Assumptions: the scenario's labelled ones first (with their ranges), then each
+    // layout's effective service settings not already labelled.
+    let doc: toml::Table = toml::from_str(&r.text).unwrap_or_default();
+    let mut assumptions: Vec<Assumption> = s
+        .assumptions
+        .iter()
+        .map(|(path, a)| Assumption {
+            name: path.clone(),
+            value: crate::sweep::get(&doc, path)
+                .map(crate::sweep::value_label)
+                .unwrap_or_default(),
+            source: a.note.clone(),
+            low: a.low.as_ref().map(crate::sweep::value_label),
+            high: a.high.as_ref().map(crate::sweep::value_label),
+        })
+        .collect();
+    let mut seen: BTreeMap<String, ()> = assumptions.iter().map(|a| (a.name.clone(), ())).collect();
+    for spec in &s.layouts {
+        for a in layout_assumptions(spec) {
+            if seen.insert(a.name.clone(), ()).is_none() {
+                assumptions.push(Assumption {
+                    name: a.name,
+                    value: a.value,
+                    source: a.note,
+                    low: None,
+                    high: None,
+                });
+            }
+        }
+    }
+    assumptions.push(Assumption {
+        name: "calibration".into(),
+        value: run.calibration.clone(),
+        source: "kernel CPU times measured on real frames (archsim kernels bench); see the calibration file's machine and date".into(),
+        low: None,
+        high: None,
+    });
+
+    let mut notes = vec![
+        format!("Quota era: {} (Step Functions and Lambda quotas as documented then); billing date {}.", s.quota_era.as_str(), r.billing_date),
+        format!(
+            "Kernels: {} — {}.",
+            run.kernels.as_str(),
+            match run.kernels {
+                crate::run::KernelsMode::Real => "the detectors ran on the sample stream's frames as the simulation consumed them",
+                crate::run::KernelsMode::Sampled => "service times drawn from the calibration; detectors not run",
+            }
+        ),
+    ];
+    for o in &run.onsets {
+        notes.push(match o.streams {
+            Some(n) => format!(
+                "{}: throttling starts at about {} streams ({}), found by a search over stream counts ({} probes of {} s).",
+                o.layout,
+                n,
+                o.service.as_deref().unwrap_or("?"),
+                o.probes,
+                crate::layouts::onset::PROBE / 1_000_000_000
+            ),
+            None => format!("{}: no throttling up to {} streams.", o.layout, o.searched_up_to),
+        });
+    }
+    RunReport {
+        scenario: s.name.clone(),
+        seed: s.seed,
+        kernels: run.kernels.as_str().to_string(),
+        layouts,
+        assumptions,
+        notes,
+        sweep: None,
+        sensitivity: None,
+    }
+}

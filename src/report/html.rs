@@ -1,0 +1,394 @@
+//! `report.html`: one self-contained page. Charts are inline SVG; there is no
+//! script, and no external font, style sheet or image. The page is also well-formed
+//! XML (XHTML syntax) so tests can parse it.
+
+use std::fmt::Write as _;
+
+use super::charts;
+use super::data::RunReport;
+use super::money::{percent, quantity, usd};
+use super::summary::{comparison_rows, service_rows, summary_sentences, Row};
+use crate::error::Result;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; color: #222;
+  max-width: 1100px; margin: 2em auto; padding: 0 1em; line-height: 1.45; background: #fff; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+h3 { font-size: 1.05em; margin-top: 1.2em; }
+.meta { color: #555; margin-top: 0; }
+.summary { background: #f4f7fb; border-left: 4px solid #1f77b4; padding: 0.8em 1em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; vertical-align: top; }
+th { background: #f0f0f0; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: bold; }
+figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+footer { margin-top: 3em; color: #777; font-size: 0.85em; }
+";
+
+fn layout_table(out: &mut String, r: &RunReport, corner: &str, rows: &[Row], total_last: bool) {
+    out.push_str("<table>\n<tr><th>");
+    out.push_str(&escape(corner));
+    out.push_str("</th>");
+    for l in &r.layouts {
+        let _ = write!(out, "<th>{}</th>", escape(&l.name));
+    }
+    out.push_str("</tr>\n");
+    for (i, row) in rows.iter().enumerate() {
+        let class = if total_last && i + 1 == rows.len() {
+            " class=\"total\""
+        } else {
+            ""
+        };
+        let _ = write!(out, "<tr{class}><th>{}</th>", escape(&row.label));
+        for c in &row.cells {
+            let _ = write!(out, "<td class=\"num\">{}</td>", escape(c));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+}
+
+fn figure(out: &mut String, chart: charts::Chart<'_>, caption: &str) -> Result<()> {
+    let svg = chart.svg()?;
+    let svg = match svg.find("<svg") {
+        Some(i) => &svg[i..],
+        None => &svg,
+    };
+    let _ = write!(
+        out,
+        "<figure role=\"img\" aria-label=\"{}\">\n{svg}\n<figcaption>{}</figcaption>\n</figure>\n",
+        escape(caption),
+        escape(caption)
+    );
+    Ok(())
+}
+
+/// The whole page.
+pub fn render(r: &RunReport) -> Result<String> {
+    let mut o = String::new();
+    o.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
+    o.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
+    let _ = writeln!(o, "<title>archsim report: {}</title>", escape(&r.scenario));
+    let _ = writeln!(o, "<style>{STYLE}</style>\n</head>\n<body>");
+    let _ = writeln!(o, "<h1>archsim report: {}</h1>", escape(&r.scenario));
+    let names: Vec<&str> = r.layouts.iter().map(|l| l.name.as_str()).collect();
+    let _ = writeln!(
+        o,
+        "<p class=\"meta\">Seed {} · kernels: {} · layouts: {}</p>",
+        r.seed,
+        escape(&r.kernels),
+        escape(&names.join(", "))
+    );
+
+    o.push_str("<h2>Summary</h2>\n<p class=\"summary\">");
+    o.push_str(&escape(&summary_sentences(r).join(" ")));
+    o.push_str("</p>\n");
+
+    o.push_str("<h2>Comparison</h2>\n");
+    layout_table(&mut o, r, "layout", &comparison_rows(r), false);
+    o.push_str(
+        "<p>Monthly figures extrapolate the simulated period to 730 hours. Savings are \
+         against the first layout's monthly cost.</p>\n",
+    );
+
+    o.push_str("<h2>Cost</h2>\n");
+    figure(
+        &mut o,
+        charts::cost_by_layout(&r.layouts),
+        "Monthly cost of each layout, stacked by service.",
+    )?;
+    layout_table(
+        &mut o,
+        r,
+        "cost of the period by service",
+        &service_rows(r),
+        true,
+    );
+
+    o.push_str("<h2>Latency</h2>\n");
+    figure(
+        &mut o,
+        charts::latency_cdf(&r.layouts),
+        "Fraction of frames answered within a given latency (log scale).",
+    )?;
+
+    o.push_str("<h2>Timelines</h2>\n");
+    for l in &r.layouts {
+        let _ = writeln!(o, "<h3>{}</h3>", escape(&l.name));
+        figure(
+            &mut o,
+            charts::timeline(l),
+            &format!(
+                "{}: active streams, Lambda concurrency, throttles per second and instances over time.",
+                l.name
+            ),
+        )?;
+    }
+
+    if let Some(s) = &r.sweep {
+        o.push_str("<h2>Sweep</h2>\n");
+        figure(
+            &mut o,
+            charts::sweep(s),
+            &format!("Monthly cost against {} ({}).", s.x_label, s.parameter),
+        )?;
+        if s.crossovers.is_empty() {
+            o.push_str("<p>The layouts' costs do not cross in the swept range.</p>\n");
+        } else {
+            o.push_str("<ul>\n");
+            for c in &s.crossovers {
+                let _ = writeln!(
+                    o,
+                    "<li>{} at {} = {} ({} a month)</li>",
+                    escape(&c.label),
+                    escape(&s.parameter),
+                    escape(&charts::format_number(c.x)),
+                    escape(&usd(c.usd_per_month))
+                );
+            }
+            o.push_str("</ul>\n");
+        }
+    }
+
+    if let Some(s) = &r.sensitivity {
+        o.push_str("<h2>Sensitivity</h2>\n");
+        figure(
+            &mut o,
+            charts::tornado(s),
+            &format!(
+                "Saving of {} with each assumption at the low and high end of its range.",
+                s.comparison
+            ),
+        )?;
+        o.push_str("<table>\n<tr><th>assumption</th><th>low</th><th>saving at low</th><th>high</th><th>saving at high</th></tr>\n");
+        for b in &s.bars {
+            let _ = writeln!(
+                o,
+                "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&b.assumption),
+                escape(&b.low_value),
+                escape(&percent(b.low_saving_pct)),
+                escape(&b.high_value),
+                escape(&percent(b.high_saving_pct))
+            );
+        }
+        let _ = writeln!(
+            o,
+            "</table>\n<p>Baseline saving: {}.</p>",
+            escape(&percent(s.baseline_saving_pct))
+        );
+    }
+
+    o.push_str("<h2>Line items</h2>\n");
+    for l in &r.layouts {
+        let _ = writeln!(
+            o,
+            "<h3>{} — {} for {} h</h3>",
+            escape(&l.name),
+            escape(&usd(l.period_usd())),
+            escape(&quantity(l.period_hours))
+        );
+        o.push_str("<table>\n<tr><th>service</th><th>resource</th><th>item</th><th>quantity</th><th>unit</th><th>cost</th></tr>\n");
+        for service in l.bill.services() {
+            for i in l.bill.items.iter().filter(|i| i.service == service) {
+                let _ = writeln!(
+                    o,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                    escape(&i.service),
+                    escape(&i.resource),
+                    escape(&i.item),
+                    escape(&quantity(i.quantity)),
+                    escape(&i.unit),
+                    escape(&usd(i.usd))
+                );
+            }
+            let _ = writeln!(
+                o,
+                "<tr class=\"total\"><td colspan=\"5\">{} subtotal</td><td class=\"num\">{}</td></tr>",
+                escape(service),
+                escape(&usd(l.bill.service_total(service)))
+            );
+        }
+        // Items of a service outside the known list still show.
+        for i in l
+            .bill
+            .items
+            .iter()
+            .filter(|i| !crate::pricing::bill::SERVICES.contains(&i.service.as_str()))
+        {
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+                escape(&i.service),
+                escape(&i.resource),
+                escape(&i.item),
+                escape(&quantity(i.quantity)),
+                escape(&i.unit),
+                escape(&usd(i.usd))
+            );
+        }
+        let _ = writeln!(
+            o,
+            "<tr class=\"total\"><td colspan=\"5\">total</td><td class=\"num\">{}</td></tr>\n</table>",
+            escape(&usd(l.bill.total_usd))
+        );
+    }
+
+    o.push_str("<h2>Assumptions</h2>\n");
+    if r.assumptions.is_empty() {
+        o.push_str("<p>No assumptions were recorded.</p>\n");
+    } else {
+        o.push_str("<table>\n<tr><th>name</th><th>value</th><th>low</th><th>high</th><th>source or assumption</th></tr>\n");
+        for a in &r.assumptions {
+            let _ = writeln!(
+                o,
+                "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                escape(&a.name),
+                escape(&a.value),
+                escape(a.low.as_deref().unwrap_or("—")),
+                escape(a.high.as_deref().unwrap_or("—")),
+                escape(&a.source)
+            );
+        }
+        o.push_str("</table>\n");
+    }
+
+    if !r.notes.is_empty() {
+        o.push_str("<h2>Notes</h2>\n<ul>\n");
+        for n in &r.notes {
+            let _ = writeln!(o, "<li>{}</li>", escape(n));
+        }
+        o.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        o,
+        "<footer>Generated by archsim {} from scenario {} with seed {}. The same data is in summary.json, line_items.csv and latency.csv beside this page.</footer>",
+        env!("CARGO_PKG_VERSION"),
+        escape(&r.scenario),
+        r.seed
+    );
+    o.push_str("</body>\n</html>\n");
+    Ok(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(html: &str) -> roxmltree::Document<'_> {
+        let body = html
+            .strip_prefix("<!DOCTYPE html>\n")
+            .expect("starts with a doctype");
+        roxmltree::Document::parse(body).unwrap_or_else(|e| panic!("not well-formed: {e}"))
+    }
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn page_is_self_contained_and_complete() {
+        let mut r = RunReport::example();
+        r.layouts[1].name = "mono<lith> & \"co\"".into();
+        r.notes
+            .push("see https://example.com/x <b>not bold</b>".into());
+        let html = render(&r).unwrap();
+        let doc = parse(&html);
+        // Nothing external: no script, no src/href anywhere, no CSS url().
+        for n in doc.descendants().filter(|n| n.is_element()) {
+            let tag = n.tag_name().name();
+            assert_ne!(tag, "script");
+            assert_ne!(tag, "link");
+            assert_ne!(tag, "img");
+            for a in n.attributes() {
+                let name = a.name();
+                assert!(
+                    name != "src" && name != "href" && !a.value().contains("url("),
+                    "<{tag} {name}=\"{}\">",
+                    a.value()
+                );
+            }
+        }
+        let style: String = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("style"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(
+            !style.contains("url(") && !style.contains("@import"),
+            "{style}"
+        );
+        assert!(!html.contains("<script"));
+        // Every layout name appears, escaped, as text.
+        let text: String = doc
+            .descendants()
+            .filter(|n| n.is_text())
+            .filter_map(|n| n.text())
+            .collect();
+        for l in &r.layouts {
+            assert!(text.contains(&l.name), "{} missing", l.name);
+        }
+        // The user's text never becomes markup.
+        assert!(!doc.descendants().any(|n| n.has_tag_name("b")));
+        // Charts: cost, latency, three timelines, sweep, tornado.
+        let svgs = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "svg")
+            .count();
+        assert_eq!(svgs, 7);
+        for s in [
+            "USD per month",
+            "The cheapest layout is",
+            "Prime Video tech blog, 2023",
+            "assumption <& \"quoted\">",
+            "step_functions subtotal",
+            "Baseline saving: 90.0%.",
+            "distributed = monolith at workload.streams = 7.8",
+        ] {
+            assert!(text.contains(s), "`{s}` missing");
+        }
+    }
+
+    #[test]
+    fn page_without_sweep_or_layouts() {
+        let mut r = RunReport::example();
+        r.sweep = None;
+        r.sensitivity = None;
+        r.layouts.clear();
+        let html = render(&r).unwrap();
+        let doc = parse(&html);
+        assert!(!html.contains("<h2>Sweep</h2>"));
+        assert!(!html.contains("<h2>Sensitivity</h2>"));
+        assert_eq!(
+            doc.descendants()
+                .filter(|n| n.tag_name().name() == "svg")
+                .count(),
+            2
+        );
+        assert!(html.contains("No layout was simulated."));
+    }
+}

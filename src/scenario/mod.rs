@@ -1,0 +1,361 @@
+//! The scenario file: a workload, the calibration to use, and the layouts to compare.
+//! Serde structs with `deny_unknown_fields`; values checked where they are read so
+//! every mistake names the file, line and column.
+
+mod check;
+mod values;
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::cloud::ScalingRule;
+use crate::cloud::{
+    Ec2Config, FargateConfig, LambdaConfig, QuotaEra, Retrier, RetryPolicy, S3Config, SfnConfig,
+};
+use crate::error::{read_text, Error, InputError, Result};
+use crate::kernels::{FrameSize, Kernel};
+use crate::pricing::Catalog;
+use crate::sim::{Dur, Time};
+
+pub use values::{FrameSizeText, Positive};
+
+/// The small classroom scenario embedded in the binary (`archsim run` with no file).
+pub const CLASSROOM: &str = include_str!("../../scenarios/prime-video-small.toml");
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Seed of every random stream of the run.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated period, e.g. "1h".
+    pub duration: Spanned<Dur>,
+    /// Catalog id (`aws-us-east-1`) or a catalog file path relative to the scenario.
+    #[serde(default = "default_catalog")]
+    pub catalog: String,
+    /// Which published Step Functions and Lambda quotas apply: "2023" or "current".
+    #[serde(default)]
+    pub quota_era: QuotaEra,
+    /// Date the bill applies to (ISO), deciding whether Lambda INIT is billed. Default:
+    /// 2023-03-22 (the post) under the 2023 quotas, 2025-11-01 under the current ones.
+    #[serde(default)]
+    pub billing_date: Option<String>,
+    /// "auto", "real" or "sampled" (see `KernelsChoice`).
+    #[serde(default)]
+    pub kernels: KernelsChoice,
+    /// "builtin" (the shipped calibration), "measure" (run the kernels now) or a path.
+    #[serde(default = "default_calibration")]
+    pub calibration: String,
+    pub workload: Workload,
+    pub layouts: Vec<LayoutSpec>,
+    /// Assumptions by dotted path (`workload.frames_per_second`), each with its note
+    /// and the low/high values `archsim sensitivity` tries.
+    #[serde(default)]
+    pub assumptions: BTreeMap<String, AssumptionNote>,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_catalog() -> String {
+    "aws-us-east-1".into()
+}
+fn default_calibration() -> String {
+    "builtin".into()
+}
+
+/// Whether the detectors really run during the simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KernelsChoice {
+    /// Real for small runs, sampled for large ones.
+    #[default]
+    Auto,
+    /// The detectors run on the sample stream's frames as the simulation consumes them.
+    Real,
+    /// Service times from the calibration only.
+    Sampled,
+}
+
+/// A labelled assumption: why the value is what it is, and the range to test it over.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AssumptionNote {
+    pub note: String,
+    #[serde(default)]
+    pub low: Option<toml::Value>,
+    #[serde(default)]
+    pub high: Option<toml::Value>,
+}
+
+/// How the number of concurrent streams changes over the simulated period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Always `streams`.
+    #[default]
+    Constant,
+    /// Linear from `ramp_from` at the start to `streams` at the end.
+    Ramp,
+    /// `streams` × the weight of the hour of day (24 `hourly_weights` in 0..=1).
+    Daily,
+}
+
+/// What is monitored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Concurrent streams (the peak, for ramp and daily profiles).
+    pub streams: Spanned<u32>,
+    #[serde(default)]
+    pub profile: Profile,
+    #[serde(default)]
+    pub ramp_from: Option<u32>,
+    #[serde(default)]
+    pub hourly_weights: Option<Spanned<Vec<f64>>>,
+    /// Frames analysed per second of each stream.
+    pub frames_per_second: Positive,
+    /// Frames per second of the compressed source stream, all decoded by the converter.
+    #[serde(default = "default_source_fps")]
+    pub source_fps: Positive,
+    /// Analysis frame size, "WIDTHxHEIGHT".
+    pub frame_size: FrameSizeText,
+    /// Detector names: black, freeze, block_corruption, silence, av_sync.
+    pub detectors: Spanned<Vec<String>>,
+    /// Seconds of stream per orchestration step (one execution per chunk).
+    pub chunk_seconds: Positive,
+    /// The sample stream the real kernels run on.
+    #[serde(default)]
+    pub sample: SampleSpec,
+}
+
+fn default_source_fps() -> Positive {
+    Positive(25.0)
+}
+
+/// The sample stream: a photograph panned into video, with defects injected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SampleSpec {
+    /// astronaut, coffee, chelsea or rocket.
+    pub photo: String,
+    /// Length of the sample clip, cycled through by every stream.
+    pub seconds: f64,
+    /// Defects injected into the clip (`archsim frames generate --defects` syntax).
+    pub defects: String,
+}
+
+impl Default for SampleSpec {
+    fn default() -> Self {
+        SampleSpec {
+            photo: "astronaut".into(),
+            seconds: 10.0,
+            defects: String::new(),
+        }
+    }
+}
+
+/// The kinds of layout archsim knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LayoutKind {
+    /// Step Functions Standard + Lambda + S3, as Prime Video first built it.
+    Distributed,
+    /// Express workflows instead of Standard.
+    Express,
+    /// No Step Functions: the converter invokes the detectors itself.
+    LambdaDirect,
+    /// One process per stream group on ECS on EC2, frames in memory.
+    Monolith,
+    /// The monolith cloned into groups, each running a subset of the detectors.
+    ClonedMonolith,
+    /// The monolith on Fargate tasks instead of EC2 instances.
+    Fargate,
+}
+
+impl LayoutKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayoutKind::Distributed => "distributed",
+            LayoutKind::Express => "express",
+            LayoutKind::LambdaDirect => "lambda-direct",
+            LayoutKind::Monolith => "monolith",
+            LayoutKind::ClonedMonolith => "cloned-monolith",
+            LayoutKind::Fargate => "fargate",
+        }
+    }
+
+    /// Serverless layouts run on Lambda and S3.
+    pub fn is_serverless(self) -> bool {
+        matches!(
+            self,
+            LayoutKind::Distributed | LayoutKind::Express | LayoutKind::LambdaDirect
+        )
+    }
+}
+
+/// Where the converter writes frames in S3: one prefix per stream (the request-rate
+/// quota applies per prefix) or one shared prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum S3Prefixes {
+    #[default]
+    PerStream,
+    Shared,
+}
+
+/// The Lambda account of a serverless layout; what is left out follows the
+/// scenario's quota era and billing date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    /// Concurrent executions (default: the catalog's quota, 1,000).
+    #[serde(default)]
+    pub concurrency_limit: Option<u32>,
+    /// "2023", "current" or "unlimited" (default: the scenario's quota era).
+    #[serde(default)]
+    pub scaling: Option<ScalingRule>,
+}
+
+/// One layout to simulate. Which sections apply depends on `kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutSpec {
+    pub name: String,
+    pub kind: Spanned<LayoutKind>,
+    #[serde(default)]
+    pub description: String,
+    // Serverless layouts.
+    /// The media converter function (memory, architecture, keep-alive, cold start).
+    #[serde(default)]
+    pub converter: Option<Spanned<LambdaConfig>>,
+    /// Each detector function (one per detector, same settings).
+    #[serde(default)]
+    pub detector: Option<Spanned<LambdaConfig>>,
+    /// The aggregate-and-notify function.
+    #[serde(default)]
+    pub aggregator: Option<Spanned<LambdaConfig>>,
+    #[serde(default)]
+    pub account: Option<Spanned<AccountSpec>>,
+    /// CPU time of the aggregate-and-notify step. Assumption.
+    #[serde(default)]
+    pub aggregate_cpu: Option<Dur>,
+    #[serde(default)]
+    pub s3: Option<Spanned<S3Config>>,
+    #[serde(default)]
+    pub s3_prefixes: Option<Spanned<S3Prefixes>>,
+    #[serde(default)]
+    pub step_functions: Option<Spanned<SfnConfig>>,
+    /// Retry on each Task (ASL Retry), for Lambda throttles.
+    #[serde(default)]
+    pub task_retry: Option<Spanned<Retrier>>,
+    /// Client retry (SDK: exponential backoff with jitter) for StartExecution,
+    /// direct Lambda invokes and S3 Slow Down.
+    #[serde(default)]
+    pub retry: Option<Spanned<RetryPolicy>>,
+    // Instance layouts.
+    #[serde(default)]
+    pub ec2: Option<Spanned<Ec2Config>>,
+    #[serde(default)]
+    pub fargate: Option<Spanned<FargateConfig>>,
+    /// Cloned monolith: number of clones, the detectors split between them.
+    #[serde(default)]
+    pub clones: Option<Spanned<u32>>,
+    /// How often the autoscaler evaluates.
+    #[serde(default)]
+    pub autoscale_every: Option<Dur>,
+}
+
+/// A scenario with its resolved parts, ready to run.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub scenario: Scenario,
+    /// The file it came from (or `<builtin classroom>`).
+    pub file: String,
+    /// The scenario's text (for looking up labelled values and for sweeps).
+    pub text: String,
+    pub catalog: Catalog,
+    pub frame_size: FrameSize,
+    pub detectors: Vec<Kernel>,
+    pub duration: Time,
+    pub billing_date: String,
+}
+
+impl Scenario {
+    /// Parses and checks scenario text; `file` names it in errors and `dir` resolves
+    /// a relative catalog path.
+    pub fn parse(file: &str, text: &str, dir: Option<&Path>) -> Result<Resolved> {
+        let scenario: Scenario = crate::error::parse_toml(file, text)?;
+        check::resolve(scenario, file, text, dir)
+    }
+
+    /// Reads and parses a scenario file.
+    pub fn load(path: &Path) -> Result<Resolved> {
+        let text = read_text(path)?;
+        Self::parse(&path.display().to_string(), &text, path.parent())
+    }
+
+    /// The embedded classroom scenario.
+    pub fn classroom() -> Resolved {
+        Self::parse("<builtin prime-video-small>", CLASSROOM, None)
+            .expect("the embedded classroom scenario is valid (tested)")
+    }
+}
+
+impl Workload {
+    /// Streams active at time `t` of a run of length `duration`.
+    pub fn active_streams(&self, t: Time, duration: Time) -> u32 {
+        let peak = *self.streams.get_ref();
+        match self.profile {
+            Profile::Constant => peak,
+            Profile::Ramp => {
+                let from = self.ramp_from.unwrap_or(0) as f64;
+                let frac = if duration == 0 {
+                    1.0
+                } else {
+                    t as f64 / duration as f64
+                };
+                (from + (peak as f64 - from) * frac.clamp(0.0, 1.0)).round() as u32
+            }
+            Profile::Daily => {
+                let weights = self
+                    .hourly_weights
+                    .as_ref()
+                    .map(|w| w.get_ref().as_slice())
+                    .unwrap_or(&[]);
+                if weights.is_empty() {
+                    return peak;
+                }
+                let hour = (t / (3600 * crate::sim::NS_PER_SEC)) as usize % weights.len();
+                (peak as f64 * weights[hour]).round() as u32
+            }
+        }
+    }
+
+    /// Stream-hours over `[0, duration)`, integrated second by second as the layouts
+    /// see it.
+    pub fn stream_hours(&self, duration: Time) -> f64 {
+        let step = crate::sim::NS_PER_SEC;
+        let mut total = 0.0;
+        let mut t = 0;
+        while t < duration {
+            let dt = step.min(duration - t);
+            total += self.active_streams(t, duration) as f64 * dt as f64;
+            t += step;
+        }
+        total / (3600.0 * crate::sim::NS_PER_SEC as f64)
+    }
+}
+
+/// An error at `span` of `text`.
+pub(crate) fn at(file: &str, text: &str, span: Range<usize>, msg: impl Into<String>) -> Error {
+    Error::Input(InputError::at_span(file, text, span, msg))
+}

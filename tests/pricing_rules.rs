@@ -1,0 +1,308 @@
+//! Every pricing rule against values worked out by hand from the catalog's rates.
+
+use archsim::pricing::{bill, price, Catalog, Usage};
+
+fn priced(toml: &str) -> archsim::pricing::Bill {
+    let catalog = Catalog::builtin();
+    let usage = Usage::parse("test.toml", toml, &catalog).expect("valid usage");
+    price(&usage, &catalog)
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} != {b}");
+}
+
+fn item(b: &archsim::pricing::Bill, resource: &str, item: &str) -> (f64, f64) {
+    let i = b
+        .items
+        .iter()
+        .find(|i| i.resource == resource && i.item == item)
+        .unwrap_or_else(|| panic!("no item {resource}/{item} in {:#?}", b.items));
+    (i.quantity, i.usd)
+}
+
+#[test]
+fn lambda_aws_worked_example_without_free_tier() {
+    // 3M invocations × 1 s × 512 MB = 1.5M GB-s.
+    let b = priced(
+        r#"
+[[lambda]]
+name = "f"
+architecture = "x86_64"
+memory_mb = 512
+invocations = 3000000
+avg_billed_duration_ms = 1000.0
+"#,
+    );
+    close(item(&b, "f", "requests").1, 3.0 * 0.20);
+    close(item(&b, "f", "duration").0, 1_500_000.0);
+    close(item(&b, "f", "duration").1, 1_500_000.0 * 0.0000166667);
+    close(b.total_usd, 0.60 + 25.00005);
+}
+
+#[test]
+fn lambda_free_tier_applies_only_when_asked() {
+    let body = r#"
+[[lambda]]
+name = "f"
+architecture = "x86_64"
+memory_mb = 512
+invocations = 3000000
+avg_billed_duration_ms = 1000.0
+"#;
+    let with = priced(&format!("free_tier = true\n{body}"));
+    // AWS's worked example: (3M - 1M) requests × $0.20/M + (1.5M - 400k) GB-s × rate.
+    close(with.total_usd, 2.0 * 0.20 + 1_100_000.0 * 0.0000166667);
+    assert!((with.total_usd - 18.73).abs() < 0.005, "{}", with.total_usd);
+    let without = priced(body);
+    close(
+        without.total_usd - with.total_usd,
+        0.20 + 400_000.0 * 0.0000166667,
+    );
+}
+
+#[test]
+fn lambda_free_tier_is_capped_by_usage() {
+    // 1,000 requests of 100 ms at 128 MB: everything is free, nothing goes negative.
+    let b = priced(
+        r#"
+free_tier = true
+[[lambda]]
+name = "f"
+architecture = "arm64"
+memory_mb = 128
+invocations = 1000
+avg_billed_duration_ms = 100.0
+"#,
+    );
+    close(b.total_usd, 0.0);
+}
+
+#[test]
+fn lambda_duration_tiers_cross_inside_one_usage_and_per_architecture() {
+    // x86_64: 5e9 + 2e9 GB-s crosses the 6e9 boundary in the second function.
+    // arm64: 7e9 GB-s stays below its own 7.5e9 boundary.
+    let b = priced(
+        r#"
+[[lambda]]
+name = "a"
+architecture = "x86_64"
+memory_mb = 1024
+invocations = 5000000
+avg_billed_duration_ms = 1000000.0
+[[lambda]]
+name = "b"
+architecture = "x86_64"
+memory_mb = 2048
+invocations = 1000000
+avg_billed_duration_ms = 1000000.0
+[[lambda]]
+name = "c"
+architecture = "arm64"
+memory_mb = 1024
+invocations = 7000000
+avg_billed_duration_ms = 1000000.0
+"#,
+    );
+    close(item(&b, "a", "duration").1, 5e9 * 0.0000166667);
+    close(item(&b, "b", "duration").0, 1e9);
+    close(item(&b, "b", "duration").1, 1e9 * 0.0000166667);
+    close(item(&b, "b", "duration tier 2").1, 1e9 * 0.000015);
+    close(item(&b, "c", "duration").1, 7e9 * 0.0000133334);
+    assert!(b
+        .items
+        .iter()
+        .all(|i| !(i.resource == "c" && i.item.contains("tier"))));
+}
+
+#[test]
+fn lambda_third_tier_and_ephemeral_storage() {
+    // 20e9 GB-s x86_64: 6e9 at tier 1, 9e9 at tier 2, 5e9 at tier 3.
+    // Ephemeral 2048 MB: 1.5 GB above the included 512 MB × 20e9 seconds... at 1 GB memory.
+    let b = priced(
+        r#"
+[[lambda]]
+name = "big"
+architecture = "x86_64"
+memory_mb = 1024
+invocations = 20000000
+avg_billed_duration_ms = 1000000.0
+ephemeral_storage_mb = 2048
+"#,
+    );
+    close(item(&b, "big", "duration").1, 6e9 * 0.0000166667);
+    close(item(&b, "big", "duration tier 2").1, 9e9 * 0.000015);
+    close(item(&b, "big", "duration tier 3").1, 5e9 * 0.0000133334);
+    close(item(&b, "big", "ephemeral storage").0, 1.5 * 20e9);
+    close(
+        item(&b, "big", "ephemeral storage").1,
+        1.5 * 20e9 * 0.0000000309,
+    );
+}
+
+#[test]
+fn lambda_billing_rounds_up_to_one_millisecond() {
+    let c = Catalog::builtin();
+    assert_eq!(bill::lambda_billed_ms(&c, 1_000_000), 1);
+    assert_eq!(bill::lambda_billed_ms(&c, 1_000_001), 2);
+    assert_eq!(bill::lambda_billed_ms(&c, 99_999_999), 100);
+    assert_eq!(bill::lambda_billed_ms(&c, 1), 1);
+}
+
+#[test]
+fn express_rounds_to_100_ms_and_64_mb() {
+    let c = Catalog::builtin();
+    assert_eq!(bill::express_billed_ms(&c, 11300.0), 11300.0);
+    assert_eq!(bill::express_billed_ms(&c, 11300.5), 11400.0);
+    assert_eq!(bill::express_billed_ms(&c, 1.0), 100.0);
+    assert_eq!(bill::express_billed_mb(&c, 64), 64);
+    assert_eq!(bill::express_billed_mb(&c, 65), 128);
+    // 1,000 requests × 11.4 s × 128/1024 GB = 1,425 GB-s at the first tier.
+    let b = priced(
+        r#"
+[[step_functions]]
+name = "x"
+workflow = "express"
+requests = 1000
+avg_duration_ms = 11301.0
+memory_mb = 100
+"#,
+    );
+    close(item(&b, "x", "requests").1, 1000.0 * 1e-6);
+    close(item(&b, "x", "duration").0, 1425.0);
+    close(item(&b, "x", "duration").1, 1425.0 * 0.00001667);
+}
+
+#[test]
+fn express_duration_tiers_cross_inside_one_usage() {
+    // Two workflows of 2,000 GB-h (7.2e6 GB-s) each: the first crosses out of the
+    // 1,000 GB-h tier, the second crosses out of the next 4,000 GB-h.
+    // 7.2e6 GB-s = 1e6 requests × 112.5 s × 0.0625 GB... use 1e6 × 115.2 s × 64 MB.
+    let b = priced(
+        r#"
+[[step_functions]]
+name = "a"
+workflow = "express"
+requests = 1000000
+avg_duration_ms = 115200.0
+memory_mb = 64
+[[step_functions]]
+name = "b"
+workflow = "express"
+requests = 2000000
+avg_duration_ms = 115200.0
+memory_mb = 64
+"#,
+    );
+    // a: 7.2e6 GB-s = 3.6e6 at tier 1 + 3.6e6 at tier 2.
+    close(item(&b, "a", "duration").1, 3.6e6 * 0.00001667);
+    close(item(&b, "a", "duration tier 2").1, 3.6e6 * 0.00000833);
+    // b: 14.4e6 GB-s = 10.8e6 left in tier 2 (up to 18e6) + 3.6e6 at tier 3.
+    close(item(&b, "b", "duration tier 2").1, 10.8e6 * 0.00000833);
+    close(item(&b, "b", "duration tier 3").1, 3.6e6 * 0.00000456);
+}
+
+#[test]
+fn standard_transitions_and_their_free_tier() {
+    let body = r#"
+[[step_functions]]
+name = "o"
+workflow = "standard"
+state_transitions = 10000
+"#;
+    close(priced(body).total_usd, 10000.0 * 0.000025);
+    close(
+        priced(&format!("free_tier = true\n{body}")).total_usd,
+        6000.0 * 0.000025,
+    );
+    let small = "free_tier = true\n[[step_functions]]\nname = \"o\"\nworkflow = \"standard\"\nstate_transitions = 3000\n";
+    close(priced(small).total_usd, 0.0);
+}
+
+#[test]
+fn s3_requests_and_storage() {
+    let b = priced(
+        r#"
+[[s3]]
+name = "frames"
+tier1_requests = 30090
+tier2_requests = 500000
+storage_gb_months = 2.5
+"#,
+    );
+    close(
+        item(&b, "frames", "tier-1 requests").1,
+        30090.0 * 0.005 / 1000.0,
+    );
+    close(
+        item(&b, "frames", "tier-2 requests").1,
+        500000.0 * 0.0004 / 1000.0,
+    );
+    close(item(&b, "frames", "storage").1, 2.5 * 0.023);
+}
+
+#[test]
+fn ec2_hours_discount_and_60_second_minimum() {
+    let b = priced(
+        r#"
+[[ec2]]
+name = "m"
+instance_type = "c5.2xlarge"
+instance_hours = 730.0
+savings_plan_discount = 0.3
+[[ec2]]
+name = "g"
+instance_type = "c6g.xlarge"
+instance_hours = 10.0
+"#,
+    );
+    close(
+        item(&b, "m", "c5.2xlarge instance-hours (savings plan -30%)").1,
+        730.0 * 0.34 * 0.7,
+    );
+    close(item(&b, "g", "c6g.xlarge instance-hours").1, 10.0 * 0.136);
+    let c = Catalog::builtin();
+    assert_eq!(bill::ec2_billed_seconds(&c, 30_000_000_000), 60);
+    assert_eq!(bill::ec2_billed_seconds(&c, 60_000_000_000), 60);
+    assert_eq!(bill::ec2_billed_seconds(&c, 61_200_000_000), 62);
+    assert_eq!(bill::fargate_billed_seconds(&c, 1), 60);
+}
+
+#[test]
+fn fargate_by_architecture() {
+    let b = priced(
+        r#"
+[[fargate]]
+name = "x"
+architecture = "x86_64"
+vcpu_hours = 10.0
+gb_hours = 20.0
+[[fargate]]
+name = "a"
+architecture = "arm64"
+vcpu_hours = 10.0
+gb_hours = 20.0
+"#,
+    );
+    close(
+        b.service_total("fargate"),
+        10.0 * 0.04048 + 20.0 * 0.004445 + 10.0 * 0.03238 + 20.0 * 0.00356,
+    );
+}
+
+#[test]
+fn init_billing_date_rule() {
+    let c = Catalog::builtin();
+    assert!(!bill::init_is_billed(&c, "2023-03-22"));
+    assert!(bill::init_is_billed(&c, "2025-08-01"));
+    assert!(bill::init_is_billed(&c, "2026-11-27"));
+}
+
+#[test]
+fn usage_round_trips_through_toml() {
+    let catalog = Catalog::builtin();
+    let text = std::fs::read_to_string("scenarios/usage-example.toml").unwrap();
+    let usage = Usage::parse("usage-example.toml", &text, &catalog).unwrap();
+    let again = Usage::parse("again", &usage.to_toml(), &catalog).unwrap();
+    assert_eq!(price(&usage, &catalog), price(&again, &catalog));
+}
