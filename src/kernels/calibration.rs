@@ -673,6 +673,22 @@ mod tests {
         let m = cal.cost_model(FrameSize::new(1920, 1080));
         assert!(m.mean_cpu_ns(Kernel::H264Decode) > m.mean_cpu_ns(Kernel::Black));
         assert!(m.mean_jpeg_bytes() > 10_000.0);
+        for s in &cal.sizes {
+            assert!(
+                s.jpeg_bytes.len() >= 200,
+                "several hundred samples at {}",
+                s.size()
+            );
+        }
+        // Draws are monotone in u and the same for the same u.
+        for k in Kernel::ALL {
+            let draws: Vec<u64> = (0..=20).map(|i| m.cpu_ns(k, i as f64 / 20.0)).collect();
+            assert!(draws.windows(2).all(|w| w[0] <= w[1]), "{k:?}: {draws:?}");
+            assert_eq!(
+                m.cpu_ns(k, 0.37),
+                cal.cost_model(FrameSize::new(1920, 1080)).cpu_ns(k, 0.37)
+            );
+        }
     }
 
     #[test]
