@@ -105,3 +105,14 @@ fn clean_clips_have_no_defects() {
         assert!(h264.is_empty(), "{photo} h264: {h264:?}");
     }
 }
+
+#[test]
+fn clean_clips_have_no_defects_at_1280x720() {
+    // The sharpest and the flattest photo.
+    for photo in ["astronaut", "rocket"] {
+        let (truth, raw, h264) = run(photo, FrameSize::new(1280, 720), "");
+        assert!(truth.is_empty());
+        assert!(raw.is_empty(), "{photo} raw: {raw:?}");
+        assert!(h264.is_empty(), "{photo} h264: {h264:?}");
+    }
+}
