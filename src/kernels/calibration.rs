@@ -81,10 +81,13 @@ impl SizeCalibration {
 impl Calibration {
     /// The calibration embedded in the binary (calibration/default.toml).
     pub fn builtin() -> Calibration {
-        Calibration::parse("calibration/default.toml", BUILTIN)
-            .expect("the embedded calibration is valid")
+        static CELL: std::sync::OnceLock<Calibration> = std::sync::OnceLock::new();
+        CELL.get_or_init(|| {
+            Calibration::parse("calibration/default.toml", BUILTIN)
+                .expect("the embedded calibration is valid")
+        })
+        .clone()
     }
-
     /// Parses and checks calibration TOML; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Calibration> {
         let cal: Calibration = crate::error::parse_toml(file, text)?;
