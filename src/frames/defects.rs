@@ -66,9 +66,9 @@ impl Placement {
     pub fn frames(&self, fps: f64, total: u64) -> (u64, u64) {
         let start = self.start.frame(fps);
         let end = match self.end {
-            FrameRange::Single => start + 1,
+            FrameRange::Single => start.saturating_add(1),
             FrameRange::Exclusive(p) => p.frame(fps),
-            FrameRange::Inclusive(Pos::Frame(f)) => f + 1,
+            FrameRange::Inclusive(Pos::Frame(f)) => f.saturating_add(1),
             FrameRange::Inclusive(p) => p.frame(fps),
             FrameRange::Open => total,
         };
@@ -81,7 +81,7 @@ impl Placement {
         let end = match self.end {
             FrameRange::Single => start + 1.0 / fps,
             FrameRange::Exclusive(p) => p.seconds(fps),
-            FrameRange::Inclusive(Pos::Frame(f)) => (f + 1) as f64 / fps,
+            FrameRange::Inclusive(Pos::Frame(f)) => f.saturating_add(1) as f64 / fps,
             FrameRange::Inclusive(p) => p.seconds(fps),
             FrameRange::Open => duration,
         };

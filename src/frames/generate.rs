@@ -671,16 +671,16 @@ fn sample_plane(
 fn draw_flash(f: &mut Frame) {
     let (x0, y0, side, ring) = flash_patch(f.size);
     let w = f.width();
-    for y in y0..y0 + side {
-        for x in x0..x0 + side {
+    for y in y0..(y0 + side).min(f.height()) {
+        for x in x0..(x0 + side).min(w) {
             let inner =
                 y >= y0 + ring && y < y0 + side - ring && x >= x0 + ring && x < x0 + side - ring;
             f.y[y * w + x] = if inner { FLASH_WHITE } else { FLASH_RING };
         }
     }
-    let (cw, _) = f.size.chroma();
-    for y in y0 / 2..(y0 + side) / 2 {
-        for x in x0 / 2..(x0 + side) / 2 {
+    let (cw, ch) = f.size.chroma();
+    for y in y0 / 2..((y0 + side) / 2).min(ch) {
+        for x in x0 / 2..((x0 + side) / 2).min(cw) {
             f.u[y * cw + x] = 128;
             f.v[y * cw + x] = 128;
         }
@@ -810,6 +810,33 @@ mod tests {
         assert!(a.truth.is_empty());
         for w in a.frames.windows(2) {
             assert_ne!(w[0].y, w[1].y);
+        }
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        for (w, h) in [(16, 16), (32, 16), (48, 32), (16, 64)] {
+            let spec = GenerateSpec::new("rocket", FrameSize::new(w, h), 10.0, 1.0).with_defects(
+                "black@1..2,blocks@4,freeze@6..8,silence@0.5s..0.7s,avsync=+100ms@0s..",
+            );
+            let clip = generate(&spec).unwrap();
+            assert_eq!(clip.frames.len(), 10);
+        }
+        for d in [
+            "black@99999999999999999..",
+            "black@18446744073709551615",
+            "black@1..=18446744073709551615",
+            "silence@1e300s..",
+            "blocks@1e30s",
+            "avsync=+1ms@1e300s..",
+            "freeze@5..3",
+            "silence@2s..1s",
+            "@,@@,..",
+            "black@..",
+            "black@1...3",
+        ] {
+            let r = generate(&small(d));
+            assert!(r.is_err_and(|e| e.is_input()), "{d}");
         }
     }
 

@@ -32,11 +32,11 @@ pub struct DetectorParams {
     pub freeze_bridge_mad: f64,
     /// Block corruption: codec grid in pixels (16 = H.264 macroblocks).
     pub block_size: u32,
-    /// Block corruption: a block is corrupt when the second-strongest discontinuity
-    /// on its edges exceeds this many times the frame's own texture.
+    /// Block corruption: a block is corrupt when, on two of its four edges, the step
+    /// across the grid line exceeds the texture beside it by this many times.
     pub block_edge_ratio: f64,
-    /// Block corruption: texture floor (levels) added to the frame texture, so a flat
-    /// frame does not turn coding noise into discontinuities.
+    /// Block corruption: texture floor (levels) added to the texture beside an edge,
+    /// so flat areas do not turn coding noise into discontinuities.
     pub block_texture_floor: f64,
     /// Block corruption: fewest corrupt blocks for a corrupt frame.
     pub block_min_blocks: u32,
@@ -74,9 +74,9 @@ impl Default for DetectorParams {
             freeze_min_s: 0.1,
             freeze_bridge_mad: 1.0,
             block_size: 16,
-            block_edge_ratio: 5.0,
+            block_edge_ratio: 4.0,
             block_texture_floor: 2.0,
-            block_min_blocks: 4,
+            block_min_blocks: 5,
             block_baseline_factor: 3.0,
             block_baseline_alpha: 0.05,
             silence_db: -50.0,
@@ -126,19 +126,31 @@ impl DetectorParams {
 // ---------------------------------------------------------------------------------
 // Pure kernels.
 
+/// Lanes of the vectorisable inner loops: 32 bytes at a time, 16-bit accumulators
+/// flushed every 255 rows of lanes (255 × 255 fits in a u16).
+const LANES: usize = 32;
+const BLOCK: usize = LANES * 255;
+
 /// Sum of luma and count of pixels at or below `dark`, in one pass.
 pub fn black_stats(y: &[u8], dark: u8) -> (u64, u64) {
     let mut sum = 0u64;
     let mut count = 0u64;
-    for chunk in y.chunks(4096) {
-        let mut s = 0u32;
-        let mut c = 0u32;
-        for &p in chunk {
-            s += p as u32;
-            c += (p <= dark) as u32;
+    for block in y.chunks(BLOCK) {
+        let mut s = [0u16; LANES];
+        let mut c = [0u8; LANES];
+        let mut it = block.chunks_exact(LANES);
+        for ch in &mut it {
+            for i in 0..LANES {
+                s[i] += ch[i] as u16;
+                c[i] += (ch[i] <= dark) as u8;
+            }
         }
-        sum += s as u64;
-        count += c as u64;
+        sum += s.iter().map(|&v| v as u64).sum::<u64>();
+        count += c.iter().map(|&v| v as u64).sum::<u64>();
+        for &p in it.remainder() {
+            sum += p as u64;
+            count += (p <= dark) as u64;
+        }
     }
     (sum, count)
 }
@@ -147,15 +159,52 @@ pub fn black_stats(y: &[u8], dark: u8) -> (u64, u64) {
 pub fn freeze_stats(cur: &[u8], prev: &[u8]) -> (u64, u64) {
     let mut sad = 0u64;
     let mut sum = 0u64;
-    for (a, b) in cur.chunks(4096).zip(prev.chunks(4096)) {
-        let mut d = 0u32;
-        let mut s = 0u32;
-        for (&x, &y) in a.iter().zip(b) {
-            d += x.abs_diff(y) as u32;
-            s += x as u32;
+    for (a, b) in cur.chunks(BLOCK).zip(prev.chunks(BLOCK)) {
+        let mut d = [0u16; LANES];
+        let mut s = [0u16; LANES];
+        let mut ia = a.chunks_exact(LANES);
+        let mut ib = b.chunks_exact(LANES);
+        for (x, y) in (&mut ia).zip(&mut ib) {
+            for i in 0..LANES {
+                d[i] += x[i].abs_diff(y[i]) as u16;
+                s[i] += x[i] as u16;
+            }
         }
-        sad += d as u64;
-        sum += s as u64;
+        sad += d.iter().map(|&v| v as u64).sum::<u64>();
+        sum += s.iter().map(|&v| v as u64).sum::<u64>();
+        for (&x, &y) in ia.remainder().iter().zip(ib.remainder()) {
+            sad += x.abs_diff(y) as u64;
+            sum += x as u64;
+        }
+    }
+    (sad, sum)
+}
+
+/// [`freeze_stats`] that also copies `cur` into `prev` in the same pass (what the
+/// streaming detector needs: one read of each plane, one write).
+#[allow(clippy::manual_memcpy)]
+pub fn freeze_stats_update(cur: &[u8], prev: &mut [u8]) -> (u64, u64) {
+    let mut sad = 0u64;
+    let mut sum = 0u64;
+    for (a, b) in cur.chunks(BLOCK).zip(prev.chunks_mut(BLOCK)) {
+        let mut d = [0u16; LANES];
+        let mut s = [0u16; LANES];
+        let mut ia = a.chunks_exact(LANES);
+        let mut ib = b.chunks_exact_mut(LANES);
+        for (x, y) in (&mut ia).zip(&mut ib) {
+            for i in 0..LANES {
+                d[i] += x[i].abs_diff(y[i]) as u16;
+                s[i] += x[i] as u16;
+                y[i] = x[i];
+            }
+        }
+        sad += d.iter().map(|&v| v as u64).sum::<u64>();
+        sum += s.iter().map(|&v| v as u64).sum::<u64>();
+        for (&x, y) in ia.remainder().iter().zip(ib.into_remainder()) {
+            sad += x.abs_diff(*y) as u64;
+            sum += x as u64;
+            *y = x;
+        }
     }
     (sad, sum)
 }
@@ -179,7 +228,8 @@ pub struct BlockScratch {
     v: Vec<f32>,
     /// Horizontal edges: mbw × (mbh + 1).
     h: Vec<f32>,
-    acc: Vec<[u32; 3]>,
+    /// Column sums of horizontal steps over one block row (≤ 64 × 255 fits a u16).
+    col: Vec<u16>,
 }
 
 impl BlockScratch {
@@ -193,7 +243,7 @@ impl BlockScratch {
             mbh,
             v: vec![0.0; (mbw + 1) * mbh],
             h: vec![0.0; mbw * (mbh + 1)],
-            acc: vec![[0; 3]; mbw + 1],
+            col: vec![0; size.width as usize],
         }
     }
 }
@@ -207,14 +257,75 @@ pub struct BlockStats {
     pub texture: f64,
 }
 
-/// Discontinuities on the codec grid compared with the frame's own texture.
+/// `acc[i] += |cur[i] − prev[i]|`, 32 lanes at a time.
+#[inline]
+fn add_steps(acc: &mut [u16], cur: &[u8], prev: &[u8]) {
+    let n = acc.len().min(cur.len()).min(prev.len());
+    let (acc, cur, prev) = (&mut acc[..n], &cur[..n], &prev[..n]);
+    let mut ia = acc.chunks_exact_mut(LANES);
+    let mut ic = cur.chunks_exact(LANES);
+    let mut ip = prev.chunks_exact(LANES);
+    for ((a, c), p) in (&mut ia).zip(&mut ic).zip(&mut ip) {
+        for i in 0..LANES {
+            a[i] += c[i].abs_diff(p[i]) as u16;
+        }
+    }
+    for ((a, c), p) in ia
+        .into_remainder()
+        .iter_mut()
+        .zip(ic.remainder())
+        .zip(ip.remainder())
+    {
+        *a += c.abs_diff(*p) as u16;
+    }
+}
+
+/// Steps across a horizontal grid line between rows b and c (E), and beside it
+/// (a→b: L, c→d: R), summed over one segment.
+#[inline]
+fn row_steps(a: &[u8], b: &[u8], c: &[u8], d: &[u8]) -> (u32, u32, u32) {
+    if let (Ok(a), Ok(b), Ok(c), Ok(d)) = (
+        <&[u8; 16]>::try_from(a),
+        <&[u8; 16]>::try_from(b),
+        <&[u8; 16]>::try_from(c),
+        <&[u8; 16]>::try_from(d),
+    ) {
+        let (mut e, mut l, mut r) = ([0u16; 16], [0u16; 16], [0u16; 16]);
+        for i in 0..16 {
+            e[i] = c[i].abs_diff(b[i]) as u16;
+            l[i] = b[i].abs_diff(a[i]) as u16;
+            r[i] = d[i].abs_diff(c[i]) as u16;
+        }
+        let sum = |v: [u16; 16]| v.iter().map(|&x| x as u32).sum::<u32>();
+        return (sum(e), sum(l), sum(r));
+    }
+    let (mut e, mut l, mut r) = (0u32, 0u32, 0u32);
+    for i in 0..a.len().min(b.len()).min(c.len()).min(d.len()) {
+        e += c[i].abs_diff(b[i]) as u32;
+        l += b[i].abs_diff(a[i]) as u32;
+        r += d[i].abs_diff(c[i]) as u32;
+    }
+    (e, l, r)
+}
+
+/// How much a grid edge breaks the picture: the step across the line beyond the
+/// smoother side's own texture, relative to that texture (+ `floor` levels).
+#[inline]
+fn edge_score(e: u32, l: u32, r: u32, bs: usize, floor: f32) -> f32 {
+    let inside = l.min(r) as f32 / bs as f32;
+    let step = e as f32 / bs as f32 - inside;
+    step / (inside + floor)
+}
+
+/// Discontinuities on the codec grid compared with the picture's own texture.
 ///
 /// For each grid edge (a `bs`-pixel segment of a grid line) it sums |step across the
-/// line| (E) and |step| one pixel inside on each side (L, R); the edge's
-/// discontinuity is `(E − min(L, R)) / bs`: zero for smooth content, large when a
-/// block does not continue its neighbour (gray, garbage or misplaced content). A
-/// block is corrupt when its second-largest edge discontinuity exceeds
-/// `ratio × (texture + floor)`, so one natural edge on the grid is not enough.
+/// line| (E) and |step| one pixel inside on each side (L, R). The edge's score is
+/// `(E − min(L, R)) / (min(L, R) + floor·bs)`: near zero for natural content, where the
+/// step across the line is like the steps beside it, large when a block does not
+/// continue its neighbour (gray, garbage or misplaced content). A block is corrupt
+/// when the second-largest score of its four edges exceeds `ratio`, so one natural
+/// edge lying on the grid is not enough.
 pub fn block_stats(
     y: &[u8],
     width: usize,
@@ -223,7 +334,11 @@ pub fn block_stats(
     floor: f64,
 ) -> BlockStats {
     let (bs, mbw, mbh) = (s.bs, s.mbw, s.mbh);
-    if mbw < 2 || mbh < 2 {
+    let floor = floor as f32;
+    if s.col.len() < width {
+        s.col.resize(width, 0);
+    }
+    if mbw < 2 || mbh < 2 || width < mbw * bs || y.len() < width * mbh * bs {
         return BlockStats {
             corrupt_blocks: 0,
             texture: 0.0,
@@ -231,35 +346,24 @@ pub fn block_stats(
     }
     let mut tex_sum = 0u64;
     let mut tex_n = 0u64;
-    // Vertical grid lines x = k·bs, k = 1..mbw-1.
+    // Vertical grid lines x = k·bs, k = 1..mbw-1: accumulate |r[x] − r[x−1]| over the
+    // block row for every x (contiguous, vectorised), then read it at the grid.
     for j in 0..mbh {
-        for a in s.acc.iter_mut() {
-            *a = [0; 3];
-        }
+        let acc = &mut s.col[..width];
+        acc.fill(0);
         for row in j * bs..(j + 1) * bs {
             let r = &y[row * width..(row + 1) * width];
-            for k in 1..mbw {
-                let x = k * bs;
-                let (p0, p1, p2, p3) = (
-                    r[x - 2] as i32,
-                    r[x - 1] as i32,
-                    r[x] as i32,
-                    r[x + 1] as i32,
-                );
-                let a = &mut s.acc[k];
-                a[0] += (p2 - p1).unsigned_abs();
-                a[1] += (p1 - p0).unsigned_abs();
-                a[2] += (p3 - p2).unsigned_abs();
-            }
+            add_steps(&mut acc[1..], &r[1..], &r[..width - 1]);
         }
         let edges = &mut s.v[j * (mbw + 1)..(j + 1) * (mbw + 1)];
         edges[0] = 0.0;
         edges[mbw] = 0.0;
-        for k in 1..mbw {
-            let [e, l, r] = s.acc[k];
+        for (k, edge) in edges.iter_mut().enumerate().take(mbw).skip(1) {
+            let x = k * bs;
+            let (e, l, r) = (acc[x] as u32, acc[x - 1] as u32, acc[x + 1] as u32);
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
-            edges[k] = (e as f32 - l.min(r) as f32) / bs as f32;
+            *edge = edge_score(e, l, r, bs, floor);
         }
     }
     // Horizontal grid lines y = j·bs, j = 1..mbh-1.
@@ -273,17 +377,16 @@ pub fn block_stats(
         let r1 = &y[(yy - 1) * width..yy * width];
         let r2 = &y[yy * width..(yy + 1) * width];
         let r3 = &y[(yy + 1) * width..(yy + 2) * width];
-        for k in 0..mbw {
-            let (mut e, mut l, mut r) = (0u32, 0u32, 0u32);
-            for x in k * bs..(k + 1) * bs {
-                let (p0, p1, p2, p3) = (r0[x] as i32, r1[x] as i32, r2[x] as i32, r3[x] as i32);
-                e += (p2 - p1).unsigned_abs();
-                l += (p1 - p0).unsigned_abs();
-                r += (p3 - p2).unsigned_abs();
-            }
+        let segs = r0
+            .chunks_exact(bs)
+            .zip(r1.chunks_exact(bs))
+            .zip(r2.chunks_exact(bs).zip(r3.chunks_exact(bs)))
+            .take(mbw);
+        for (k, ((a, b), (c, d))) in segs.enumerate() {
+            let (e, l, r) = row_steps(a, b, c, d);
             tex_sum += (l + r) as u64;
             tex_n += 2 * bs as u64;
-            s.h[j * mbw + k] = (e as f32 - l.min(r) as f32) / bs as f32;
+            s.h[j * mbw + k] = edge_score(e, l, r, bs, floor);
         }
     }
     let texture = if tex_n > 0 {
@@ -291,7 +394,7 @@ pub fn block_stats(
     } else {
         0.0
     };
-    let limit = (ratio * (texture + floor)) as f32;
+    let limit = ratio as f32;
     let mut corrupt = 0u32;
     for j in 0..mbh {
         for k in 0..mbw {
@@ -507,16 +610,14 @@ impl DetectorBank {
         if self.on[1] {
             let mut frozen = false;
             let mut mad = 0.0;
-            if ok && n > 0 {
-                let (sad, sum) = freeze_stats(&frame.y, &self.prev);
+            if ok {
+                let (sad, sum) = freeze_stats_update(&frame.y, &mut self.prev);
                 mad = sad as f64 / pixels;
                 let mean = sum as f64 / pixels;
-                frozen = mad < self.params.freeze_mad
+                frozen = n > 0
+                    && mad < self.params.freeze_mad
                     && mean > self.params.black_mean_luma
                     && !dark_frame;
-            }
-            if ok {
-                self.prev.copy_from_slice(&frame.y);
             }
             self.step_freeze(frozen, n, mad, min_freeze_frames);
         }
@@ -979,6 +1080,13 @@ mod tests {
     fn kernels_compute_what_they_say() {
         assert_eq!(black_stats(&[0, 10, 40, 200], 32), (250, 2));
         assert_eq!(freeze_stats(&[1, 5, 9], &[2, 5, 3]), (7, 15));
+        let big: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut prev: Vec<u8> = (0..20_000u32).map(|i| (i * 3 % 241) as u8).collect();
+        let want = freeze_stats(&big, &prev);
+        assert_eq!(freeze_stats_update(&big, &mut prev), want);
+        assert_eq!(prev, big);
+        let naive: u64 = big.iter().map(|&b| b as u64).sum();
+        assert_eq!(black_stats(&big, 255), (naive, 20_000));
         assert_eq!(plain_sum(&vec![3u8; 10_000]), 30_000);
         assert_eq!(sum_squares(&[3, -4]), 25);
         assert_eq!(db(32768.0), 0.0);
@@ -992,13 +1100,13 @@ mod tests {
             *p = (40 + (i % 128) + (i / 128)) as u8;
         }
         let mut s = BlockScratch::new(size, 16);
-        assert_eq!(block_stats(&f.y, 128, &mut s, 6.0, 2.0).corrupt_blocks, 0);
+        assert_eq!(block_stats(&f.y, 128, &mut s, 4.0, 2.0).corrupt_blocks, 0);
         for y in 32..48 {
             for x in 48..64 {
                 f.y[y * 128 + x] = 250;
             }
         }
-        assert_eq!(block_stats(&f.y, 128, &mut s, 6.0, 2.0).corrupt_blocks, 1);
+        assert_eq!(block_stats(&f.y, 128, &mut s, 4.0, 2.0).corrupt_blocks, 1);
     }
 
     #[test]
@@ -1011,6 +1119,51 @@ mod tests {
         let kinds: Vec<_> = found.iter().map(|d| (d.kind, d.start_frame)).collect();
         let want: Vec<_> = clip.truth.iter().map(|d| (d.kind, d.start_frame)).collect();
         assert_eq!(kinds, want, "found {found:?}");
+    }
+
+    #[test]
+    fn defects_running_to_the_end_and_early_audio_are_closed() {
+        let spec = GenerateSpec::new("rocket", FrameSize::new(320, 180), 25.0, 3.0)
+            .with_defects("avsync=-90ms@1s..2s,freeze@60..70,black@72..,silence@2.5s..");
+        let clip = generate(&spec).unwrap();
+        let found = detect_clip(&clip, &DetectorParams::default());
+        let got: Vec<_> = found
+            .iter()
+            .map(|d| (d.kind, d.start_frame, d.end_frame))
+            .collect();
+        let want: Vec<_> = clip
+            .truth
+            .iter()
+            .map(|d| (d.kind, d.start_frame, d.end_frame))
+            .collect();
+        assert_eq!(got, want, "{found:?}");
+        let av = found.iter().find(|d| d.kind == DefectKind::AvSync).unwrap();
+        assert!((av.score + 90.0).abs() < 1.0, "{av:?}");
+        let silence = found
+            .iter()
+            .find(|d| d.kind == DefectKind::Silence)
+            .unwrap();
+        assert!(
+            (silence.start_s - 2.5).abs() < 0.002 && silence.end_s == 3.0,
+            "{silence:?}"
+        );
+
+        // Without audio the audio detectors find nothing; results are deterministic.
+        let mut bank = DetectorBank::new(
+            &Kernel::DETECTORS,
+            25.0,
+            clip.size,
+            &DetectorParams::default(),
+        );
+        for f in &clip.frames {
+            bank.push(f, &[]);
+        }
+        let video_only = bank.finish();
+        assert!(video_only
+            .iter()
+            .all(|d| !matches!(d.kind, DefectKind::Silence | DefectKind::AvSync)));
+        assert_eq!(video_only.len(), 2);
+        assert_eq!(detect_clip(&clip, &DetectorParams::default()), found);
     }
 
     #[test]
