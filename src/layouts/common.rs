@@ -127,7 +127,7 @@ fn defect_mask(ctx: &RunContext) -> crate::Result<Vec<bool>> {
     if let Some(real) = ctx.real {
         let mut mask = vec![false; real.clip.frames.len().max(1)];
         for d in &real.clip.truth {
-            for f in d.start_frame..=d.end_frame.min(mask.len() as u64 - 1) {
+            for f in d.start_frame..d.end_frame.min(mask.len() as u64) {
                 mask[f as usize] = true;
             }
         }
