@@ -93,6 +93,8 @@ enum Ev {
     ConvertDone { exec: u32 },
     /// The last detector finished.
     MapDone { exec: u32 },
+    /// The aggregator finished: notify, end the execution.
+    AggregateDone { exec: u32 },
     /// Timeline sample and autoscale-free bookkeeping.
     Tick,
 }
@@ -259,6 +261,7 @@ pub fn simulate(
     let mut s3_retries = 0u64;
     let mut s3_throttles = 0u64;
     let mut progress_mark = 0u64;
+    let mut held_back = 0u64;
 
     // The functions by index for async queues: converter, detectors..., aggregator.
     let fn_of = |step: Step| -> (LambdaFn, usize) {
@@ -427,6 +430,11 @@ pub fn simulate(
                     }) {
                         Ok(inv) => {
                             queue.pop_front();
+                            if let Some(sm) = sfn.as_mut() {
+                                // A redrive is a billed transition.
+                                sm.transition(now, &mut rng);
+                            }
+                            last_end = last_end.max(inv.end);
                             after_invoke(step, exec, inv.end, &mut q, &mut execs);
                         }
                         Err(th) => {
@@ -446,6 +454,9 @@ pub fn simulate(
             } => {
                 let (f, fi) = fn_of(step);
                 if orch == Orchestration::Direct && !async_queues[fi].is_empty() {
+                    // Held back behind invocations the service already refused: it
+                    // would be refused too.
+                    held_back += 1;
                     // The function's event queue already holds invocations back.
                     async_queues[fi].push_back((exec, step));
                     continue;
@@ -476,61 +487,38 @@ pub fn simulate(
                 match outcome {
                     Ok(inv) => {
                         last_end = last_end.max(inv.end);
-                        match step {
-                            Step::Aggregate => {
-                                let e = &execs[exec as usize];
-                                // Notification: frames with a defect, from capture to now.
-                                for i in 0..frames {
-                                    let g = e.chunk * frames as u64 + i as u64;
-                                    if wl.has_defect(g) {
-                                        notify_latency
-                                            .record(inv.end - wl.capture(e.stream, e.chunk, i));
-                                    }
-                                }
-                                if let Some(sm) = sfn.as_mut() {
-                                    sm.finish(e.started, inv.end, true);
-                                }
-                                free_execs.push(exec);
-                            }
-                            _ => after_invoke(step, exec, inv.end, &mut q, &mut execs),
-                        }
+                        after_invoke(step, exec, inv.end, &mut q, &mut execs);
                     }
-                    Err(th) => match orch {
-                        Orchestration::StepFunctions(_) => {
-                            // ASL Retry on Lambda.TooManyRequestsException; once the
-                            // retries run out the execution is redriven from this state.
-                            // Each retry and redrive is a billed transition.
+                    Err(th) => {
+                        *retries.get_mut("lambda").unwrap() += 1;
+                        let asl_retry = matches!(orch, Orchestration::StepFunctions(_))
+                            && attempt <= retrier.max_attempts;
+                        if asl_retry {
+                            // ASL Retry on Lambda.TooManyRequestsException: each
+                            // retry is a billed transition.
                             let sm = sfn.as_mut().expect("step functions");
-                            let n = if attempt > retrier.max_attempts {
-                                1
-                            } else {
-                                attempt
-                            };
-                            let wait = asl_interval(&retrier, n);
-                            *retries.get_mut("lambda").unwrap() += 1;
+                            let wait = asl_interval(&retrier, attempt);
                             let t = sm.transition(now + wait, &mut rng).max(now + wait);
-                            let next = if attempt > retrier.max_attempts {
-                                1
-                            } else {
-                                attempt + 1
-                            };
                             q.push(
                                 t,
                                 Ev::TaskStart {
                                     exec,
                                     step,
-                                    attempt: next,
+                                    attempt: attempt + 1,
                                 },
                             );
-                        }
-                        Orchestration::Direct => {
+                        } else {
+                            // Lambda's event queue (direct invokes), or a redrive once
+                            // the ASL retries ran out: the task waits in line for room.
+                            if async_queues[fi].is_empty() {
+                                q.push(
+                                    retry_time(now, &th, &client, 1, &mut rng),
+                                    Ev::AsyncRetry { function: fi as u8 },
+                                );
+                            }
                             async_queues[fi].push_back((exec, step));
-                            q.push(
-                                retry_time(now, &th, &client, 1, &mut rng),
-                                Ev::AsyncRetry { function: fi as u8 },
-                            );
                         }
-                    },
+                    }
                 }
             }
             Ev::ConvertDone { exec } => match sfn.as_mut() {
@@ -562,6 +550,20 @@ pub fn simulate(
                     }
                 }
             },
+            Ev::AggregateDone { exec } => {
+                let e = &execs[exec as usize];
+                // Notification: frames with a defect, from capture to now.
+                for i in 0..frames {
+                    let g = e.chunk * frames as u64 + i as u64;
+                    if wl.has_defect(g) {
+                        notify_latency.record(now - wl.capture(e.stream, e.chunk, i));
+                    }
+                }
+                if let Some(sm) = sfn.as_mut() {
+                    sm.finish(e.started, now, true);
+                }
+                free_execs.push(exec);
+            }
             Ev::MapDone { exec } => {
                 let e = &execs[exec as usize];
                 for i in 0..frames {
@@ -600,7 +602,7 @@ pub fn simulate(
     }
     s3.meter(&mut usage);
     let bill = price(&usage, catalog);
-    throttles.insert("lambda".into(), lambda.throttles());
+    throttles.insert("lambda".into(), lambda.throttles() + held_back);
     let sfn_throttles = sfn.as_ref().map_or(0, |s| {
         s.stats().start_throttles + s.stats().transition_throttles
     });
@@ -672,7 +674,7 @@ fn after_invoke(step: Step, exec: u32, end: Time, q: &mut EventQueue<Ev>, execs:
                 q.push(e.map_end, Ev::MapDone { exec });
             }
         }
-        Step::Aggregate => {}
+        Step::Aggregate => q.push(end, Ev::AggregateDone { exec }),
     }
 }
 
