@@ -5,7 +5,7 @@
 
 mod common;
 mod instances;
-mod serverless;
+pub mod serverless;
 
 pub mod cloned_monolith;
 pub mod distributed;

@@ -288,6 +288,7 @@ pub fn simulate(
                     0
                 };
                 let th = lambda.throttles()
+                    + held_back
                     + sfn.as_ref().map_or(0, |s| {
                         s.stats().start_throttles + s.stats().transition_throttles
                     })
