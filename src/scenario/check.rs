@@ -205,11 +205,17 @@ fn check_layout(l: &LayoutSpec, catalog: &Catalog, file: &str, text: &str) -> Re
         stray(&l.ec2, "ec2", l, file, text)?;
         stray(&l.fargate, "fargate", l, file, text)?;
         stray(&l.clones, "clones", l, file, text)?;
-        for f in [&l.converter, &l.detector, &l.aggregator]
-            .into_iter()
-            .flatten()
-        {
-            model(f.span(), f.get_ref().check())?;
+        for (f, role) in [
+            (&l.converter, "converter"),
+            (&l.detector, "detector"),
+            (&l.aggregator, "aggregator"),
+        ] {
+            if let Some(f) = f {
+                // Named by its section: the model's default name is `function`.
+                let mut cfg = f.get_ref().clone();
+                cfg.name = role.into();
+                model(f.span(), cfg.check())?;
+            }
         }
         if let Some(s3) = &l.s3 {
             model(s3.span(), s3.get_ref().check())?;
