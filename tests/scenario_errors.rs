@@ -210,3 +210,54 @@ fn missing_file_is_an_input_error() {
         "{err}"
     );
 }
+
+// Concurrency no function could ever run with: without a check the run retried the
+// throttled invocations for ever and never ended.
+
+#[test]
+fn zero_lambda_concurrency_limit() {
+    for kind in ["distributed", "express", "lambda-direct"] {
+        let text = format!(
+            "{BASE}[[layouts]]\nname = \"d\"\nkind = \"{kind}\"\naccount = {{ concurrency_limit = 0 }}\n"
+        );
+        let l = line_of(&text, "concurrency_limit");
+        bad(&text, l..=l, &["concurrency_limit must be at least 1"]);
+    }
+}
+
+#[test]
+fn zero_reserved_concurrency() {
+    let text = format!("{BASE}{DISTRIBUTED}[layouts.converter]\nreserved_concurrency = 0\n");
+    let l = line_of(&text, "[layouts.converter]");
+    bad(
+        &text,
+        l..=l + 1,
+        &["converter's reserved_concurrency is 0", "never finish"],
+    );
+}
+
+#[test]
+fn reserved_concurrency_that_leaves_none_for_the_other_functions() {
+    let text = format!(
+        "{BASE}{DISTRIBUTED}account = {{ concurrency_limit = 5 }}\n[layouts.converter]\nreserved_concurrency = 5\n"
+    );
+    let l = line_of(&text, "[layouts.converter]");
+    bad(
+        &text,
+        l..=l + 1,
+        &["reserved concurrency adds up to 5", "leaving none"],
+    );
+    // A detector's reservation applies to each detector function (2 here).
+    let text = format!(
+        "{BASE}{DISTRIBUTED}account = {{ concurrency_limit = 5 }}\n[layouts.detector]\nreserved_concurrency = 3\n"
+    );
+    let l = line_of(&text, "[layouts.detector]");
+    bad(
+        &text,
+        l..=l + 1,
+        &[
+            "adds up to 6",
+            "more than the account's concurrency limit of 5",
+        ],
+    );
+}
