@@ -5,7 +5,6 @@
 
 mod common;
 mod instances;
-pub mod serverless;
 
 pub mod cloned_monolith;
 pub mod distributed;
@@ -14,6 +13,7 @@ pub mod fargate;
 pub mod lambda_direct;
 pub mod monolith;
 pub mod onset;
+pub mod serverless;
 
 use std::collections::BTreeMap;
 

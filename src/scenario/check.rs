@@ -139,7 +139,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
                 format!("two layouts are named `{}`", l.name),
             ));
         }
-        check_layout(l, &catalog, file, text)?;
+        check_layout(l, &catalog, detectors.len(), file, text)?;
     }
 
     // Every labelled assumption names a value written in the file.
@@ -196,7 +196,13 @@ fn stray<T>(
     }
 }
 
-fn check_layout(l: &LayoutSpec, catalog: &Catalog, file: &str, text: &str) -> Result<()> {
+fn check_layout(
+    l: &LayoutSpec,
+    catalog: &Catalog,
+    detectors: usize,
+    file: &str,
+    text: &str,
+) -> Result<()> {
     let kind = *l.kind.get_ref();
     let model = |span: std::ops::Range<usize>, r: std::result::Result<(), String>| {
         r.map_err(|m| at(file, text, span, format!("layout `{}`: {m}", l.name)))
@@ -205,12 +211,19 @@ fn check_layout(l: &LayoutSpec, catalog: &Catalog, file: &str, text: &str) -> Re
         stray(&l.ec2, "ec2", l, file, text)?;
         stray(&l.fargate, "fargate", l, file, text)?;
         stray(&l.clones, "clones", l, file, text)?;
-        for f in [&l.converter, &l.detector, &l.aggregator]
-            .into_iter()
-            .flatten()
-        {
-            model(f.span(), f.get_ref().check())?;
+        for (f, role) in [
+            (&l.converter, "converter"),
+            (&l.detector, "detector"),
+            (&l.aggregator, "aggregator"),
+        ] {
+            if let Some(f) = f {
+                // Named by its section: the model's default name is `function`.
+                let mut cfg = f.get_ref().clone();
+                cfg.name = role.into();
+                model(f.span(), cfg.check())?;
+            }
         }
+        check_concurrency(l, catalog, detectors, file, text)?;
         if let Some(s3) = &l.s3 {
             model(s3.span(), s3.get_ref().check())?;
         }
@@ -284,6 +297,89 @@ fn check_layout(l: &LayoutSpec, catalog: &Catalog, file: &str, text: &str) -> Re
                     }
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// Lambda concurrency a serverless layout can run with: a function that can never
+/// get a concurrent execution would be retried for ever (the run would not end).
+fn check_concurrency(
+    l: &LayoutSpec,
+    catalog: &Catalog,
+    detectors: usize,
+    file: &str,
+    text: &str,
+) -> Result<()> {
+    let limit = match l.account.as_ref().and_then(|a| {
+        a.get_ref()
+            .concurrency_limit
+            .map(|n| (n, a.span()))
+    }) {
+        Some((0, span)) => {
+            return Err(at(
+                file,
+                text,
+                span,
+                format!(
+                    "layout `{}`: concurrency_limit must be at least 1: with 0 no Lambda function can ever run",
+                    l.name
+                ),
+            ))
+        }
+        Some((n, _)) => n,
+        None => catalog.quotas.lambda_concurrent_executions.value,
+    };
+    // Each role's section, and how many functions it configures.
+    let roles = [
+        (&l.converter, "converter", 1u64),
+        (&l.detector, "detector", detectors as u64),
+        (&l.aggregator, "aggregator", 1),
+    ];
+    let mut reserved = 0u64;
+    let mut unreserved_functions = false;
+    let mut last_span = None;
+    for (section, role, count) in roles {
+        match section
+            .as_ref()
+            .and_then(|s| s.get_ref().reserved_concurrency.map(|r| (r, s.span())))
+        {
+            Some((0, span)) => {
+                return Err(at(
+                    file,
+                    text,
+                    span,
+                    format!(
+                        "layout `{}`: the {role}'s reserved_concurrency is 0, which throttles every invocation, so the pipeline would never finish; leave it out or reserve at least 1",
+                        l.name
+                    ),
+                ))
+            }
+            Some((r, span)) => {
+                reserved += r as u64 * count;
+                last_span = Some(span);
+            }
+            None => unreserved_functions = true,
+        }
+    }
+    if let Some(span) = last_span {
+        let limit = limit as u64;
+        if reserved > limit || (unreserved_functions && reserved >= limit) {
+            return Err(at(
+                file,
+                text,
+                span,
+                format!(
+                    "layout `{}`: reserved concurrency adds up to {reserved} (a detector's applies to each of its {detectors} functions), {} the account's concurrency limit of {limit}{}",
+                    l.name,
+                    if reserved > limit { "more than" } else { "all of" },
+                    if reserved > limit {
+                        ""
+                    } else {
+                        ", leaving none for the functions without a reservation"
+                    }
+                ),
+            ));
         }
     }
     Ok(())
