@@ -65,8 +65,8 @@ pub fn kernels_mode(r: &Resolved, choice: KernelsChoice) -> KernelsMode {
         KernelsChoice::Sampled => KernelsMode::Sampled,
         KernelsChoice::Auto => {
             let w = &r.scenario.workload;
-            let frames =
-                *w.streams.get_ref() as f64 * r.duration as f64 / 1e9 * w.frames_per_second.0;
+            let frames = *w.streams.get_ref() as f64 * r.duration as f64 / 1e9
+                * w.frames_per_second.get_ref().0;
             if frames <= REAL_KERNELS_MAX_FRAMES {
                 KernelsMode::Real
             } else {

@@ -25,7 +25,7 @@ impl RealSample {
         let spec = GenerateSpec::new(
             &w.sample.photo,
             r.frame_size,
-            w.frames_per_second.0,
+            w.frames_per_second.get_ref().0,
             w.sample.seconds,
         )
         .with_defects(&w.sample.defects);
@@ -59,13 +59,13 @@ impl Workload {
         let r = ctx.resolved;
         let w = &r.scenario.workload;
         let peak = ctx.streams_override.unwrap_or(*w.streams.get_ref());
-        let chunk = crate::sim::secs(w.chunk_seconds.0);
+        let chunk = crate::sim::secs(w.chunk_seconds.get_ref().0);
         let mut rng = rng_stream(r.scenario.seed, "workload", 0);
         let phases = (0..peak)
             .map(|_| rng.random_range(0..chunk.max(1)))
             .collect();
-        let fps = w.frames_per_second.0;
-        let frames_per_chunk = (fps * w.chunk_seconds.0).round() as u32;
+        let fps = w.frames_per_second.get_ref().0;
+        let frames_per_chunk = (fps * w.chunk_seconds.get_ref().0).round() as u32;
         Ok(Workload {
             phases,
             chunk,
@@ -122,7 +122,7 @@ impl Workload {
 /// alone (no frames are generated for this).
 fn defect_mask(ctx: &RunContext) -> crate::Result<Vec<bool>> {
     let w = &ctx.resolved.scenario.workload;
-    let fps = w.frames_per_second.0;
+    let fps = w.frames_per_second.get_ref().0;
     let total = (w.sample.seconds * fps).round().max(1.0) as u64;
     if let Some(real) = ctx.real {
         let mut mask = vec![false; real.clip.frames.len().max(1)];

@@ -56,7 +56,7 @@ pub struct Group {
 pub fn mean_frame_cpu(ctx: &RunContext, detectors: &[Kernel]) -> f64 {
     let cost = ctx.cost;
     let w = &ctx.resolved.scenario.workload;
-    let decoded = w.source_fps.0 / w.frames_per_second.0;
+    let decoded = w.source_fps.0 / w.frames_per_second.get_ref().0;
     decoded * cost.mean_cpu_ns(Kernel::H264Decode)
         + cost.mean_cpu_ns(Kernel::Scale)
         + detectors.iter().map(|k| cost.mean_cpu_ns(*k)).sum::<f64>()
@@ -77,8 +77,8 @@ pub fn initial_size(
     let streams = ctx
         .streams_override
         .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-    let cores =
-        streams as f64 * w.frames_per_second.0 * mean_frame_cpu(ctx, detectors) / NS_PER_SEC as f64;
+    let cores = streams as f64 * w.frames_per_second.get_ref().0 * mean_frame_cpu(ctx, detectors)
+        / NS_PER_SEC as f64;
     ((cores / (vcpu as f64 * target)).ceil() as u32).clamp(min.max(1), max.max(1))
 }
 

@@ -107,20 +107,32 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             "at least one detector is needed".into(),
         ));
     }
-    if w.frames_per_second.0 > w.source_fps.0 {
+    if w.frames_per_second.get_ref().0 > w.source_fps.0 {
         return Err(err(
-            w.detectors.span(),
+            w.frames_per_second.span(),
             format!(
                 "frames_per_second ({}) cannot exceed source_fps ({})",
-                w.frames_per_second.0, w.source_fps.0
+                w.frames_per_second.get_ref().0,
+                w.source_fps.0
             ),
         ));
     }
-    let frames_per_chunk = w.frames_per_second.0 * w.chunk_seconds.0;
+    let frames_per_chunk = w.frames_per_second.get_ref().0 * w.chunk_seconds.get_ref().0;
     if (frames_per_chunk - frames_per_chunk.round()).abs() > 1e-9 || frames_per_chunk < 1.0 {
         return Err(err(
-            w.streams.span(),
-            format!("chunk_seconds × frames_per_second must be a whole number of frames ≥ 1, got {frames_per_chunk}"),
+            w.chunk_seconds.span(),
+            format!(
+                "chunk_seconds × frames_per_second must be a whole number of frames ≥ 1, got {frames_per_chunk:.4}"
+            ),
+        ));
+    }
+    if crate::sim::secs(w.chunk_seconds.get_ref().0) > duration {
+        return Err(err(
+            w.chunk_seconds.span(),
+            format!(
+                "chunk_seconds ({} s) cannot be longer than the duration",
+                w.chunk_seconds.get_ref().0
+            ),
         ));
     }
 
@@ -287,12 +299,15 @@ fn check_layout(
                     }
                 }
                 if let Some(c) = &l.clones {
-                    if *c.get_ref() < 1 {
+                    if *c.get_ref() < 1 || *c.get_ref() as usize > detectors {
                         return Err(at(
                             file,
                             text,
                             c.span(),
-                            format!("layout `{}`: clones must be at least 1", l.name),
+                            format!(
+                                "layout `{}`: clones must be between 1 and the number of detectors ({detectors})",
+                                l.name
+                            ),
                         ));
                     }
                 }

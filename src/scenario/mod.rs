@@ -122,7 +122,7 @@ pub struct Workload {
     #[serde(default)]
     pub hourly_weights: Option<Spanned<Vec<f64>>>,
     /// Frames analysed per second of each stream.
-    pub frames_per_second: Positive,
+    pub frames_per_second: Spanned<Positive>,
     /// Frames per second of the compressed source stream, all decoded by the converter.
     #[serde(default = "default_source_fps")]
     pub source_fps: Positive,
@@ -131,7 +131,7 @@ pub struct Workload {
     /// Detector names: black, freeze, block_corruption, silence, av_sync.
     pub detectors: Spanned<Vec<String>>,
     /// Seconds of stream per orchestration step (one execution per chunk).
-    pub chunk_seconds: Positive,
+    pub chunk_seconds: Spanned<Positive>,
     /// The sample stream the real kernels run on.
     #[serde(default)]
     pub sample: SampleSpec,
