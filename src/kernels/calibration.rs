@@ -182,6 +182,9 @@ pub struct EmpiricalCost {
     ratio: f64,
     sorted: Vec<Vec<u64>>,
     jpeg: Vec<u64>,
+    /// `mean_cpu_ns` of each kernel (index as `sorted`), computed once.
+    means: Vec<f64>,
+    mean_jpeg: f64,
 }
 
 fn quantile(sorted: &[u64], u: f64) -> f64 {
@@ -212,13 +215,24 @@ impl EmpiricalCost {
             .collect();
         let mut jpeg = cal.jpeg_bytes.clone();
         jpeg.sort_unstable();
-        EmpiricalCost {
+        let mut c = EmpiricalCost {
             measured: cal.size(),
             size,
             ratio: size.pixels() as f64 / cal.size().pixels().max(1) as f64,
             sorted,
             jpeg,
-        }
+            means: Vec::new(),
+            mean_jpeg: 0.0,
+        };
+        c.means = Kernel::ALL.iter().map(|&k| c.compute_mean(k)).collect();
+        c.mean_jpeg =
+            c.jpeg.iter().map(|&x| x as f64).sum::<f64>() / c.jpeg.len().max(1) as f64 * c.ratio;
+        c
+    }
+
+    fn compute_mean(&self, kernel: Kernel) -> f64 {
+        let v = &self.sorted[Self::idx(kernel)];
+        v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64 * self.factor(kernel)
     }
 
     fn idx(kernel: Kernel) -> usize {
@@ -247,12 +261,10 @@ impl CostModel for EmpiricalCost {
         (quantile(&self.jpeg, u) * self.ratio).round() as u64
     }
     fn mean_cpu_ns(&self, kernel: Kernel) -> f64 {
-        let v = &self.sorted[Self::idx(kernel)];
-        v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64 * self.factor(kernel)
+        self.means[Self::idx(kernel)]
     }
     fn mean_jpeg_bytes(&self) -> f64 {
-        self.jpeg.iter().map(|&x| x as f64).sum::<f64>() / self.jpeg.len().max(1) as f64
-            * self.ratio
+        self.mean_jpeg
     }
 }
 

@@ -93,6 +93,15 @@ enum Ev {
     ConvertDone { exec: u32 },
     /// The last detector finished.
     MapDone { exec: u32 },
+    /// StateTransition tokens are there for the transitions waiting at the gate.
+    Grant,
+    /// A Task retried after its ASL Retry wait asks for its transition.
+    RetryTransition {
+        exec: u32,
+        step: Step,
+        attempt: u32,
+        lat: Time,
+    },
     /// Timeline sample and autoscale-free bookkeeping.
     Tick,
 }
@@ -103,6 +112,110 @@ struct Exec {
     started: Time,
     pending: u8,
     map_end: Time,
+    /// When the Map state started (its transition granted): no iteration before.
+    map_start: Time,
+}
+
+/// What a granted transition starts.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    /// A Task's attempt; a detector Task not before its Map state.
+    Task(Step, u32),
+    /// The Map state.
+    Map,
+}
+
+/// A transition waiting for a StateTransition token.
+struct Waiter {
+    exec: u32,
+    next: Next,
+    requested: Time,
+    /// Transition latency, drawn when it was requested.
+    lat: Time,
+}
+
+/// Transitions waiting for StateTransition tokens, first come first served. The
+/// event queue holds one `Grant` at the bucket's next token instead of one event per
+/// waiting transition, so it stays small however long the backlog grows.
+#[derive(Default)]
+struct Gate {
+    waiting: VecDeque<Waiter>,
+    grant_pending: bool,
+}
+
+impl Gate {
+    /// A transition of `exec` requested at `now` with latency `lat`: starts `next`
+    /// now if a token is there and nobody waits, else waits its turn (a throttle).
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &mut self,
+        sm: &mut Sfn,
+        now: Time,
+        exec: u32,
+        next: Next,
+        lat: Time,
+        q: &mut EventQueue<Ev>,
+        execs: &mut [Exec],
+    ) {
+        if self.waiting.is_empty() && sm.take_transition(now, now) {
+            fire(now, exec, next, lat, q, execs);
+            return;
+        }
+        sm.note_transition_throttle();
+        self.waiting.push_back(Waiter {
+            exec,
+            next,
+            requested: now,
+            lat,
+        });
+        self.schedule(sm, now, q);
+    }
+
+    /// Starts the waiting transitions a token is there for at `now`, in order.
+    fn grant(&mut self, sm: &mut Sfn, now: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
+        self.grant_pending = false;
+        while let Some(w) = self.waiting.front() {
+            if !sm.take_transition(w.requested, now) {
+                break;
+            }
+            let w = self.waiting.pop_front().expect("front");
+            fire(now, w.exec, w.next, w.lat, q, execs);
+        }
+        self.schedule(sm, now, q);
+    }
+
+    fn schedule(&mut self, sm: &Sfn, now: Time, q: &mut EventQueue<Ev>) {
+        if self.grant_pending || self.waiting.is_empty() {
+            return;
+        }
+        let t = sm.next_transition_at(now);
+        if t != Time::MAX {
+            q.push(t, Ev::Grant);
+            self.grant_pending = true;
+        }
+    }
+}
+
+/// A transition granted at `t`: its state starts after the transition latency.
+fn fire(t: Time, exec: u32, next: Next, lat: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
+    let start = t.saturating_add(lat);
+    match next {
+        Next::Map => execs[exec as usize].map_start = start,
+        Next::Task(step, attempt) => {
+            let start = match step {
+                Step::Detect(_) => start.max(execs[exec as usize].map_start),
+                _ => start,
+            };
+            q.push(
+                start,
+                Ev::TaskStart {
+                    exec,
+                    step,
+                    attempt,
+                },
+            );
+        }
+    }
 }
 
 /// Runs the serverless pipeline under `orch` and meters what it used.
@@ -240,6 +353,7 @@ pub fn simulate(
     let mut execs: Vec<Exec> = Vec::new();
     let mut free_execs: Vec<u32> = Vec::new();
     let mut start_queue: VecDeque<u32> = VecDeque::new();
+    let mut gate = Gate::default();
     let mut async_queues: Vec<VecDeque<(u32, Step)>> = vec![VecDeque::new(); n_det + 2];
     let mut real = ctx
         .real
@@ -319,6 +433,7 @@ pub fn simulate(
                             started: now,
                             pending: n_det as u8,
                             map_end: 0,
+                            map_start: 0,
                         };
                         i
                     }
@@ -329,6 +444,7 @@ pub fn simulate(
                             started: now,
                             pending: n_det as u8,
                             map_end: 0,
+                            map_start: 0,
                         });
                         execs.len() as u32 - 1
                     }
@@ -339,14 +455,15 @@ pub fn simulate(
                             match sm.start_execution(now) {
                                 Ok(_) => {
                                     execs[exec as usize].started = now;
-                                    let t = sm.transition(now, &mut rng);
-                                    q.push(
-                                        t,
-                                        Ev::TaskStart {
-                                            exec,
-                                            step: Step::Convert,
-                                            attempt: 1,
-                                        },
+                                    let lat = sm.transition_latency(&mut rng);
+                                    gate.request(
+                                        sm,
+                                        now,
+                                        exec,
+                                        Next::Task(Step::Convert, 1),
+                                        lat,
+                                        &mut q,
+                                        &mut execs,
                                     );
                                 }
                                 Err(th) => {
@@ -381,14 +498,15 @@ pub fn simulate(
                         Ok(_) => {
                             start_queue.pop_front();
                             execs[exec as usize].started = now;
-                            let t = sm.transition(now, &mut rng);
-                            q.push(
-                                t,
-                                Ev::TaskStart {
-                                    exec,
-                                    step: Step::Convert,
-                                    attempt: 1,
-                                },
+                            let lat = sm.transition_latency(&mut rng);
+                            gate.request(
+                                sm,
+                                now,
+                                exec,
+                                Next::Task(Step::Convert, 1),
+                                lat,
+                                &mut q,
+                                &mut execs,
                             );
                         }
                         Err(th) => {
@@ -397,6 +515,29 @@ pub fn simulate(
                         }
                     }
                 }
+            }
+            Ev::Grant => {
+                let sm = sfn.as_mut().expect("Grant only with Step Functions");
+                gate.grant(sm, now, &mut q, &mut execs);
+            }
+            Ev::RetryTransition {
+                exec,
+                step,
+                attempt,
+                lat,
+            } => {
+                let sm = sfn
+                    .as_mut()
+                    .expect("RetryTransition only with Step Functions");
+                gate.request(
+                    sm,
+                    now,
+                    exec,
+                    Next::Task(step, attempt),
+                    lat,
+                    &mut q,
+                    &mut execs,
+                );
             }
             Ev::AsyncRetry { function } => {
                 let queue = &mut async_queues[function as usize];
@@ -508,18 +649,20 @@ pub fn simulate(
                             };
                             let wait = asl_interval(&retrier, n);
                             *retries.get_mut("lambda").unwrap() += 1;
-                            let t = sm.transition(now + wait, &mut rng).max(now + wait);
+                            // The retry's transition is asked for once the wait is over.
+                            let lat = sm.transition_latency(&mut rng);
                             let next = if attempt > retrier.max_attempts {
                                 1
                             } else {
                                 attempt + 1
                             };
                             q.push(
-                                t,
-                                Ev::TaskStart {
+                                now + wait,
+                                Ev::RetryTransition {
                                     exec,
                                     step,
                                     attempt: next,
+                                    lat,
                                 },
                             );
                         }
@@ -536,16 +679,18 @@ pub fn simulate(
             Ev::ConvertDone { exec } => match sfn.as_mut() {
                 Some(sm) => {
                     // The Map state, then one transition per iteration's Task.
-                    let map_t = sm.transition(now, &mut rng);
+                    let lat = sm.transition_latency(&mut rng);
+                    gate.request(sm, now, exec, Next::Map, lat, &mut q, &mut execs);
                     for i in 0..n_det {
-                        let t = sm.transition(now, &mut rng).max(map_t);
-                        q.push(
-                            t,
-                            Ev::TaskStart {
-                                exec,
-                                step: Step::Detect(i as u8),
-                                attempt: 1,
-                            },
+                        let lat = sm.transition_latency(&mut rng);
+                        gate.request(
+                            sm,
+                            now,
+                            exec,
+                            Next::Task(Step::Detect(i as u8), 1),
+                            lat,
+                            &mut q,
+                            &mut execs,
                         );
                     }
                 }
@@ -573,18 +718,28 @@ pub fn simulate(
                 if let Some(rd) = real.as_mut() {
                     rd.chunk_done(e.stream, e.chunk);
                 }
-                let t = match sfn.as_mut() {
-                    Some(sm) => sm.transition(now, &mut rng),
-                    None => now,
-                };
-                q.push(
-                    t,
-                    Ev::TaskStart {
-                        exec,
-                        step: Step::Aggregate,
-                        attempt: 1,
-                    },
-                );
+                match sfn.as_mut() {
+                    Some(sm) => {
+                        let lat = sm.transition_latency(&mut rng);
+                        gate.request(
+                            sm,
+                            now,
+                            exec,
+                            Next::Task(Step::Aggregate, 1),
+                            lat,
+                            &mut q,
+                            &mut execs,
+                        );
+                    }
+                    None => q.push(
+                        now,
+                        Ev::TaskStart {
+                            exec,
+                            step: Step::Aggregate,
+                            attempt: 1,
+                        },
+                    ),
+                }
             }
         }
     }
