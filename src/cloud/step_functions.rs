@@ -24,7 +24,7 @@ use super::{Assumption, QuotaEra, ThrottleReason, Throttled};
 use crate::pricing::bill::express_billed_ms;
 use crate::pricing::usage::{StepFunctionsUsage, Workflow};
 use crate::pricing::{Catalog, Usage};
-use crate::sim::{as_millis, millis, secs, Dist, Dur, Histogram, Time, TokenBucket};
+use crate::sim::{as_millis, millis, secs, Dist, Dur, Histogram, Sampler, Time, TokenBucket};
 
 /// Retry on a Task (the Amazon States Language `Retry` field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +299,8 @@ pub struct Sfn {
     transition_bucket: Option<TokenBucket>,
     map_limit: u32,
     stats: SfnStats,
+    /// `cfg.transition_latency`, prepared for drawing.
+    latency: Sampler,
 }
 
 enum Flow {
@@ -340,6 +342,7 @@ impl Sfn {
         Ok(Sfn {
             catalog: catalog.clone(),
             map_limit: q.sfn_inline_map_max_concurrency.value.max(1),
+            latency: cfg.transition_latency.sampler(),
             cfg,
             start_bucket,
             transition_bucket,
@@ -392,13 +395,13 @@ impl Sfn {
             }
             None => now,
         };
-        t.saturating_add(self.cfg.transition_latency.sample(rng))
+        t.saturating_add(self.latency.sample(rng))
     }
 
     /// Service overhead of one transition, drawn from the configured distribution
     /// (what [`Sfn::transition`] adds after the token).
     pub fn transition_latency<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
-        self.cfg.transition_latency.sample(rng)
+        self.latency.sample(rng)
     }
 
     /// The gated form of [`Sfn::transition`], for a layout that keeps its own FIFO

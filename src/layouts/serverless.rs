@@ -96,12 +96,7 @@ enum Ev {
     /// StateTransition tokens are there for the transitions waiting at the gate.
     Grant,
     /// A Task retried after its ASL Retry wait asks for its transition.
-    RetryTransition {
-        exec: u32,
-        step: Step,
-        attempt: u32,
-        lat: Time,
-    },
+    RetryTransition { exec: u32, step: Step, attempt: u32 },
     /// Timeline sample and autoscale-free bookkeeping.
     Tick,
 }
@@ -116,70 +111,116 @@ struct Exec {
     map_start: Time,
 }
 
-/// What a granted transition starts.
+/// What a transition starts.
 #[derive(Debug, Clone, Copy)]
 enum Next {
-    /// A Task's attempt; a detector Task not before its Map state.
+    /// A Task's attempt (Convert, Aggregate, or a retried Task).
     Task(Step, u32),
-    /// The Map state.
-    Map,
+    /// The Map state and then each detector iteration's Task: `item` 0 is the Map
+    /// state, `item` i > 0 the Task of detector i - 1.
+    Map { item: u8 },
 }
 
-/// A transition waiting for a StateTransition token.
+/// Transitions of one execution waiting for StateTransition tokens, requested
+/// together at `requested` (a Map state and its iterations' Tasks wait as one entry).
 struct Waiter {
     exec: u32,
     next: Next,
     requested: Time,
-    /// Transition latency, drawn when it was requested.
-    lat: Time,
 }
 
 /// Transitions waiting for StateTransition tokens, first come first served. The
 /// event queue holds one `Grant` at the bucket's next token instead of one event per
-/// waiting transition, so it stays small however long the backlog grows.
-#[derive(Default)]
+/// waiting transition, so it stays small however long the backlog grows. The
+/// transition latency is drawn when a transition gets its token.
 struct Gate {
     waiting: VecDeque<Waiter>,
     grant_pending: bool,
+    /// Detector iterations of the Map state.
+    detectors: u8,
 }
 
 impl Gate {
-    /// A transition of `exec` requested at `now` with latency `lat`: starts `next`
-    /// now if a token is there and nobody waits, else waits its turn (a throttle).
+    fn new(detectors: usize) -> Gate {
+        Gate {
+            waiting: VecDeque::new(),
+            grant_pending: false,
+            detectors: detectors as u8,
+        }
+    }
+
+    /// Transitions left in `next` (itself included).
+    fn left(&self, next: Next) -> u64 {
+        match next {
+            Next::Task(..) => 1,
+            Next::Map { item } => (self.detectors as u64 + 1).saturating_sub(item as u64),
+        }
+    }
+
+    /// The transition after `next` in its group, if any.
+    fn advance(&self, next: Next) -> Option<Next> {
+        match next {
+            Next::Map { item } if item < self.detectors => Some(Next::Map { item: item + 1 }),
+            _ => None,
+        }
+    }
+
+    /// Transitions of `exec` requested at `now`, from `next` to the end of its group:
+    /// each starts now if a token is there and nobody waits, the rest wait their turn
+    /// (each counted as a throttle).
     #[allow(clippy::too_many_arguments)]
     fn request(
         &mut self,
         sm: &mut Sfn,
         now: Time,
         exec: u32,
-        next: Next,
-        lat: Time,
+        mut next: Next,
+        rng: &mut Rng64,
         q: &mut EventQueue<Ev>,
         execs: &mut [Exec],
     ) {
-        if self.waiting.is_empty() && sm.take_transition(now, now) {
+        while self.waiting.is_empty() && sm.take_transition(now, now) {
+            let lat = sm.transition_latency(rng);
             fire(now, exec, next, lat, q, execs);
-            return;
+            match self.advance(next) {
+                Some(n) => next = n,
+                None => return,
+            }
         }
-        sm.note_transition_throttle();
+        for _ in 0..self.left(next) {
+            sm.note_transition_throttle();
+        }
         self.waiting.push_back(Waiter {
             exec,
             next,
             requested: now,
-            lat,
         });
         self.schedule(sm, now, q);
     }
 
     /// Starts the waiting transitions a token is there for at `now`, in order.
-    fn grant(&mut self, sm: &mut Sfn, now: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
+    fn grant(
+        &mut self,
+        sm: &mut Sfn,
+        now: Time,
+        rng: &mut Rng64,
+        q: &mut EventQueue<Ev>,
+        execs: &mut [Exec],
+    ) {
         self.grant_pending = false;
         while let Some(w) = self.waiting.front() {
             if !sm.take_transition(w.requested, now) {
                 break;
             }
-            let w = self.waiting.pop_front().expect("front");
-            fire(now, w.exec, w.next, w.lat, q, execs);
+            let (exec, next) = (w.exec, w.next);
+            let lat = sm.transition_latency(rng);
+            fire(now, exec, next, lat, q, execs);
+            match self.advance(next) {
+                Some(n) => self.waiting.front_mut().expect("front").next = n,
+                None => {
+                    self.waiting.pop_front();
+                }
+            }
         }
         self.schedule(sm, now, q);
     }
@@ -196,26 +237,30 @@ impl Gate {
     }
 }
 
-/// A transition granted at `t`: its state starts after the transition latency.
+/// A transition granted at `t`: its state starts after the transition latency `lat`;
+/// a detector's Task not before its Map state.
 fn fire(t: Time, exec: u32, next: Next, lat: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
     let start = t.saturating_add(lat);
-    match next {
-        Next::Map => execs[exec as usize].map_start = start,
-        Next::Task(step, attempt) => {
-            let start = match step {
-                Step::Detect(_) => start.max(execs[exec as usize].map_start),
-                _ => start,
-            };
-            q.push(
-                start,
-                Ev::TaskStart {
-                    exec,
-                    step,
-                    attempt,
-                },
-            );
+    let (step, attempt) = match next {
+        Next::Map { item: 0 } => {
+            execs[exec as usize].map_start = start;
+            return;
         }
-    }
+        Next::Map { item } => (Step::Detect(item - 1), 1),
+        Next::Task(step, attempt) => (step, attempt),
+    };
+    let start = match step {
+        Step::Detect(_) => start.max(execs[exec as usize].map_start),
+        _ => start,
+    };
+    q.push(
+        start,
+        Ev::TaskStart {
+            exec,
+            step,
+            attempt,
+        },
+    );
 }
 
 /// Runs the serverless pipeline under `orch` and meters what it used.
@@ -353,7 +398,7 @@ pub fn simulate(
     let mut execs: Vec<Exec> = Vec::new();
     let mut free_execs: Vec<u32> = Vec::new();
     let mut start_queue: VecDeque<u32> = VecDeque::new();
-    let mut gate = Gate::default();
+    let mut gate = Gate::new(n_det);
     let mut async_queues: Vec<VecDeque<(u32, Step)>> = vec![VecDeque::new(); n_det + 2];
     let mut real = ctx
         .real
@@ -455,13 +500,12 @@ pub fn simulate(
                             match sm.start_execution(now) {
                                 Ok(_) => {
                                     execs[exec as usize].started = now;
-                                    let lat = sm.transition_latency(&mut rng);
                                     gate.request(
                                         sm,
                                         now,
                                         exec,
                                         Next::Task(Step::Convert, 1),
-                                        lat,
+                                        &mut rng,
                                         &mut q,
                                         &mut execs,
                                     );
@@ -498,13 +542,12 @@ pub fn simulate(
                         Ok(_) => {
                             start_queue.pop_front();
                             execs[exec as usize].started = now;
-                            let lat = sm.transition_latency(&mut rng);
                             gate.request(
                                 sm,
                                 now,
                                 exec,
                                 Next::Task(Step::Convert, 1),
-                                lat,
+                                &mut rng,
                                 &mut q,
                                 &mut execs,
                             );
@@ -518,13 +561,12 @@ pub fn simulate(
             }
             Ev::Grant => {
                 let sm = sfn.as_mut().expect("Grant only with Step Functions");
-                gate.grant(sm, now, &mut q, &mut execs);
+                gate.grant(sm, now, &mut rng, &mut q, &mut execs);
             }
             Ev::RetryTransition {
                 exec,
                 step,
                 attempt,
-                lat,
             } => {
                 let sm = sfn
                     .as_mut()
@@ -534,7 +576,7 @@ pub fn simulate(
                     now,
                     exec,
                     Next::Task(step, attempt),
-                    lat,
+                    &mut rng,
                     &mut q,
                     &mut execs,
                 );
@@ -641,7 +683,6 @@ pub fn simulate(
                             // ASL Retry on Lambda.TooManyRequestsException; once the
                             // retries run out the execution is redriven from this state.
                             // Each retry and redrive is a billed transition.
-                            let sm = sfn.as_mut().expect("step functions");
                             let n = if attempt > retrier.max_attempts {
                                 1
                             } else {
@@ -650,7 +691,6 @@ pub fn simulate(
                             let wait = asl_interval(&retrier, n);
                             *retries.get_mut("lambda").unwrap() += 1;
                             // The retry's transition is asked for once the wait is over.
-                            let lat = sm.transition_latency(&mut rng);
                             let next = if attempt > retrier.max_attempts {
                                 1
                             } else {
@@ -662,7 +702,6 @@ pub fn simulate(
                                     exec,
                                     step,
                                     attempt: next,
-                                    lat,
                                 },
                             );
                         }
@@ -679,20 +718,15 @@ pub fn simulate(
             Ev::ConvertDone { exec } => match sfn.as_mut() {
                 Some(sm) => {
                     // The Map state, then one transition per iteration's Task.
-                    let lat = sm.transition_latency(&mut rng);
-                    gate.request(sm, now, exec, Next::Map, lat, &mut q, &mut execs);
-                    for i in 0..n_det {
-                        let lat = sm.transition_latency(&mut rng);
-                        gate.request(
-                            sm,
-                            now,
-                            exec,
-                            Next::Task(Step::Detect(i as u8), 1),
-                            lat,
-                            &mut q,
-                            &mut execs,
-                        );
-                    }
+                    gate.request(
+                        sm,
+                        now,
+                        exec,
+                        Next::Map { item: 0 },
+                        &mut rng,
+                        &mut q,
+                        &mut execs,
+                    );
                 }
                 None => {
                     for i in 0..n_det {
@@ -720,13 +754,12 @@ pub fn simulate(
                 }
                 match sfn.as_mut() {
                     Some(sm) => {
-                        let lat = sm.transition_latency(&mut rng);
                         gate.request(
                             sm,
                             now,
                             exec,
                             Next::Task(Step::Aggregate, 1),
-                            lat,
+                            &mut rng,
                             &mut q,
                             &mut execs,
                         );

@@ -15,7 +15,7 @@ pub mod rng;
 pub mod stats;
 pub mod validate;
 
-pub use dist::{Dist, Dur};
+pub use dist::{Dist, Dur, Sampler};
 pub use queue::EventQueue;
 pub use resource::{Pool, TokenBucket};
 pub use rng::{rng_stream, Rng64};
