@@ -422,6 +422,31 @@ impl Sfn {
         ok
     }
 
+    /// Like [`Sfn::take_transition`], but also takes a token that will only be there
+    /// by `horizon`, reserving it as [`Sfn::transition`] does: returns when the
+    /// transition has its token, or `None` (nothing counted) if that is after
+    /// `horizon`. Lets a layout grant a short run of waiters with one event.
+    pub fn take_transition_by(
+        &mut self,
+        requested: Time,
+        now: Time,
+        horizon: Time,
+    ) -> Option<Time> {
+        let t = match self.transition_bucket.as_mut() {
+            Some(b) => {
+                let t = b.next_available(now);
+                if t > horizon || t == Time::MAX {
+                    return None;
+                }
+                b.take(now)
+            }
+            None => now,
+        };
+        self.stats.transitions += 1;
+        self.stats.transition_throttle_wait_ns += t.saturating_sub(requested);
+        Some(t)
+    }
+
     /// Counts a throttle for a transition that has to wait for a token (the gated
     /// form counts it when the transition starts waiting, as [`Sfn::transition`]
     /// does).

@@ -236,7 +236,9 @@ impl EmpiricalCost {
     }
 
     fn idx(kernel: Kernel) -> usize {
-        Kernel::ALL.iter().position(|k| *k == kernel).unwrap_or(0)
+        // `Kernel::ALL` lists the kernels in declaration order.
+        debug_assert_eq!(Kernel::ALL[kernel as usize], kernel);
+        kernel as usize
     }
 
     fn factor(&self, kernel: Kernel) -> f64 {
