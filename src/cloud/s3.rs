@@ -187,7 +187,7 @@ impl S3Bucket {
 
     /// Transfer time of `bytes` on one connection.
     pub fn transfer_ns(&self, bytes: u64) -> Time {
-        (bytes as f64 / (self.cfg.bandwidth_mb_per_s * 1e6) * 1e9).ceil() as Time
+        crate::sim::ceil_u64(bytes as f64 / (self.cfg.bandwidth_mb_per_s * 1e6) * 1e9)
     }
 
     pub fn request<R: Rng + ?Sized>(

@@ -197,7 +197,7 @@ fn quantile(sorted: &[u64], u: f64) -> f64 {
         0.5
     };
     let pos = u * (sorted.len() - 1) as f64;
-    let i = pos.floor() as usize;
+    let i = pos as usize; // pos >= 0: truncation is floor
     let j = (i + 1).min(sorted.len() - 1);
     let f = pos - i as f64;
     sorted[i] as f64 * (1.0 - f) + sorted[j] as f64 * f
@@ -257,10 +257,10 @@ impl EmpiricalCost {
 
 impl CostModel for EmpiricalCost {
     fn cpu_ns(&self, kernel: Kernel, u: f64) -> u64 {
-        self.quantile_ns(kernel, u).round() as u64
+        crate::sim::round_u64(self.quantile_ns(kernel, u))
     }
     fn jpeg_bytes(&self, u: f64) -> u64 {
-        (quantile(&self.jpeg, u) * self.ratio).round() as u64
+        crate::sim::round_u64(quantile(&self.jpeg, u) * self.ratio)
     }
     fn mean_cpu_ns(&self, kernel: Kernel) -> f64 {
         self.means[Self::idx(kernel)]

@@ -95,7 +95,7 @@ impl Workload {
     /// Capture time of frame `i` (within the chunk) of chunk `k` of stream `s`.
     pub fn capture(&self, s: u32, k: u64, i: u32) -> Time {
         let chunk_start = self.phases[s as usize] + k * self.chunk;
-        chunk_start + (i as f64 * self.frame_interval).round() as Time
+        chunk_start + crate::sim::round_u64(i as f64 * self.frame_interval)
     }
 
     /// When chunk `k` of stream `s` has been fully captured.
@@ -160,7 +160,7 @@ pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> 
     }
     let mean = cost.mean_cpu_ns(kernel);
     let dev = cost.cpu_ns(kernel, rng.random::<f64>()) as f64 - mean;
-    (n * mean + n.sqrt() * dev).max(0.0).round() as u64
+    crate::sim::round_u64((n * mean + n.sqrt() * dev).max(0.0))
 }
 
 /// CPU seconds spent per kernel.
