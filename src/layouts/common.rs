@@ -163,18 +163,20 @@ pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> 
     crate::sim::round_u64((n * mean + n.sqrt() * dev).max(0.0))
 }
 
-/// CPU seconds spent per kernel.
+/// CPU seconds spent per kernel (an array by kernel: `add` is on the hot path).
 #[derive(Default)]
-pub struct CpuLedger(BTreeMap<&'static str, u128>);
+pub struct CpuLedger([Option<u128>; Kernel::ALL.len()]);
 
 impl CpuLedger {
     pub fn add(&mut self, kernel: Kernel, ns: u64) {
-        *self.0.entry(kernel.name()).or_default() += ns as u128;
+        *self.0[kernel as usize].get_or_insert(0) += ns as u128;
     }
+    /// Seconds of each kernel that ran, by name.
     pub fn seconds(&self) -> BTreeMap<String, f64> {
-        self.0
+        Kernel::ALL
             .iter()
-            .map(|(k, v)| (k.to_string(), *v as f64 / NS_PER_SEC as f64))
+            .zip(&self.0)
+            .filter_map(|(k, v)| v.map(|v| (k.name().to_string(), v as f64 / NS_PER_SEC as f64)))
             .collect()
     }
 }
