@@ -87,7 +87,7 @@ fn every_frame_is_analysed_once_per_detector_even_when_throttled() {
 name = "distributed"
 kind = "distributed"
 account = { concurrency_limit = 5 }
-task_retry = { interval = "100ms", backoff_rate = 1.0 }
+task_retry = { interval = "100ms", backoff_rate = 1.0, max_attempts = 50 }
 
 [[layouts]]
 name = "express"

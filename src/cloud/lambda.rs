@@ -146,12 +146,7 @@ pub fn cpu_time(cpu_ns: Time, speed: f64) -> Time {
     if speed <= 0.0 {
         return Time::MAX;
     }
-    let t = (cpu_ns as f64 / speed).ceil();
-    if t >= Time::MAX as f64 {
-        Time::MAX
-    } else {
-        t as Time
-    }
+    crate::sim::ceil_u64(cpu_ns as f64 / speed)
 }
 
 /// A function's handle in its account.

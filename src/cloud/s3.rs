@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::{Assumption, ThrottleReason, Throttled};
 use crate::pricing::usage::{Count, NonNegative, S3Usage};
 use crate::pricing::{Catalog, Usage};
-use crate::sim::{millis, Dist, Dur, Histogram, Time, TokenBucket, NS_PER_SEC};
+use crate::sim::{millis, Dist, Dur, Histogram, Sampler, Time, TokenBucket, NS_PER_SEC};
 
 /// PUT (tier 1) or GET (tier 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,6 +137,8 @@ pub struct S3Bucket {
     /// PUT and GET request-rate buckets of each prefix.
     buckets: Vec<[TokenBucket; 2]>,
     stats: S3Stats,
+    /// `cfg.first_byte`, prepared for drawing.
+    first_byte: Sampler,
 }
 
 impl S3Bucket {
@@ -146,6 +148,7 @@ impl S3Bucket {
         Ok(S3Bucket {
             put_rate: r.put_per_s,
             get_rate: r.get_per_s,
+            first_byte: cfg.first_byte.sampler(),
             cfg,
             prefixes: BTreeMap::new(),
             buckets: Vec::new(),
@@ -184,7 +187,7 @@ impl S3Bucket {
 
     /// Transfer time of `bytes` on one connection.
     pub fn transfer_ns(&self, bytes: u64) -> Time {
-        (bytes as f64 / (self.cfg.bandwidth_mb_per_s * 1e6) * 1e9).ceil() as Time
+        crate::sim::ceil_u64(bytes as f64 / (self.cfg.bandwidth_mb_per_s * 1e6) * 1e9)
     }
 
     pub fn request<R: Rng + ?Sized>(
@@ -240,7 +243,6 @@ impl S3Bucket {
             });
         }
         let latency = self
-            .cfg
             .first_byte
             .sample(rng)
             .saturating_add(self.transfer_ns(bytes));

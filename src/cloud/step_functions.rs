@@ -24,7 +24,7 @@ use super::{Assumption, QuotaEra, ThrottleReason, Throttled};
 use crate::pricing::bill::express_billed_ms;
 use crate::pricing::usage::{StepFunctionsUsage, Workflow};
 use crate::pricing::{Catalog, Usage};
-use crate::sim::{as_millis, millis, secs, Dist, Dur, Histogram, Time, TokenBucket};
+use crate::sim::{as_millis, millis, secs, Dist, Dur, Histogram, Sampler, Time, TokenBucket};
 
 /// Retry on a Task (the Amazon States Language `Retry` field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +299,8 @@ pub struct Sfn {
     transition_bucket: Option<TokenBucket>,
     map_limit: u32,
     stats: SfnStats,
+    /// `cfg.transition_latency`, prepared for drawing.
+    latency: Sampler,
 }
 
 enum Flow {
@@ -340,6 +342,7 @@ impl Sfn {
         Ok(Sfn {
             catalog: catalog.clone(),
             map_limit: q.sfn_inline_map_max_concurrency.value.max(1),
+            latency: cfg.transition_latency.sampler(),
             cfg,
             start_bucket,
             transition_bucket,
@@ -392,7 +395,71 @@ impl Sfn {
             }
             None => now,
         };
-        t.saturating_add(self.cfg.transition_latency.sample(rng))
+        t.saturating_add(self.latency.sample(rng))
+    }
+
+    /// Service overhead of one transition, drawn from the configured distribution
+    /// (what [`Sfn::transition`] adds after the token).
+    pub fn transition_latency<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
+        self.latency.sample(rng)
+    }
+
+    /// The gated form of [`Sfn::transition`], for a layout that keeps its own FIFO
+    /// of transitions waiting for a StateTransition token (so its event queue holds
+    /// one grant event rather than one event per waiter): takes a token at `now` if
+    /// there is one and counts the transition, with the time it waited since
+    /// `requested`; `false` (nothing counted) when the bucket is empty. Always
+    /// `true` without a transition limit (Express).
+    pub fn take_transition(&mut self, requested: Time, now: Time) -> bool {
+        let ok = match self.transition_bucket.as_mut() {
+            Some(b) => b.tokens(now) >= 1 && b.try_take(now),
+            None => true,
+        };
+        if ok {
+            self.stats.transitions += 1;
+            self.stats.transition_throttle_wait_ns += now.saturating_sub(requested);
+        }
+        ok
+    }
+
+    /// Like [`Sfn::take_transition`], but also takes a token that will only be there
+    /// by `horizon`, reserving it as [`Sfn::transition`] does: returns when the
+    /// transition has its token, or `None` (nothing counted) if that is after
+    /// `horizon`. Lets a layout grant a short run of waiters with one event.
+    pub fn take_transition_by(
+        &mut self,
+        requested: Time,
+        now: Time,
+        horizon: Time,
+    ) -> Option<Time> {
+        let t = match self.transition_bucket.as_mut() {
+            Some(b) => {
+                let t = b.next_available(now);
+                if t > horizon || t == Time::MAX {
+                    return None;
+                }
+                b.take(now)
+            }
+            None => now,
+        };
+        self.stats.transitions += 1;
+        self.stats.transition_throttle_wait_ns += t.saturating_sub(requested);
+        Some(t)
+    }
+
+    /// Counts a throttle for a transition that has to wait for a token (the gated
+    /// form counts it when the transition starts waiting, as [`Sfn::transition`]
+    /// does).
+    pub fn note_transition_throttle(&mut self) {
+        self.stats.transition_throttles += 1;
+    }
+
+    /// Earliest time at or after `now` a StateTransition token is there (`now`
+    /// without a limit; `Time::MAX` if the bucket never refills).
+    pub fn next_transition_at(&self, now: Time) -> Time {
+        self.transition_bucket
+            .as_ref()
+            .map_or(now, |b| b.next_available(now))
     }
 
     /// Records an execution that ran from `start` to `end` (Express billing and the
@@ -760,6 +827,43 @@ mod tests {
         for _ in 0..10_000 {
             assert_eq!(ex.transition(0, &mut rng), 0);
         }
+    }
+
+    #[test]
+    fn gated_transitions_match_reserved_ones() {
+        // The same FIFO of 5,010 transitions requested at 0: reserved one by one with
+        // `transition`, or granted by `take_transition` at `next_transition_at`.
+        let mut rng = rng_stream(1, "t", 0);
+        let mut reserved = zero_latency(Workflow::Standard, QuotaEra::Y2023);
+        let times: Vec<Time> = (0..5010)
+            .map(|_| reserved.transition(0, &mut rng))
+            .collect();
+        let mut gated = zero_latency(Workflow::Standard, QuotaEra::Y2023);
+        let mut now = 0;
+        let mut got = Vec::new();
+        while got.len() < times.len() {
+            if gated.take_transition(0, now) {
+                if now > 0 {
+                    gated.note_transition_throttle();
+                }
+                got.push(now);
+            } else {
+                now = gated.next_transition_at(now);
+            }
+        }
+        assert_eq!(got, times);
+        assert_eq!(gated.stats().transitions, reserved.stats().transitions);
+        assert_eq!(
+            gated.stats().transition_throttles,
+            reserved.stats().transition_throttles
+        );
+        assert_eq!(
+            gated.stats().transition_throttle_wait_ns,
+            reserved.stats().transition_throttle_wait_ns
+        );
+        let mut ex = zero_latency(Workflow::Express, QuotaEra::Y2023);
+        assert!(ex.take_transition(0, 0));
+        assert_eq!(ex.next_transition_at(7), 7);
     }
 
     #[test]

@@ -185,6 +185,9 @@ pub struct EmpiricalCost {
     ratio: f64,
     sorted: Vec<Vec<u64>>,
     jpeg: Vec<u64>,
+    /// `mean_cpu_ns` of each kernel (index as `sorted`), computed once.
+    means: Vec<f64>,
+    mean_jpeg: f64,
 }
 
 fn quantile(sorted: &[u64], u: f64) -> f64 {
@@ -197,7 +200,7 @@ fn quantile(sorted: &[u64], u: f64) -> f64 {
         0.5
     };
     let pos = u * (sorted.len() - 1) as f64;
-    let i = pos.floor() as usize;
+    let i = pos as usize; // pos >= 0: truncation is floor
     let j = (i + 1).min(sorted.len() - 1);
     let f = pos - i as f64;
     sorted[i] as f64 * (1.0 - f) + sorted[j] as f64 * f
@@ -215,17 +218,30 @@ impl EmpiricalCost {
             .collect();
         let mut jpeg = cal.jpeg_bytes.clone();
         jpeg.sort_unstable();
-        EmpiricalCost {
+        let mut c = EmpiricalCost {
             measured: cal.size(),
             size,
             ratio: size.pixels() as f64 / cal.size().pixels().max(1) as f64,
             sorted,
             jpeg,
-        }
+            means: Vec::new(),
+            mean_jpeg: 0.0,
+        };
+        c.means = Kernel::ALL.iter().map(|&k| c.compute_mean(k)).collect();
+        c.mean_jpeg =
+            c.jpeg.iter().map(|&x| x as f64).sum::<f64>() / c.jpeg.len().max(1) as f64 * c.ratio;
+        c
+    }
+
+    fn compute_mean(&self, kernel: Kernel) -> f64 {
+        let v = &self.sorted[Self::idx(kernel)];
+        v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64 * self.factor(kernel)
     }
 
     fn idx(kernel: Kernel) -> usize {
-        Kernel::ALL.iter().position(|k| *k == kernel).unwrap_or(0)
+        // `Kernel::ALL` lists the kernels in declaration order.
+        debug_assert_eq!(Kernel::ALL[kernel as usize], kernel);
+        kernel as usize
     }
 
     fn factor(&self, kernel: Kernel) -> f64 {
@@ -244,18 +260,16 @@ impl EmpiricalCost {
 
 impl CostModel for EmpiricalCost {
     fn cpu_ns(&self, kernel: Kernel, u: f64) -> u64 {
-        self.quantile_ns(kernel, u).round() as u64
+        crate::sim::round_u64(self.quantile_ns(kernel, u))
     }
     fn jpeg_bytes(&self, u: f64) -> u64 {
-        (quantile(&self.jpeg, u) * self.ratio).round() as u64
+        crate::sim::round_u64(quantile(&self.jpeg, u) * self.ratio)
     }
     fn mean_cpu_ns(&self, kernel: Kernel) -> f64 {
-        let v = &self.sorted[Self::idx(kernel)];
-        v.iter().map(|&x| x as f64).sum::<f64>() / v.len().max(1) as f64 * self.factor(kernel)
+        self.means[Self::idx(kernel)]
     }
     fn mean_jpeg_bytes(&self) -> f64 {
-        self.jpeg.iter().map(|&x| x as f64).sum::<f64>() / self.jpeg.len().max(1) as f64
-            * self.ratio
+        self.mean_jpeg
     }
 }
 

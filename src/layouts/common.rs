@@ -95,7 +95,7 @@ impl Workload {
     /// Capture time of frame `i` (within the chunk) of chunk `k` of stream `s`.
     pub fn capture(&self, s: u32, k: u64, i: u32) -> Time {
         let chunk_start = self.phases[s as usize] + k * self.chunk;
-        chunk_start + (i as f64 * self.frame_interval).round() as Time
+        chunk_start + crate::sim::round_u64(i as f64 * self.frame_interval)
     }
 
     /// When chunk `k` of stream `s` has been fully captured.
@@ -160,21 +160,23 @@ pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> 
     }
     let mean = cost.mean_cpu_ns(kernel);
     let dev = cost.cpu_ns(kernel, rng.random::<f64>()) as f64 - mean;
-    (n * mean + n.sqrt() * dev).max(0.0).round() as u64
+    crate::sim::round_u64((n * mean + n.sqrt() * dev).max(0.0))
 }
 
-/// CPU seconds spent per kernel.
+/// CPU seconds spent per kernel (an array by kernel: `add` is on the hot path).
 #[derive(Default)]
-pub struct CpuLedger(BTreeMap<&'static str, u128>);
+pub struct CpuLedger([Option<u128>; Kernel::ALL.len()]);
 
 impl CpuLedger {
     pub fn add(&mut self, kernel: Kernel, ns: u64) {
-        *self.0.entry(kernel.name()).or_default() += ns as u128;
+        *self.0[kernel as usize].get_or_insert(0) += ns as u128;
     }
+    /// Seconds of each kernel that ran, by name.
     pub fn seconds(&self) -> BTreeMap<String, f64> {
-        self.0
+        Kernel::ALL
             .iter()
-            .map(|(k, v)| (k.to_string(), *v as f64 / NS_PER_SEC as f64))
+            .zip(&self.0)
+            .filter_map(|(k, v)| v.map(|v| (k.name().to_string(), v as f64 / NS_PER_SEC as f64)))
             .collect()
     }
 }

@@ -95,6 +95,10 @@ enum Ev {
     MapDone { exec: u32 },
     /// The aggregator finished: notify, end the execution.
     AggregateDone { exec: u32 },
+    /// StateTransition tokens are there for the transitions waiting at the gate.
+    Grant,
+    /// A Task retried after its ASL Retry wait asks for its transition.
+    RetryTransition { exec: u32, step: Step, attempt: u32 },
     /// Timeline sample and autoscale-free bookkeeping.
     Tick,
 }
@@ -105,6 +109,166 @@ struct Exec {
     started: Time,
     pending: u8,
     map_end: Time,
+    /// When the Map state started (its transition granted): no iteration before.
+    map_start: Time,
+}
+
+/// What a transition starts.
+#[derive(Debug, Clone, Copy)]
+enum Next {
+    /// A Task's attempt (Convert, Aggregate, or a retried Task).
+    Task(Step, u32),
+    /// The Map state and then each detector iteration's Task: `item` 0 is the Map
+    /// state, `item` i > 0 the Task of detector i - 1.
+    Map { item: u8 },
+}
+
+/// Transitions of one execution waiting for StateTransition tokens, requested
+/// together at `requested` (a Map state and its iterations' Tasks wait as one entry).
+struct Waiter {
+    exec: u32,
+    next: Next,
+    requested: Time,
+}
+
+/// How far ahead one `Grant` hands out the tokens the bucket will have (each waiter
+/// still gets its token at the exact time it is there): an engine setting that
+/// trades a few more pending events for fewer grant events, not a model assumption.
+const GRANT_HORIZON: Time = 10_000_000; // 10 ms
+
+/// Transitions waiting for StateTransition tokens, first come first served. The
+/// event queue holds one `Grant` at the bucket's next token instead of one event per
+/// waiting transition, so it stays small however long the backlog grows. The
+/// transition latency is drawn when a transition gets its token.
+struct Gate {
+    waiting: VecDeque<Waiter>,
+    grant_pending: bool,
+    /// Detector iterations of the Map state.
+    detectors: u8,
+}
+
+impl Gate {
+    fn new(detectors: usize) -> Gate {
+        Gate {
+            waiting: VecDeque::new(),
+            grant_pending: false,
+            detectors: detectors as u8,
+        }
+    }
+
+    /// Transitions left in `next` (itself included).
+    fn left(&self, next: Next) -> u64 {
+        match next {
+            Next::Task(..) => 1,
+            Next::Map { item } => (self.detectors as u64 + 1).saturating_sub(item as u64),
+        }
+    }
+
+    /// The transition after `next` in its group, if any.
+    fn advance(&self, next: Next) -> Option<Next> {
+        match next {
+            Next::Map { item } if item < self.detectors => Some(Next::Map { item: item + 1 }),
+            _ => None,
+        }
+    }
+
+    /// Transitions of `exec` requested at `now`, from `next` to the end of its group:
+    /// each starts now if a token is there and nobody waits, the rest wait their turn
+    /// (each counted as a throttle).
+    #[allow(clippy::too_many_arguments)]
+    fn request(
+        &mut self,
+        sm: &mut Sfn,
+        now: Time,
+        exec: u32,
+        mut next: Next,
+        rng: &mut Rng64,
+        q: &mut EventQueue<Ev>,
+        execs: &mut [Exec],
+    ) {
+        while self.waiting.is_empty() && sm.take_transition(now, now) {
+            let lat = sm.transition_latency(rng);
+            fire(now, exec, next, lat, q, execs);
+            match self.advance(next) {
+                Some(n) => next = n,
+                None => return,
+            }
+        }
+        for _ in 0..self.left(next) {
+            sm.note_transition_throttle();
+        }
+        self.waiting.push_back(Waiter {
+            exec,
+            next,
+            requested: now,
+        });
+        self.schedule(sm, now, q);
+    }
+
+    /// Starts the waiting transitions a token is there for at `now`, in order.
+    fn grant(
+        &mut self,
+        sm: &mut Sfn,
+        now: Time,
+        rng: &mut Rng64,
+        q: &mut EventQueue<Ev>,
+        execs: &mut [Exec],
+    ) {
+        self.grant_pending = false;
+        let horizon = now.saturating_add(GRANT_HORIZON);
+        while let Some(w) = self.waiting.front() {
+            let Some(t) = sm.take_transition_by(w.requested, now, horizon) else {
+                break;
+            };
+            let (exec, next) = (w.exec, w.next);
+            let lat = sm.transition_latency(rng);
+            fire(t, exec, next, lat, q, execs);
+            match self.advance(next) {
+                Some(n) => self.waiting.front_mut().expect("front").next = n,
+                None => {
+                    self.waiting.pop_front();
+                }
+            }
+        }
+        self.schedule(sm, now, q);
+    }
+
+    fn schedule(&mut self, sm: &Sfn, now: Time, q: &mut EventQueue<Ev>) {
+        if self.grant_pending || self.waiting.is_empty() {
+            return;
+        }
+        let t = sm.next_transition_at(now);
+        if t != Time::MAX {
+            q.push(t, Ev::Grant);
+            self.grant_pending = true;
+        }
+    }
+}
+
+/// A transition granted at `t`: its state starts after the transition latency `lat`;
+/// a detector's Task not before its Map state.
+fn fire(t: Time, exec: u32, next: Next, lat: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
+    let start = t.saturating_add(lat);
+    let (step, attempt) = match next {
+        Next::Map { item: 0 } => {
+            execs[exec as usize].map_start = start;
+            return;
+        }
+        Next::Map { item } => (Step::Detect(item - 1), 1),
+        Next::Task(step, attempt) => (step, attempt),
+    };
+    let start = match step {
+        Step::Detect(_) => start.max(execs[exec as usize].map_start),
+        _ => start,
+    };
+    q.push(
+        start,
+        Ev::TaskStart {
+            exec,
+            step,
+            attempt,
+        },
+    );
 }
 
 /// Runs the serverless pipeline under `orch` and meters what it used.
@@ -242,6 +406,7 @@ pub fn simulate(
     let mut execs: Vec<Exec> = Vec::new();
     let mut free_execs: Vec<u32> = Vec::new();
     let mut start_queue: VecDeque<u32> = VecDeque::new();
+    let mut gate = Gate::new(n_det);
     let mut async_queues: Vec<VecDeque<(u32, Step)>> = vec![VecDeque::new(); n_det + 2];
     let mut real = ctx
         .real
@@ -262,6 +427,11 @@ pub fn simulate(
     let mut s3_throttles = 0u64;
     let mut progress_mark = 0u64;
     let mut held_back = 0u64;
+    // StartExecution requests that waited behind others (each counts as refused),
+    // and retries, summed into the maps at the end.
+    let mut start_waiting = 0u64;
+    let mut lambda_retries = 0u64;
+    let mut sfn_retries = 0u64;
 
     // The functions by index for async queues: converter, detectors..., aggregator.
     let fn_of = |step: Step| -> (LambdaFn, usize) {
@@ -323,6 +493,7 @@ pub fn simulate(
                             started: now,
                             pending: n_det as u8,
                             map_end: 0,
+                            map_start: 0,
                         };
                         i
                     }
@@ -333,6 +504,7 @@ pub fn simulate(
                             started: now,
                             pending: n_det as u8,
                             map_end: 0,
+                            map_start: 0,
                         });
                         execs.len() as u32 - 1
                     }
@@ -343,14 +515,14 @@ pub fn simulate(
                             match sm.start_execution(now) {
                                 Ok(_) => {
                                     execs[exec as usize].started = now;
-                                    let t = sm.transition(now, &mut rng);
-                                    q.push(
-                                        t,
-                                        Ev::TaskStart {
-                                            exec,
-                                            step: Step::Convert,
-                                            attempt: 1,
-                                        },
+                                    gate.request(
+                                        sm,
+                                        now,
+                                        exec,
+                                        Next::Task(Step::Convert, 1),
+                                        &mut rng,
+                                        &mut q,
+                                        &mut execs,
                                     );
                                 }
                                 Err(th) => {
@@ -363,7 +535,8 @@ pub fn simulate(
                             }
                         } else {
                             // Behind others the client already holds back: it would be refused too.
-                            sm_note_waiting(&mut throttles);
+                            // (counted as a refused StartExecution at the end)
+                            start_waiting += 1;
                             start_queue.push_back(exec);
                         }
                     }
@@ -380,19 +553,19 @@ pub fn simulate(
             Ev::StartRetry => {
                 let sm = sfn.as_mut().expect("StartRetry only with Step Functions");
                 while let Some(&exec) = start_queue.front() {
-                    *retries.get_mut("step_functions").unwrap() += 1;
+                    sfn_retries += 1;
                     match sm.start_execution(now) {
                         Ok(_) => {
                             start_queue.pop_front();
                             execs[exec as usize].started = now;
-                            let t = sm.transition(now, &mut rng);
-                            q.push(
-                                t,
-                                Ev::TaskStart {
-                                    exec,
-                                    step: Step::Convert,
-                                    attempt: 1,
-                                },
+                            gate.request(
+                                sm,
+                                now,
+                                exec,
+                                Next::Task(Step::Convert, 1),
+                                &mut rng,
+                                &mut q,
+                                &mut execs,
                             );
                         }
                         Err(th) => {
@@ -402,10 +575,42 @@ pub fn simulate(
                     }
                 }
             }
+            Ev::Grant => {
+                let sm = sfn.as_mut().expect("Grant only with Step Functions");
+                gate.grant(sm, now, &mut rng, &mut q, &mut execs);
+            }
+            Ev::RetryTransition {
+                exec,
+                step,
+                attempt,
+            } => {
+                let sm = sfn
+                    .as_mut()
+                    .expect("RetryTransition only with Step Functions");
+                gate.request(
+                    sm,
+                    now,
+                    exec,
+                    Next::Task(step, attempt),
+                    &mut rng,
+                    &mut q,
+                    &mut execs,
+                );
+            }
             Ev::AsyncRetry { function } => {
                 let queue = &mut async_queues[function as usize];
                 while let Some(&(exec, step)) = queue.front() {
-                    *retries.get_mut("lambda").unwrap() += 1;
+                    if let Some(sm) = sfn.as_mut() {
+                        // A redrive re-runs the state: one billed transition, which
+                        // needs a StateTransition token.
+                        if !sm.take_transition(now, now) {
+                            sm.note_transition_throttle();
+                            let t = sm.next_transition_at(now).max(now + 1);
+                            q.push(t, Ev::AsyncRetry { function });
+                            break;
+                        }
+                    }
+                    lambda_retries += 1;
                     let e = &execs[exec as usize];
                     let (f, _) = fn_of(step);
                     let body = Body::new(
@@ -431,10 +636,6 @@ pub fn simulate(
                     }) {
                         Ok(inv) => {
                             queue.pop_front();
-                            if let Some(sm) = sfn.as_mut() {
-                                // A redrive is a billed transition.
-                                sm.transition(now, &mut rng);
-                            }
                             last_end = last_end.max(inv.end);
                             after_invoke(step, exec, inv.end, &mut q, &mut execs);
                         }
@@ -458,7 +659,6 @@ pub fn simulate(
                     // Held back behind invocations the service already refused: it
                     // would be refused too.
                     held_back += 1;
-                    // The function's event queue already holds invocations back.
                     async_queues[fi].push_back((exec, step));
                     continue;
                 }
@@ -491,26 +691,23 @@ pub fn simulate(
                         after_invoke(step, exec, inv.end, &mut q, &mut execs);
                     }
                     Err(th) => {
-                        *retries.get_mut("lambda").unwrap() += 1;
                         let asl_retry = matches!(orch, Orchestration::StepFunctions(_))
                             && attempt <= retrier.max_attempts;
                         if asl_retry {
-                            // ASL Retry on Lambda.TooManyRequestsException: each
-                            // retry is a billed transition.
-                            let sm = sfn.as_mut().expect("step functions");
-                            let wait = asl_interval(&retrier, attempt);
-                            let t = sm.transition(now + wait, &mut rng).max(now + wait);
+                            // ASL Retry on Lambda.TooManyRequestsException; the retry's
+                            // transition (billed) is asked for once the wait is over.
+                            lambda_retries += 1;
                             q.push(
-                                t,
-                                Ev::TaskStart {
+                                now + asl_interval(&retrier, attempt),
+                                Ev::RetryTransition {
                                     exec,
                                     step,
                                     attempt: attempt + 1,
                                 },
                             );
                         } else {
-                            // Lambda's event queue (direct invokes), or a redrive once
-                            // the ASL retries ran out: the task waits in line for room.
+                            // Lambda's event queue (direct invokes), or a redrive once the
+                            // ASL retries ran out: the task waits in line for room.
                             if async_queues[fi].is_empty() {
                                 q.push(
                                     retry_time(now, &th, &client, 1, &mut rng),
@@ -525,18 +722,15 @@ pub fn simulate(
             Ev::ConvertDone { exec } => match sfn.as_mut() {
                 Some(sm) => {
                     // The Map state, then one transition per iteration's Task.
-                    let map_t = sm.transition(now, &mut rng);
-                    for i in 0..n_det {
-                        let t = sm.transition(now, &mut rng).max(map_t);
-                        q.push(
-                            t,
-                            Ev::TaskStart {
-                                exec,
-                                step: Step::Detect(i as u8),
-                                attempt: 1,
-                            },
-                        );
-                    }
+                    gate.request(
+                        sm,
+                        now,
+                        exec,
+                        Next::Map { item: 0 },
+                        &mut rng,
+                        &mut q,
+                        &mut execs,
+                    );
                 }
                 None => {
                     for i in 0..n_det {
@@ -576,18 +770,27 @@ pub fn simulate(
                 if let Some(rd) = real.as_mut() {
                     rd.chunk_done(e.stream, e.chunk);
                 }
-                let t = match sfn.as_mut() {
-                    Some(sm) => sm.transition(now, &mut rng),
-                    None => now,
-                };
-                q.push(
-                    t,
-                    Ev::TaskStart {
-                        exec,
-                        step: Step::Aggregate,
-                        attempt: 1,
-                    },
-                );
+                match sfn.as_mut() {
+                    Some(sm) => {
+                        gate.request(
+                            sm,
+                            now,
+                            exec,
+                            Next::Task(Step::Aggregate, 1),
+                            &mut rng,
+                            &mut q,
+                            &mut execs,
+                        );
+                    }
+                    None => q.push(
+                        now,
+                        Ev::TaskStart {
+                            exec,
+                            step: Step::Aggregate,
+                            attempt: 1,
+                        },
+                    ),
+                }
             }
         }
     }
@@ -607,7 +810,9 @@ pub fn simulate(
     let sfn_throttles = sfn.as_ref().map_or(0, |s| {
         s.stats().start_throttles + s.stats().transition_throttles
     });
-    *throttles.entry("step_functions".into()).or_default() += sfn_throttles;
+    *throttles.entry("step_functions".into()).or_default() += sfn_throttles + start_waiting;
+    *retries.get_mut("lambda").unwrap() += lambda_retries;
+    *retries.get_mut("step_functions").unwrap() += sfn_retries;
     throttles.insert("s3".into(), s3_throttles);
     *retries.get_mut("s3").unwrap() += s3_retries;
     Ok(LayoutRun {
@@ -636,11 +841,6 @@ pub fn simulate(
         events: q.events_processed(),
         sim_end: last_end,
     })
-}
-
-/// A StartExecution request that had to wait behind others counts as refused.
-fn sm_note_waiting(throttles: &mut BTreeMap<String, u64>) {
-    *throttles.entry("step_functions".into()).or_default() += 1;
 }
 
 /// ASL Retry wait before retry `n` (1 = the first).

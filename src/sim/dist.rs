@@ -78,6 +78,47 @@ impl Default for Dist {
     }
 }
 
+/// A [`Dist`] prepared for drawing many times: the lognormal's parameters (two
+/// logarithms) are computed once. Draws the same values from the same generator
+/// state as [`Dist::sample`].
+#[derive(Debug, Clone, Copy)]
+pub enum Sampler {
+    Fixed(Time),
+    Exponential(Time),
+    Lognormal(Option<LogNormal<f64>>, Time),
+    Uniform(Time, Time),
+}
+
+impl Sampler {
+    /// One draw, in nanoseconds.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
+        match *self {
+            Sampler::Fixed(v) => v,
+            Sampler::Exponential(_) | Sampler::Uniform(..) => self.dist().sample(rng),
+            Sampler::Lognormal(d, median) => {
+                if median == 0 {
+                    return 0;
+                }
+                let x = d.map(|d| d.sample(rng)).unwrap_or(median as f64);
+                super::secs(x / 1e9)
+            }
+        }
+    }
+
+    fn dist(&self) -> Dist {
+        match *self {
+            Sampler::Fixed(v) => Dist::Fixed { value: Dur(v) },
+            Sampler::Exponential(m) => Dist::Exponential { mean: Dur(m) },
+            Sampler::Lognormal(..) => unreachable!("lognormal is drawn directly"),
+            Sampler::Uniform(low, high) => Dist::Uniform {
+                low: Dur(low),
+                high: Dur(high),
+            },
+        }
+    }
+}
+
 impl Dist {
     pub fn fixed(ns: Time) -> Dist {
         Dist::Fixed { value: Dur(ns) }
@@ -140,6 +181,22 @@ impl Dist {
                     rng.random_range(low.0..=high.0)
                 }
             }
+        }
+    }
+
+    /// This distribution prepared for repeated draws.
+    pub fn sampler(&self) -> Sampler {
+        match *self {
+            Dist::Fixed { value } => Sampler::Fixed(value.0),
+            Dist::Exponential { mean } => Sampler::Exponential(mean.0),
+            Dist::Lognormal { median, p99 } => {
+                if median.0 == 0 {
+                    return Sampler::Lognormal(None, 0);
+                }
+                let (mu, sigma) = Self::lognormal_params(median.0, p99.0);
+                Sampler::Lognormal(LogNormal::new(mu, sigma).ok(), median.0)
+            }
+            Dist::Uniform { low, high } => Sampler::Uniform(low.0, high.0),
         }
     }
 
@@ -217,6 +274,28 @@ mod tests {
         assert!((p50 - 30.0).abs() < 0.6, "p50 {p50}");
         assert!((p99 - 200.0).abs() < 8.0, "p99 {p99}");
         assert!(((h.mean() - d.mean()) / d.mean()).abs() < 0.02);
+    }
+
+    #[test]
+    fn sampler_draws_what_sample_draws() {
+        for d in [
+            Dist::lognormal(millis(20), millis(150)),
+            Dist::lognormal(0, millis(150)),
+            Dist::fixed(millis(3)),
+            Dist::Exponential {
+                mean: Dur(millis(7)),
+            },
+            Dist::Uniform {
+                low: Dur(5),
+                high: Dur(500),
+            },
+        ] {
+            let (mut a, mut b) = (rng_stream(3, "s", 0), rng_stream(3, "s", 0));
+            let s = d.sampler();
+            for _ in 0..1000 {
+                assert_eq!(d.sample(&mut a), s.sample(&mut b), "{d:?}");
+            }
+        }
     }
 
     #[test]
