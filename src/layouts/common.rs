@@ -260,6 +260,34 @@ impl<'a> RealDetectors<'a> {
     }
 }
 
+/// Reports the share of simulated time done, once per percent.
+pub struct Progress<'a> {
+    report: Option<&'a (dyn Fn(f64) + Sync)>,
+    duration: Time,
+    mark: u64,
+}
+
+impl<'a> Progress<'a> {
+    pub fn new(report: Option<&'a (dyn Fn(f64) + Sync)>, duration: Time) -> Self {
+        Progress {
+            report,
+            duration,
+            mark: 0,
+        }
+    }
+
+    /// Called with each event's time.
+    pub fn at(&mut self, now: Time) {
+        if let Some(p) = self.report {
+            let mark = now / (self.duration / 100).max(1);
+            if mark != self.mark {
+                self.mark = mark;
+                p((now as f64 / self.duration as f64).min(1.0));
+            }
+        }
+    }
+}
+
 /// One bucket of a layout's timeline.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct TimelinePoint {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::common::{cpu_ns, CpuLedger, RealDetectors, Timeline, Workload};
+use super::common::{cpu_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
 use super::{LayoutRun, RunContext};
 use crate::cloud::{Ec2Fleet, Ec2Scaling};
 use crate::kernels::Kernel;
@@ -147,17 +147,11 @@ pub fn simulate(
         .collect();
     let mut ledger = CpuLedger::default();
     let mut last_end: Time = 0;
-    let mut progress_mark = 0u64;
+    let mut progress = Progress::new(ctx.progress, duration);
     let mut frames_pending = wl.max_streams() as usize;
 
     while let Some((now, ev)) = q.pop() {
-        if let Some(p) = ctx.progress {
-            let mark = now / (duration / 100).max(1);
-            if mark != progress_mark {
-                progress_mark = mark;
-                p((now as f64 / duration as f64).min(1.0));
-            }
-        }
+        progress.at(now);
         match ev {
             Ev::Frame { stream, index } => {
                 frames_pending -= 1;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand::Rng;
 
-use super::common::{cpu_ns, CpuLedger, RealDetectors, Timeline, Workload};
+use super::common::{cpu_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
 use super::{LayoutRun, RunContext};
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::s3::PrefixId;
@@ -425,7 +425,7 @@ pub fn simulate(
     let mut last_end: Time = 0;
     let mut s3_retries = 0u64;
     let mut s3_throttles = 0u64;
-    let mut progress_mark = 0u64;
+    let mut progress = Progress::new(ctx.progress, duration);
     let mut held_back = 0u64;
     // StartExecution requests that waited behind others (each counts as refused),
     // and retries, summed into the maps at the end.
@@ -443,13 +443,7 @@ pub fn simulate(
     };
 
     while let Some((now, ev)) = q.pop() {
-        if let Some(p) = ctx.progress {
-            let mark = now / (duration / 100).max(1);
-            if mark != progress_mark {
-                progress_mark = mark;
-                p((now as f64 / duration as f64).min(1.0));
-            }
-        }
+        progress.at(now);
         match ev {
             Ev::Tick => {
                 let active = if now <= duration {

@@ -34,7 +34,7 @@ h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding
 h3 { font-size: 1.05em; margin-top: 1.2em; }
 .meta { color: #555; margin-top: 0; }
 .summary { background: #f4f7fb; border-left: 4px solid #1f77b4; padding: 0.8em 1em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; vertical-align: top; }
 th { background: #f0f0f0; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
