@@ -27,8 +27,9 @@ streams, duration, out = sys.argv[1], sys.argv[2], sys.argv[3]
 src = open("scenarios/prime-video.toml").read()
 head, rest = src.split("[[layouts]]", 1)
 first = rest.split("[[layouts]]", 1)[0]
-head = head.replace('duration = "1h"', f'duration = "{duration}"')
-head = head.replace("streams = 2000 ", f"streams = {streams} ")
+import re
+head = re.sub(r'(?m)^duration = ".*"', f'duration = "{duration}"', head)
+head = re.sub(r'(?m)^streams = \d+', f"streams = {streams}", head)
 open(out, "w").write(head + "[[layouts]]" + first)
 PY
     echo "$3"
