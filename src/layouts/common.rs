@@ -146,17 +146,16 @@ fn defect_mask(ctx: &RunContext) -> crate::Result<Vec<bool>> {
     Ok(mask)
 }
 
-/// CPU time of `n` repetitions of `kernel`: the sum of `n` draws for small `n`; for
-/// large `n` the mean times `n` plus one draw's deviation scaled by √n, which keeps
-/// the mean and variance of the sum without `n` draws.
+/// CPU time of `n` repetitions of `kernel`: one draw for one frame; for several,
+/// the mean times `n` plus one draw's deviation scaled by √n, which keeps the mean
+/// and variance of the sum of `n` independent draws without drawing `n` times (the
+/// hot path of the serverless layouts draws per chunk, not per frame).
 pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> u64 {
     if n <= 0.0 {
         return 0;
     }
-    if n <= 4.0 && n.fract() == 0.0 {
-        return (0..n as u32)
-            .map(|_| cost.cpu_ns(kernel, rng.random::<f64>()))
-            .sum();
+    if n == 1.0 {
+        return cost.cpu_ns(kernel, rng.random::<f64>());
     }
     let mean = cost.mean_cpu_ns(kernel);
     let dev = cost.cpu_ns(kernel, rng.random::<f64>()) as f64 - mean;

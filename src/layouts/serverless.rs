@@ -111,6 +111,9 @@ struct Exec {
     map_end: Time,
     /// When the Map state started (its transition granted): no iteration before.
     map_start: Time,
+    /// Bytes of each of the chunk's JPEG frames: what the converter PUTs and every
+    /// detector GETs.
+    frame_bytes: u64,
 }
 
 /// What a transition starts.
@@ -479,6 +482,7 @@ pub fn simulate(
                 }
                 frames_captured += frames as u64;
                 executions += 1;
+                let frame_bytes = cost.jpeg_bytes(rng_work.random::<f64>());
                 let exec = match free_execs.pop() {
                     Some(i) => {
                         execs[i as usize] = Exec {
@@ -488,6 +492,7 @@ pub fn simulate(
                             pending: n_det as u8,
                             map_end: 0,
                             map_start: 0,
+                            frame_bytes,
                         };
                         i
                     }
@@ -499,6 +504,7 @@ pub fn simulate(
                             pending: n_det as u8,
                             map_end: 0,
                             map_start: 0,
+                            frame_bytes,
                         });
                         execs.len() as u32 - 1
                     }
@@ -609,6 +615,7 @@ pub fn simulate(
                     let (f, _) = fn_of(step);
                     let body = Body::new(
                         step,
+                        e.frame_bytes,
                         &wl,
                         cost,
                         detectors,
@@ -659,6 +666,7 @@ pub fn simulate(
                 let e = &execs[exec as usize];
                 let body = Body::new(
                     step,
+                    e.frame_bytes,
                     &wl,
                     cost,
                     detectors,
@@ -885,6 +893,7 @@ impl Body {
     #[allow(clippy::too_many_arguments)]
     fn new(
         step: Step,
+        bytes: u64,
         wl: &Workload,
         cost: &dyn crate::kernels::CostModel,
         detectors: &[Kernel],
@@ -893,7 +902,6 @@ impl Body {
         ledger: &mut CpuLedger,
     ) -> Body {
         let n = wl.frames_per_chunk as f64;
-        let bytes = cost.jpeg_bytes(rng.random::<f64>());
         match step {
             Step::Convert => {
                 let decode = cpu_ns(cost, Kernel::H264Decode, n * wl.decoded_per_frame, rng);
