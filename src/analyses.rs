@@ -29,6 +29,15 @@ fn duration_flag(text: &Option<String>) -> Result<Option<Time>> {
     }
 }
 
+/// The simulated period of each variant: `--duration`, or the scenario's (at most
+/// 10 minutes for a constant workload).
+fn variant_duration(flag: &Option<String>, text: &str, file: &str) -> Result<Option<Time>> {
+    match duration_flag(flag)? {
+        Some(d) => Ok(Some(d)),
+        None => lib(default_variant_duration(text, file)),
+    }
+}
+
 /// Reads a scenario file's text and checks it (errors with line and column).
 fn scenario_text(path: &Path) -> Result<(String, String)> {
     let text = lib(archsim::error::read_text(path))?;
@@ -52,10 +61,7 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let (text, file) = scenario_text(&a.scenario)?;
     let dir = out_dir(&a.out, a.force)?;
-    let duration = match duration_flag(&a.duration)? {
-        Some(d) => Some(d),
-        None => lib(default_variant_duration(&text, &file))?,
-    };
+    let duration = variant_duration(&a.duration, &text, &file)?;
     let opts = VariantOptions {
         duration,
         layouts: a.layouts.clone(),
@@ -147,10 +153,7 @@ pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
         ),
         None => (Scenario::classroom(), None),
     };
-    let duration = match duration_flag(&a.duration)? {
-        Some(d) => Some(d),
-        None => lib(default_variant_duration(&resolved.text, &resolved.file))?,
-    };
+    let duration = variant_duration(&a.duration, &resolved.text, &resolved.file)?;
     if let Some(d) = duration {
         resolved.duration = d;
     }
@@ -197,10 +200,7 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
         }
     }
     let dir = out_dir(&a.out, a.force)?;
-    let duration = match duration_flag(&a.duration)? {
-        Some(d) => Some(d),
-        None => lib(default_variant_duration(&text, &file))?,
-    };
+    let duration = variant_duration(&a.duration, &text, &file)?;
     let opts = VariantOptions {
         duration,
         layouts: None,

@@ -3,22 +3,16 @@
 
 use super::instances::{self, Fleet, Group};
 use super::{LayoutRun, RunContext};
-use crate::cloud::{Ec2Scaling, FargateConfig, FargateService};
+use crate::cloud::{FargateConfig, FargateService};
 use crate::pricing::Usage;
 use crate::scenario::LayoutSpec;
-use crate::sim::{Dur, Time, NS_PER_SEC};
+use crate::sim::Time;
 
 /// The tasks when the scenario gives none: 4 vCPU / 8 GB, target tracking at 70% CPU
 /// (assumptions, listed in the report).
 pub fn default_fargate() -> FargateConfig {
     FargateConfig {
-        scaling: Ec2Scaling::TargetTracking {
-            target_cpu: 0.7,
-            cooldown: Dur(300 * NS_PER_SEC),
-            min: 1,
-            max: 10_000,
-            initial: 0,
-        },
+        scaling: instances::default_scaling(),
         ..FargateConfig::default()
     }
 }

@@ -52,6 +52,19 @@ pub struct Group {
     pub detectors: Vec<Kernel>,
 }
 
+/// Target tracking at 70% CPU from one machine up, sized for the streams at the
+/// start (`initial = 0`): the default scaling of the instance layouts (an
+/// assumption, listed in the report).
+pub fn default_scaling() -> crate::cloud::Ec2Scaling {
+    crate::cloud::Ec2Scaling::TargetTracking {
+        target_cpu: 0.7,
+        cooldown: crate::sim::Dur(300 * NS_PER_SEC),
+        min: 1,
+        max: 10_000,
+        initial: 0,
+    }
+}
+
 /// Mean CPU nanoseconds one analysed frame costs a group running `detectors`.
 pub fn mean_frame_cpu(ctx: &RunContext, detectors: &[Kernel]) -> f64 {
     let cost = ctx.cost;

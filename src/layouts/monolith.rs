@@ -3,22 +3,15 @@
 
 use super::instances::{self, Group};
 use super::{LayoutRun, RunContext};
-use crate::cloud::{Ec2Config, Ec2Fleet, Ec2Scaling};
+use crate::cloud::{Ec2Config, Ec2Fleet};
 use crate::scenario::LayoutSpec;
-use crate::sim::{Dur, NS_PER_SEC};
 
 /// The fleet when the scenario gives none: c5.2xlarge, target tracking at 70% CPU
 /// (assumptions, listed in the report).
 pub fn default_ec2() -> Ec2Config {
     Ec2Config {
         instance_type: "c5.2xlarge".into(),
-        scaling: Ec2Scaling::TargetTracking {
-            target_cpu: 0.7,
-            cooldown: Dur(300 * NS_PER_SEC),
-            min: 1,
-            max: 10_000,
-            initial: 0,
-        },
+        scaling: instances::default_scaling(),
         ..Ec2Config::default()
     }
 }

@@ -483,61 +483,41 @@ pub fn simulate(
                 frames_captured += frames as u64;
                 executions += 1;
                 let frame_bytes = cost.jpeg_bytes(rng_work.random::<f64>());
+                let record = Exec {
+                    stream,
+                    chunk,
+                    started: now,
+                    pending: n_det as u8,
+                    map_end: 0,
+                    map_start: 0,
+                    frame_bytes,
+                };
                 let exec = match free_execs.pop() {
                     Some(i) => {
-                        execs[i as usize] = Exec {
-                            stream,
-                            chunk,
-                            started: now,
-                            pending: n_det as u8,
-                            map_end: 0,
-                            map_start: 0,
-                            frame_bytes,
-                        };
+                        execs[i as usize] = record;
                         i
                     }
                     None => {
-                        execs.push(Exec {
-                            stream,
-                            chunk,
-                            started: now,
-                            pending: n_det as u8,
-                            map_end: 0,
-                            map_start: 0,
-                            frame_bytes,
-                        });
+                        execs.push(record);
                         execs.len() as u32 - 1
                     }
                 };
                 match sfn.as_mut() {
                     Some(sm) => {
-                        if start_queue.is_empty() {
-                            match sm.start_execution(now) {
-                                Ok(_) => {
-                                    execs[exec as usize].started = now;
-                                    gate.request(
-                                        sm,
-                                        now,
-                                        exec,
-                                        Next::Task(Step::Convert, 1),
-                                        &mut rng,
-                                        &mut q,
-                                        &mut execs,
-                                    );
-                                }
-                                Err(th) => {
-                                    start_queue.push_back(exec);
-                                    q.push(
-                                        retry_time(now, &th, &client, 1, &mut rng),
-                                        Ev::StartRetry,
-                                    );
-                                }
-                            }
+                        start_queue.push_back(exec);
+                        if start_queue.len() == 1 {
+                            let mut starter = Starter {
+                                queue: &mut start_queue,
+                                client: &client,
+                                retries: &mut sfn_retries,
+                            };
+                            starter.try_starts(
+                                sm, now, false, &mut gate, &mut rng, &mut q, &mut execs,
+                            );
                         } else {
-                            // Behind others the client already holds back: it would be refused too.
-                            // (counted as a refused StartExecution at the end)
+                            // Behind others the client already holds back: it would be
+                            // refused too (counted as a refused StartExecution at the end).
                             start_waiting += 1;
-                            start_queue.push_back(exec);
                         }
                     }
                     None => q.push(
@@ -552,28 +532,12 @@ pub fn simulate(
             }
             Ev::StartRetry => {
                 let sm = sfn.as_mut().expect("StartRetry only with Step Functions");
-                while let Some(&exec) = start_queue.front() {
-                    sfn_retries += 1;
-                    match sm.start_execution(now) {
-                        Ok(_) => {
-                            start_queue.pop_front();
-                            execs[exec as usize].started = now;
-                            gate.request(
-                                sm,
-                                now,
-                                exec,
-                                Next::Task(Step::Convert, 1),
-                                &mut rng,
-                                &mut q,
-                                &mut execs,
-                            );
-                        }
-                        Err(th) => {
-                            q.push(retry_time(now, &th, &client, 1, &mut rng), Ev::StartRetry);
-                            break;
-                        }
-                    }
-                }
+                let mut starter = Starter {
+                    queue: &mut start_queue,
+                    client: &client,
+                    retries: &mut sfn_retries,
+                };
+                starter.try_starts(sm, now, true, &mut gate, &mut rng, &mut q, &mut execs);
             }
             Ev::Grant => {
                 let sm = sfn.as_mut().expect("Grant only with Step Functions");
@@ -843,6 +807,48 @@ pub fn simulate(
         events: q.events_processed(),
         sim_end: last_end,
     })
+}
+
+/// The client's StartExecution queue: requests wait in line; the head is tried and,
+/// when refused, tried again after the client's backoff (not before the quota frees).
+struct Starter<'a> {
+    queue: &'a mut VecDeque<u32>,
+    client: &'a RetryPolicy,
+    retries: &'a mut u64,
+}
+
+impl Starter<'_> {
+    /// Starts executions from the head of the line until one is refused; `retry`
+    /// says whether the head has been tried before.
+    #[allow(clippy::too_many_arguments)]
+    fn try_starts(
+        &mut self,
+        sm: &mut Sfn,
+        now: Time,
+        mut retry: bool,
+        gate: &mut Gate,
+        rng: &mut Rng64,
+        q: &mut EventQueue<Ev>,
+        execs: &mut [Exec],
+    ) {
+        while let Some(&exec) = self.queue.front() {
+            if retry {
+                *self.retries += 1;
+            }
+            retry = true;
+            match sm.start_execution(now) {
+                Ok(_) => {
+                    self.queue.pop_front();
+                    execs[exec as usize].started = now;
+                    gate.request(sm, now, exec, Next::Task(Step::Convert, 1), rng, q, execs);
+                }
+                Err(th) => {
+                    q.push(retry_time(now, &th, self.client, 1, rng), Ev::StartRetry);
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// ASL Retry wait before retry `n` (1 = the first).
