@@ -139,6 +139,8 @@ pub struct S3Bucket {
     stats: S3Stats,
     /// `cfg.first_byte`, prepared for drawing.
     first_byte: Sampler,
+    /// Its mean, ns.
+    first_byte_mean: f64,
 }
 
 impl S3Bucket {
@@ -149,6 +151,7 @@ impl S3Bucket {
             put_rate: r.put_per_s,
             get_rate: r.get_per_s,
             first_byte: cfg.first_byte.sampler(),
+            first_byte_mean: cfg.first_byte.mean(),
             cfg,
             prefixes: BTreeMap::new(),
             buckets: Vec::new(),
@@ -262,6 +265,79 @@ impl S3Bucket {
         Ok(now.saturating_add(latency))
     }
 
+    /// `n` requests made one after another from `now`, as a handler reads or writes
+    /// a chunk's frames. Each takes its own request-rate token and is metered; the
+    /// time they take together is drawn once: `n` × the mean first byte plus √n × one
+    /// draw's deviation from it (the mean and variance of the sum of `n` draws),
+    /// plus `n` transfers. Returns when the last is done, or, on a refusal, how many
+    /// went through, when they were done and the refusal.
+    pub fn sequential_at<R: Rng + ?Sized>(
+        &mut self,
+        op: S3Op,
+        now: Time,
+        id: PrefixId,
+        bytes: u64,
+        n: u32,
+        rng: &mut R,
+    ) -> Result<Time, (u32, Time, Throttled)> {
+        let idx = match op {
+            S3Op::Put => 0,
+            S3Op::Get => 1,
+        };
+        let bucket = &mut self.buckets[id.0][idx];
+        let mut done = 0;
+        let mut refused = None;
+        while done < n {
+            if !bucket.try_take(now) {
+                refused = Some(Throttled {
+                    retry_after: Some(bucket.next_available(now)),
+                    reason: ThrottleReason::SlowDown,
+                });
+                break;
+            }
+            done += 1;
+        }
+        let latency = if done == 0 {
+            0
+        } else {
+            let k = done as f64;
+            let draw = self.first_byte.sample(rng) as f64;
+            let sum = k * self.first_byte_mean + k.sqrt() * (draw - self.first_byte_mean);
+            crate::sim::round_u64(sum.max(0.0))
+                .saturating_add(self.transfer_ns(bytes).saturating_mul(done as u64))
+        };
+        let each = latency / done.max(1) as u64;
+        match op {
+            S3Op::Put => {
+                self.stats.puts += done as u64;
+                self.stats.bytes_put += bytes * done as u64;
+                self.stats.byte_ns_stored +=
+                    (bytes * done as u64) as u128 * self.cfg.lifecycle.0 as u128;
+                for _ in 0..done {
+                    self.stats.put_latency.record(each);
+                }
+            }
+            S3Op::Get => {
+                self.stats.gets += done as u64;
+                self.stats.bytes_get += bytes * done as u64;
+                for _ in 0..done {
+                    self.stats.get_latency.record(each);
+                }
+            }
+        }
+        let end = now.saturating_add(latency);
+        match refused {
+            None => Ok(end),
+            Some(th) => {
+                match op {
+                    S3Op::Put => self.stats.put_slowdowns += 1,
+                    S3Op::Get => self.stats.get_slowdowns += 1,
+                }
+                Err((done, end, th))
+            }
+        }
+    }
+
     /// GB-months of storage of the objects written so far.
     pub fn gb_months(&self) -> f64 {
         let gb_ns = self.stats.byte_ns_stored as f64 / (1u64 << 30) as f64;
@@ -294,6 +370,27 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    #[test]
+    fn sequential_requests_are_metered_one_by_one() {
+        // Fixed first byte (20 ms) and 100 MB/s: 4 GETs of 1 MB take 4 × (20 + 10) ms.
+        let mut b = bucket();
+        let mut rng = rng_stream(1, "s3", 9);
+        let id = b.prefix("p", 0);
+        let end = b
+            .sequential_at(S3Op::Get, 0, id, 1_000_000, 4, &mut rng)
+            .unwrap();
+        assert_eq!(end, 4 * millis(30));
+        assert_eq!(b.stats().gets, 4);
+        // A prefix allows 3,500 PUTs a second with a one-second burst: 3,501 in the
+        // same instant get 3,500 through, then a Slow Down.
+        let err = b
+            .sequential_at(S3Op::Put, 0, id, 10, 3_501, &mut rng)
+            .unwrap_err();
+        assert_eq!(err.0, 3_500);
+        assert_eq!(b.stats().puts, 3_500);
+        assert_eq!(b.stats().put_slowdowns, 1);
     }
 
     #[test]

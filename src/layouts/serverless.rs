@@ -959,41 +959,62 @@ impl Body {
         throttles: &mut u64,
     ) -> Time {
         let mut t = start;
-        for _ in 0..self.gets {
-            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
-                s3.request_at(S3Op::Get, t, prefix, self.bytes, rng)
-            });
-        }
+        t = s3_until_ok(
+            S3Op::Get,
+            t,
+            self.gets,
+            self.bytes,
+            s3,
+            prefix,
+            rng,
+            client,
+            retries,
+            throttles,
+        );
         t = t.saturating_add(crate::cloud::lambda::cpu_time(self.cpu_ns, speed));
-        for _ in 0..self.puts {
-            t = s3_until_ok(t, rng, client, retries, throttles, |t, rng| {
-                s3.request_at(S3Op::Put, t, prefix, self.bytes, rng)
-            });
-        }
-        t
+        s3_until_ok(
+            S3Op::Put,
+            t,
+            self.puts,
+            self.bytes,
+            s3,
+            prefix,
+            rng,
+            client,
+            retries,
+            throttles,
+        )
     }
 }
 
-/// An S3 request retried with the client's backoff until it succeeds (a frame is
-/// never dropped); counts retries and Slow Downs.
+/// `n` S3 requests one after another, each refused one retried with the client's
+/// backoff until it succeeds (a frame is never dropped); counts retries and Slow
+/// Downs. Returns when the last is done.
+#[allow(clippy::too_many_arguments)]
 fn s3_until_ok(
+    op: S3Op,
     mut t: Time,
+    mut n: u32,
+    bytes: u64,
+    s3: &mut S3Bucket,
+    prefix: PrefixId,
     rng: &mut Rng64,
     client: &RetryPolicy,
     retries: &mut u64,
     throttles: &mut u64,
-    mut request: impl FnMut(Time, &mut Rng64) -> Result<Time, Throttled>,
 ) -> Time {
-    let mut n = 0;
-    loop {
-        match request(t, rng) {
+    let mut refusals = 0;
+    while n > 0 {
+        match s3.sequential_at(op, t, prefix, bytes, n, rng) {
             Ok(done) => return done,
-            Err(_) => {
-                n += 1;
+            Err((went, done, _)) => {
+                n -= went;
+                refusals += 1;
                 *throttles += 1;
                 *retries += 1;
-                t = t.saturating_add(client.backoff(n, rng).max(1));
+                t = done.saturating_add(client.backoff(refusals, rng).max(1));
             }
         }
     }
+    t
 }
