@@ -390,7 +390,6 @@ pub fn simulate(
 
     // Random streams: one for service draws, one for kernel costs.
     let mut rng = rng_stream(seed, &spec.name, 0);
-    let mut rng_work = rng_stream(seed, &spec.name, 1);
 
     // State.
     let duration = wl.duration;
@@ -423,11 +422,22 @@ pub fn simulate(
         .collect();
     let mut frames_captured = 0u64;
     let mut frames_by_detector = vec![0u64; n_det];
-    let mut ledger = CpuLedger::default();
     let mut executions = 0u64;
     let mut last_end: Time = 0;
-    let mut s3_retries = 0u64;
-    let mut s3_throttles = 0u64;
+    let mut work = Work {
+        rng: rng_stream(seed, &spec.name, 1),
+        ledger: CpuLedger::default(),
+        s3_retries: 0,
+        s3_throttles: 0,
+    };
+    let handlers = Handlers {
+        wl: &wl,
+        cost,
+        detectors,
+        aggregate_cpu,
+        prefixes: &prefixes,
+        client: &client,
+    };
     let mut progress = Progress::new(ctx.progress, duration);
     let mut held_back = 0u64;
     // StartExecution requests that waited behind others (each counts as refused),
@@ -459,7 +469,7 @@ pub fn simulate(
                     + sfn.as_ref().map_or(0, |s| {
                         s.stats().start_throttles + s.stats().transition_throttles
                     })
-                    + s3_throttles;
+                    + work.s3_throttles;
                 timeline.sample(now, active, lambda.concurrency(), th, 0);
                 if !q.is_empty() {
                     q.push(now + timeline.every, Ev::Tick);
@@ -482,7 +492,7 @@ pub fn simulate(
                 }
                 frames_captured += frames as u64;
                 executions += 1;
-                let frame_bytes = cost.jpeg_bytes(rng_work.random::<f64>());
+                let frame_bytes = cost.jpeg_bytes(work.rng.random::<f64>());
                 let record = Exec {
                     stream,
                     chunk,
@@ -575,30 +585,17 @@ pub fn simulate(
                         }
                     }
                     lambda_retries += 1;
-                    let e = &execs[exec as usize];
                     let (f, _) = fn_of(step);
-                    let body = Body::new(
+                    match handlers.invoke(
+                        &mut lambda,
+                        f,
+                        now,
                         step,
-                        e.frame_bytes,
-                        &wl,
-                        cost,
-                        detectors,
-                        aggregate_cpu,
-                        &mut rng_work,
-                        &mut ledger,
-                    );
-                    match lambda.invoke_with(f, now, &mut rng, |start, speed, _| {
-                        body.run(
-                            start,
-                            speed,
-                            &mut s3,
-                            prefixes[e.stream as usize],
-                            &client,
-                            &mut rng_work,
-                            &mut s3_retries,
-                            &mut s3_throttles,
-                        )
-                    }) {
+                        &execs[exec as usize],
+                        &mut s3,
+                        &mut rng,
+                        &mut work,
+                    ) {
                         Ok(inv) => {
                             queue.pop_front();
                             last_end = last_end.max(inv.end);
@@ -627,30 +624,16 @@ pub fn simulate(
                     async_queues[fi].push_back((exec, step));
                     continue;
                 }
-                let e = &execs[exec as usize];
-                let body = Body::new(
+                let outcome = handlers.invoke(
+                    &mut lambda,
+                    f,
+                    now,
                     step,
-                    e.frame_bytes,
-                    &wl,
-                    cost,
-                    detectors,
-                    aggregate_cpu,
-                    &mut rng_work,
-                    &mut ledger,
+                    &execs[exec as usize],
+                    &mut s3,
+                    &mut rng,
+                    &mut work,
                 );
-                let stream = e.stream;
-                let outcome = lambda.invoke_with(f, now, &mut rng, |start, speed, _| {
-                    body.run(
-                        start,
-                        speed,
-                        &mut s3,
-                        prefixes[stream as usize],
-                        &client,
-                        &mut rng_work,
-                        &mut s3_retries,
-                        &mut s3_throttles,
-                    )
-                });
                 match outcome {
                     Ok(inv) => {
                         last_end = last_end.max(inv.end);
@@ -779,8 +762,8 @@ pub fn simulate(
     *throttles.entry("step_functions".into()).or_default() += sfn_throttles + start_waiting;
     *retries.get_mut("lambda").unwrap() += lambda_retries;
     *retries.get_mut("step_functions").unwrap() += sfn_retries;
-    throttles.insert("s3".into(), s3_throttles);
-    *retries.get_mut("s3").unwrap() += s3_retries;
+    throttles.insert("s3".into(), work.s3_throttles);
+    *retries.get_mut("s3").unwrap() += work.s3_retries;
     Ok(LayoutRun {
         name: spec.name.clone(),
         kind: *spec.kind.get_ref(),
@@ -802,7 +785,7 @@ pub fn simulate(
         peak_instances: 0,
         timeline: timeline.points,
         defects: real.map(|rd| rd.finish()).unwrap_or_default(),
-        cpu_seconds_by_kernel: ledger.seconds(),
+        cpu_seconds_by_kernel: work.ledger.seconds(),
         executions,
         events: q.events_processed(),
         sim_end: last_end,
@@ -884,6 +867,65 @@ fn after_invoke(step: Step, exec: u32, end: Time, q: &mut EventQueue<Ev>, execs:
             }
         }
         Step::Aggregate => q.push(end, Ev::AggregateDone { exec }),
+    }
+}
+
+/// What every handler needs to know and never changes during a run.
+struct Handlers<'a> {
+    wl: &'a Workload,
+    cost: &'a dyn crate::kernels::CostModel,
+    detectors: &'a [Kernel],
+    aggregate_cpu: Time,
+    prefixes: &'a [PrefixId],
+    client: &'a RetryPolicy,
+}
+
+/// What handlers change: the kernel-cost random stream, CPU by kernel, S3 counters.
+struct Work {
+    rng: Rng64,
+    ledger: CpuLedger,
+    s3_retries: u64,
+    s3_throttles: u64,
+}
+
+impl Handlers<'_> {
+    /// Invokes the function of `step` for execution `e` at `now`: its CPU drawn from
+    /// the cost model, its S3 requests made from the handler's start.
+    #[allow(clippy::too_many_arguments)]
+    fn invoke(
+        &self,
+        lambda: &mut LambdaAccount,
+        f: LambdaFn,
+        now: Time,
+        step: Step,
+        e: &Exec,
+        s3: &mut S3Bucket,
+        rng: &mut Rng64,
+        work: &mut Work,
+    ) -> Result<crate::cloud::Invocation, Throttled> {
+        let body = Body::new(
+            step,
+            e.frame_bytes,
+            self.wl,
+            self.cost,
+            self.detectors,
+            self.aggregate_cpu,
+            &mut work.rng,
+            &mut work.ledger,
+        );
+        let prefix = self.prefixes[e.stream as usize];
+        lambda.invoke_with(f, now, rng, |start, speed, _| {
+            body.run(
+                start,
+                speed,
+                s3,
+                prefix,
+                self.client,
+                &mut work.rng,
+                &mut work.s3_retries,
+                &mut work.s3_throttles,
+            )
+        })
     }
 }
 
