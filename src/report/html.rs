@@ -211,16 +211,7 @@ pub fn render(r: &RunReport) -> Result<String> {
         o.push_str("<table>\n<tr><th>service</th><th>resource</th><th>item</th><th>quantity</th><th>unit</th><th>cost</th></tr>\n");
         for service in l.bill.services() {
             for i in l.bill.items.iter().filter(|i| i.service == service) {
-                let _ = writeln!(
-                    o,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                    escape(&i.service),
-                    escape(&i.resource),
-                    escape(&i.item),
-                    escape(&quantity(i.quantity)),
-                    escape(&i.unit),
-                    escape(&usd(i.usd))
-                );
+                item_row(&mut o, i);
             }
             let _ = writeln!(
                 o,
@@ -236,16 +227,7 @@ pub fn render(r: &RunReport) -> Result<String> {
             .iter()
             .filter(|i| !crate::pricing::bill::SERVICES.contains(&i.service.as_str()))
         {
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-                escape(&i.service),
-                escape(&i.resource),
-                escape(&i.item),
-                escape(&quantity(i.quantity)),
-                escape(&i.unit),
-                escape(&usd(i.usd))
-            );
+            item_row(&mut o, i);
         }
         let _ = writeln!(
             o,
@@ -289,6 +271,20 @@ pub fn render(r: &RunReport) -> Result<String> {
     );
     o.push_str("</body>\n</html>\n");
     Ok(o)
+}
+
+/// One line item as a table row.
+fn item_row(o: &mut String, i: &crate::pricing::LineItem) {
+    let _ = writeln!(
+        o,
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+        escape(&i.service),
+        escape(&i.resource),
+        escape(&i.item),
+        escape(&quantity(i.quantity)),
+        escape(&i.unit),
+        escape(&usd(i.usd))
+    );
 }
 
 #[cfg(test)]
