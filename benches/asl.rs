@@ -12,7 +12,10 @@ fn main() {
 }
 
 fn machine() -> Arc<asl::Machine> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/prime-video.asl.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/prime-video.asl.json"
+    );
     Arc::new(asl::load(std::path::Path::new(path)).expect("the shipped machine parses"))
 }
 
@@ -56,7 +59,10 @@ fn prime_video_executions_1000(bencher: divan::Bencher) {
 
 #[divan::bench]
 fn parse_prime_video(bencher: divan::Bencher) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/prime-video.asl.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/prime-video.asl.json"
+    );
     let text = std::fs::read_to_string(path).expect("shipped file");
     bencher.bench(|| divan::black_box(asl::parse("prime-video.asl.json", &text).is_ok()));
 }

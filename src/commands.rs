@@ -7,8 +7,8 @@ use archsim::pricing::{self, Catalog, Usage};
 use archsim::report;
 
 use crate::cli::{
-    AslCommand, AslCountArgs, CatalogCommand, Cli, Command, Format, FramesCommand,
-    KernelsCommand, ValidateArgs,
+    AslCommand, AslCountArgs, CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand,
+    ValidateArgs,
 };
 
 /// Runs the parsed command line.

@@ -26,13 +26,24 @@ fn prime_video_is_eight_transitions() {
     let o = archsim(&["asl", "count", PV]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("8 transitions billed: 8 states entered + 0 retries"), "{out}");
+    assert!(
+        out.contains("8 transitions billed: 8 states entered + 0 retries"),
+        "{out}"
+    );
     assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
 }
 
 #[test]
 fn two_throttles_of_convert_make_ten_as_json() {
-    let o = archsim(&["asl", "count", PV, "--fail", "Convert=2", "--format", "json"]);
+    let o = archsim(&[
+        "asl",
+        "count",
+        PV,
+        "--fail",
+        "Convert=2",
+        "--format",
+        "json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     // Convert entered once + 2 retries, Detect, 5 x Detector, Aggregate.
@@ -54,16 +65,27 @@ fn mistakes_exit_2_with_positions() {
     let o = archsim(&["asl", "count", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("m.asl.json:4:35: state \"A\": Next \"Nope\" is not a state"), "{e}");
+    assert!(
+        e.contains("m.asl.json:4:35: state \"A\": Next \"Nope\" is not a state"),
+        "{e}"
+    );
     assert!(!e.contains("panicked"), "{e}");
 
     let input = dir.path().join("in.json");
     std::fs::write(&input, "{\"a\": 1,\n \"b\": }").unwrap();
     let o = archsim(&["asl", "count", PV, "--input", input.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("in.json:2:7: invalid JSON"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("in.json:2:7: invalid JSON"),
+        "{}",
+        stderr(&o)
+    );
 
     let o = archsim(&["asl", "count", PV, "--fail", "Convrt=1"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean \"Convert\""), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean \"Convert\""),
+        "{}",
+        stderr(&o)
+    );
 }

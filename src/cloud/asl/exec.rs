@@ -255,7 +255,13 @@ impl Execution {
                     Kind::Task {
                         call: CallKind::LambdaInvoke,
                         ..
-                    } => json!({"Payload": v, "StatusCode": 200}),
+                    } => {
+                        // Built by hand: `json!` goes through serde's serializer.
+                        let mut o = Map::new();
+                        o.insert("Payload".into(), v);
+                        o.insert("StatusCode".into(), Value::from(200));
+                        Value::Object(o)
+                    }
                     _ => v,
                 };
                 self.complete(c, result);
