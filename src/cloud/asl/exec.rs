@@ -537,9 +537,12 @@ impl Execution {
                     input_path(&def.input_path, raw, &ctx)?.into_owned()
                 };
                 let items = match items_path {
-                    IoPath::Path(p) => p.walk(&eff).cloned().ok_or_else(|| {
-                        runtime(format!("ItemsPath `{}` is not in the data", p.text))
-                    })?,
+                    IoPath::Path(p) => p
+                        .get(&eff, &Self::ctx(&self.input, def))
+                        .map(Cow::into_owned)
+                        .ok_or_else(|| {
+                            runtime(format!("ItemsPath `{}` is not in the data", p.text))
+                        })?,
                     _ => eff.clone(),
                 };
                 let Value::Array(items) = items else {
@@ -553,7 +556,10 @@ impl Execution {
                 }
                 let n = items.len();
                 let f = self.new_frame(c, eff, items, n);
-                self.fill_map(f)?;
+                if let Err(e) = self.fill_map(f) {
+                    self.cancel_frame(f);
+                    return Err(e);
+                }
             }
             Kind::Succeed => {
                 let out = self.pass_through(c)?;

@@ -88,7 +88,7 @@ pub fn parse(file: &str, text: &str) -> Result<Machine, InputError> {
     )?;
     c.query_language(&f, None)?;
     let timeout_ns = match f.get("TimeoutSeconds") {
-        Some(v) => Some(c.uint(v, None, "TimeoutSeconds", 1)? * 1_000_000_000),
+        Some(v) => Some(c.seconds_ns(v, None, "TimeoutSeconds", 1)?),
         None => None,
     };
     let start = c.region(&f, obj.range, None)?;
@@ -248,6 +248,28 @@ impl<'t> Compiler<'t> {
         }
     }
 
+    /// A whole number of seconds, at most a year (AWS's longest execution), in ns.
+    fn seconds_ns(
+        &self,
+        v: &ast::Value,
+        state: Option<&str>,
+        field: &str,
+        min: u64,
+    ) -> Result<u64, InputError> {
+        const YEAR_S: u64 = 31_622_400;
+        let n = self.uint(v, state, field, min)?;
+        if n > YEAR_S {
+            return Err(self.err(
+                v.range(),
+                state,
+                format!(
+                    "{field}: expected at most {YEAR_S} seconds (a year, the longest execution)"
+                ),
+            ));
+        }
+        Ok(n * 1_000_000_000)
+    }
+
     fn number(&self, v: &ast::Value, state: Option<&str>, field: &str) -> Result<f64, InputError> {
         match v {
             ast::Value::NumberLit(n) => n
@@ -291,11 +313,14 @@ impl<'t> Compiler<'t> {
             Some(ast::Value::NullKeyword(_)) => Ok(IoPath::Null),
             Some(v) => {
                 let p = self.path(v, Some(state), field)?;
-                if field == "ResultPath" && p.root != super::path::Root::Data {
+                if matches!(field, "ResultPath" | "OutputPath") && p.root != super::path::Root::Data
+                {
                     return Err(self.err(
                         v.range(),
                         Some(state),
-                        "ResultPath: expected a path into the data (`$…`), not the context object",
+                        format!(
+                            "{field}: expected a path into the data (`$…`), not the context object"
+                        ),
                     ));
                 }
                 Ok(if p.is_identity() {
@@ -440,9 +465,7 @@ impl<'t> Compiler<'t> {
                 result: f.get("Result").map(|v| Value::from(v.clone())),
             },
             "Wait" => match (f.get("Seconds"), f.get("SecondsPath")) {
-                (Some(v), None) => {
-                    Kind::Wait(WaitFor::Ns(self.uint(v, s, "Seconds", 0)? * 1_000_000_000))
-                }
+                (Some(v), None) => Kind::Wait(WaitFor::Ns(self.seconds_ns(v, s, "Seconds", 0)?)),
                 (None, Some(v)) => {
                     Kind::Wait(WaitFor::SecondsPath(self.path(v, s, "SecondsPath")?))
                 }
@@ -553,7 +576,7 @@ impl<'t> Compiler<'t> {
         };
         let (res, rr) = self.string(rv, s, "Resource")?;
         let timeout_ns = match f.get("TimeoutSeconds") {
-            Some(v) => Some(self.uint(v, s, "TimeoutSeconds", 1)? * 1_000_000_000),
+            Some(v) => Some(self.seconds_ns(v, s, "TimeoutSeconds", 1)?),
             None => None,
         };
         let (call, function) = if let Some(service) = res.strip_prefix("arn:aws:states:::") {

@@ -166,6 +166,18 @@ fn inline_map_counts_every_iterations_states() {
 }
 
 #[test]
+fn map_items_can_come_from_the_execution_input() {
+    // P (Pass, replaces the data) + M (1) + 2 items x T (2) = 4.
+    let asl = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Result": {}, "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$$.Execution.Input.l", "End": true,
+              "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}}}}});
+    let r = counted(&asl, Some(json!({"l": ["x", "y"]})), &[]);
+    assert_eq!(r.transitions, 4);
+    assert_eq!(r.outcome, Outcome::Succeeded(json!(["x", "y"])));
+}
+
+#[test]
 fn map_inside_parallel() {
     // Parallel (1) + branch 1: Map (1) + 2 items x Task (2) + branch 2: Pass (1) = 5.
     let asl = json!({"StartAt": "Par", "States": {
@@ -510,6 +522,20 @@ fn unsupported_features_are_errors_naming_them() {
             "`TimestampEquals` is not supported",
         ),
     ];
+    let cases = cases.into_iter().chain([
+        (
+            r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 99999999999999999999, "End": true}}}"#,
+            "Seconds: expected a whole number",
+        ),
+        (
+            r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 99999999999, "End": true}}}"#,
+            "expected at most 31622400 seconds",
+        ),
+        (
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "OutputPath": "$$.State.Name", "End": true}}}"#,
+            "OutputPath: expected a path into the data",
+        ),
+    ]);
     for (text, want) in cases {
         let e = error_of(text);
         assert!(e.starts_with("t.asl.json:1:"), "{e}");
