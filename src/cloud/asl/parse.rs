@@ -39,6 +39,10 @@ const UNSUPPORTED_FIELDS: [&str; 20] = [
     "ToleratedFailurePercentagePath",
 ];
 
+/// Seconds in a year (366 days): the longest a Standard execution runs.
+const YEAR_S: u64 = 31_622_400;
+const NS: u64 = 1_000_000_000;
+
 /// Parses the ASL definition `text`, the content of `file`.
 pub fn parse(file: &str, text: &str) -> Result<Machine, InputError> {
     let strict = ParseOptions {
@@ -88,7 +92,7 @@ pub fn parse(file: &str, text: &str) -> Result<Machine, InputError> {
     )?;
     c.query_language(&f, None)?;
     let timeout_ns = match f.get("TimeoutSeconds") {
-        Some(v) => Some(c.seconds_ns(v, None, "TimeoutSeconds", 1)?),
+        Some(v) => Some(c.uint(v, None, "TimeoutSeconds", 1..=YEAR_S)? * NS),
         None => None,
     };
     let start = c.region(&f, obj.range, None)?;
@@ -227,47 +231,39 @@ impl<'t> Compiler<'t> {
         }
     }
 
+    /// A whole number in `range` (seconds fields: at most a year, AWS's longest
+    /// execution, so nanoseconds never overflow).
     fn uint(
         &self,
         v: &ast::Value,
         state: Option<&str>,
         field: &str,
-        min: u64,
+        range: std::ops::RangeInclusive<u64>,
     ) -> Result<u64, InputError> {
         let n = match v {
             ast::Value::NumberLit(n) => n.value.parse::<u64>().ok(),
             _ => None,
         };
         match n {
-            Some(n) if n >= min => Ok(n),
-            _ => Err(self.err(
-                v.range(),
-                state,
-                format!("{field}: expected a whole number of at least {min}"),
-            )),
-        }
-    }
-
-    /// A whole number of seconds, at most a year (AWS's longest execution), in ns.
-    fn seconds_ns(
-        &self,
-        v: &ast::Value,
-        state: Option<&str>,
-        field: &str,
-        min: u64,
-    ) -> Result<u64, InputError> {
-        const YEAR_S: u64 = 31_622_400;
-        let n = self.uint(v, state, field, min)?;
-        if n > YEAR_S {
-            return Err(self.err(
+            Some(n) if range.contains(&n) => Ok(n),
+            _ if *range.end() == u64::MAX => Err(self.err(
                 v.range(),
                 state,
                 format!(
-                    "{field}: expected at most {YEAR_S} seconds (a year, the longest execution)"
+                    "{field}: expected a whole number of at least {}",
+                    range.start()
                 ),
-            ));
+            )),
+            _ => Err(self.err(
+                v.range(),
+                state,
+                format!(
+                    "{field}: expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
         }
-        Ok(n * 1_000_000_000)
     }
 
     fn number(&self, v: &ast::Value, state: Option<&str>, field: &str) -> Result<f64, InputError> {
@@ -465,7 +461,9 @@ impl<'t> Compiler<'t> {
                 result: f.get("Result").map(|v| Value::from(v.clone())),
             },
             "Wait" => match (f.get("Seconds"), f.get("SecondsPath")) {
-                (Some(v), None) => Kind::Wait(WaitFor::Ns(self.seconds_ns(v, s, "Seconds", 0)?)),
+                (Some(v), None) => {
+                    Kind::Wait(WaitFor::Ns(self.uint(v, s, "Seconds", 0..=YEAR_S)? * NS))
+                }
                 (None, Some(v)) => {
                     Kind::Wait(WaitFor::SecondsPath(self.path(v, s, "SecondsPath")?))
                 }
@@ -576,7 +574,7 @@ impl<'t> Compiler<'t> {
         };
         let (res, rr) = self.string(rv, s, "Resource")?;
         let timeout_ns = match f.get("TimeoutSeconds") {
-            Some(v) => Some(self.seconds_ns(v, s, "TimeoutSeconds", 1)?),
+            Some(v) => Some(self.uint(v, s, "TimeoutSeconds", 1..=YEAR_S)? * NS),
             None => None,
         };
         let (call, function) = if let Some(service) = res.strip_prefix("arn:aws:states:::") {
@@ -716,7 +714,9 @@ impl<'t> Compiler<'t> {
         };
         let limit = if distributed.is_some() { 10_000 } else { 40 };
         let max_concurrency = match f.get("MaxConcurrency") {
-            Some(v) => self.uint(v, s, "MaxConcurrency", 0)?.min(u32::MAX as u64) as u32,
+            Some(v) => self
+                .uint(v, s, "MaxConcurrency", 0..=u64::MAX)?
+                .min(u32::MAX as u64) as u32,
             None => 0,
         };
         let max_concurrency = if max_concurrency == 0 {
@@ -1002,20 +1002,18 @@ impl<'t> Compiler<'t> {
             out.push(Retrier {
                 errors,
                 interval_ns: match f.get("IntervalSeconds") {
-                    Some(v) => {
-                        self.uint(v, s, "IntervalSeconds", 1)?.min(99_999_999) * 1_000_000_000
-                    }
-                    None => 1_000_000_000,
+                    Some(v) => self.uint(v, s, "IntervalSeconds", 1..=YEAR_S)? * NS,
+                    None => NS,
                 },
                 backoff_rate,
                 max_attempts: match f.get("MaxAttempts") {
-                    Some(v) => self.uint(v, s, "MaxAttempts", 0)?.min(99_999_999) as u32,
+                    Some(v) => self
+                        .uint(v, s, "MaxAttempts", 0..=u64::MAX)?
+                        .min(99_999_999) as u32,
                     None => 3,
                 },
                 max_delay_ns: match f.get("MaxDelaySeconds") {
-                    Some(v) => {
-                        Some(self.uint(v, s, "MaxDelaySeconds", 1)?.min(31_622_400) * 1_000_000_000)
-                    }
+                    Some(v) => Some(self.uint(v, s, "MaxDelaySeconds", 1..=YEAR_S)? * NS),
                     None => None,
                 },
                 full_jitter,

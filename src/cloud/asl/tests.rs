@@ -529,7 +529,7 @@ fn unsupported_features_are_errors_naming_them() {
         ),
         (
             r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 99999999999, "End": true}}}"#,
-            "expected at most 31622400 seconds",
+            "expected a whole number from 0 to 31622400",
         ),
         (
             r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "OutputPath": "$$.State.Name", "End": true}}}"#,
