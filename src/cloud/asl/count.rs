@@ -29,6 +29,10 @@ pub struct StateCount {
     pub name: String,
     pub entered: u64,
     pub retries: u64,
+    /// Billed transitions at this state: its entries and retries unless it runs in an
+    /// Express child, plus the child executions it starts (a Distributed Map).
+    #[serde(skip)]
+    pub transitions: u64,
 }
 
 /// What one execution is billed.
@@ -118,7 +122,7 @@ pub fn count(
             .cloned()
             .unwrap_or_else(|| Value::Object(Default::default())),
     );
-    let mut rows: Vec<(StateId, u64, u64)> = Vec::new();
+    let mut rows: Vec<(StateId, StateCount)> = Vec::new();
     let mut attempts: BTreeMap<StateId, u32> = BTreeMap::new();
     let mut report = CountReport {
         transitions: 0,
@@ -154,25 +158,17 @@ pub fn count(
                     retry,
                     workflow,
                 } => {
-                    let row = match rows.iter().position(|r| r.0 == state) {
-                        Some(i) => i,
-                        None => {
-                            rows.push((state, 0, 0));
-                            rows.len() - 1
-                        }
-                    };
+                    let row = row_of(&mut rows, state);
                     if retry {
-                        rows[row].2 += 1;
+                        row.retries += 1;
                         report.retries += 1;
                     } else {
-                        rows[row].1 += 1;
+                        row.entered += 1;
                         report.states_entered += 1;
                     }
-                    match workflow {
-                        Workflow::Parent | Workflow::Child(ExecutionType::Standard) => {
-                            report.transitions += 1
-                        }
-                        Workflow::Child(ExecutionType::Express) => {}
+                    if billed(workflow) {
+                        row.transitions += 1;
+                        report.transitions += 1;
                     }
                     if let Workflow::Child(t) = workflow {
                         *report.child_transitions.entry(t).or_default() += 1;
@@ -181,16 +177,14 @@ pub fn count(
                 }
                 Action::StartChild {
                     cursor,
+                    state,
                     child,
                     workflow,
-                    ..
                 } => {
                     *report.children.entry(child).or_default() += 1;
-                    match workflow {
-                        Workflow::Parent | Workflow::Child(ExecutionType::Standard) => {
-                            report.transitions += 1
-                        }
-                        Workflow::Child(ExecutionType::Express) => {}
+                    if billed(workflow) {
+                        row_of(&mut rows, state).transitions += 1;
+                        report.transitions += 1;
                     }
                     exec.granted(cursor);
                 }
@@ -228,11 +222,10 @@ pub fn count(
                 Action::Done(outcome) => {
                     report.outcome = outcome;
                     report.states = rows
-                        .iter()
-                        .map(|&(id, entered, retries)| StateCount {
-                            name: machine.state(id).name.clone(),
-                            entered,
-                            retries,
+                        .into_iter()
+                        .map(|(id, mut row)| {
+                            row.name = machine.state(id).name.clone();
+                            row
                         })
                         .collect();
                     return Ok(report);
@@ -240,6 +233,30 @@ pub fn count(
             }
         }
     }
+}
+
+/// The row of `state`, added on first entry (rows keep first-entered order).
+fn row_of(rows: &mut Vec<(StateId, StateCount)>, state: StateId) -> &mut StateCount {
+    let i = match rows.iter().position(|r| r.0 == state) {
+        Some(i) => i,
+        None => {
+            let zero = StateCount {
+                name: String::new(),
+                entered: 0,
+                retries: 0,
+                transitions: 0,
+            };
+            rows.push((state, zero));
+            rows.len() - 1
+        }
+    };
+    &mut rows[i].1
+}
+
+/// True when a transition of `workflow` is billed per transition: the parent (taken as
+/// Standard) and Standard children; Express children are billed by duration.
+fn billed(workflow: Workflow) -> bool {
+    !matches!(workflow, Workflow::Child(ExecutionType::Express))
 }
 
 impl CountReport {
@@ -254,7 +271,7 @@ impl CountReport {
                 s.name.clone(),
                 s.entered.to_string(),
                 s.retries.to_string(),
-                (s.entered + s.retries).to_string(),
+                s.transitions.to_string(),
             ]);
         }
         for col in 1..4 {
@@ -263,27 +280,27 @@ impl CountReport {
             }
         }
         let mut out = format!("{t}\n");
-        out.push_str(&format!(
-            "{} transitions billed: {} states entered + {} retries",
-            self.transitions, self.states_entered, self.retries
-        ));
-        let children: u64 = self.children.values().sum();
-        if children > 0 {
-            let express = self
-                .child_transitions
-                .get(&ExecutionType::Express)
-                .copied()
-                .unwrap_or(0);
+        if self.children.is_empty() {
             out.push_str(&format!(
-                " + {children} child executions started - {express} Express child transitions (billed by duration)"
+                "{} transitions billed: {} states entered + {} retries\n",
+                self.transitions, self.states_entered, self.retries
+            ));
+        } else {
+            out.push_str(&format!(
+                "{} transitions billed ({} states entered and {} retries in all, children below)\n",
+                self.transitions, self.states_entered, self.retries
             ));
         }
-        out.push('\n');
         for (t, n) in &self.children {
             let inside = self.child_transitions.get(t).copied().unwrap_or(0);
-            out.push_str(&format!(
-                "{n} {t:?} child executions, {inside} transitions inside them\n"
-            ));
+            out.push_str(&match t {
+                ExecutionType::Standard => format!(
+                    "{n} Standard children: {n} transitions to start them + {inside} for their states and retries\n"
+                ),
+                ExecutionType::Express => format!(
+                    "{n} Express children: {n} transitions to start them; their {inside} states and retries are billed by duration\n"
+                ),
+            });
         }
         out.push_str(&match &self.outcome {
             Outcome::Succeeded(_) => "outcome: Succeeded\n".to_string(),
