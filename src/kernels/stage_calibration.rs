@@ -362,3 +362,91 @@ pub fn summary_text(scan: &LogScan, cal: &StageCalibration) -> String {
     out.push_str(&format!("{t}\n"));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule() -> VcpuRule {
+        VcpuRule {
+            mb_per_vcpu: 1769,
+            max_vcpu: 6.0,
+            memory_min_mb: 128,
+            memory_max_mb: 10240,
+        }
+    }
+
+    fn sample_scan() -> LogScan {
+        let mut s = LogScan::default();
+        let text = "START RequestId: a\n\
+REPORT RequestId: a\tDuration: 400.00 ms\tBilled Duration: 666 ms\tMemory Size: 512 MB\tMax Memory Used: 301 MB\tInit Duration: 265.72 ms\n\
+END RequestId: a\n\
+REPORT RequestId: b\tDuration: 100.00 ms\tBilled Duration: 100 ms\tMemory Size: 2048 MB\tMax Memory Used: 320 MB\n\
+REPORT RequestId: c\tDuration: 50.00 ms\tBilled Duration: 50 ms\tMemory Size: 512 MB\tMax Memory Used: 300 MB\n";
+        s.add_text("f.log", text, &rule()).unwrap();
+        s
+    }
+
+    #[test]
+    fn from_scan_converts_and_counts() {
+        let cal = StageCalibration::from_scan("resize", &sample_scan(), &rule()).unwrap();
+        // 400 ms and 50 ms at 512 MB (x 512/1769), 100 ms at 2048 MB (one core).
+        assert_eq!(cal.cpu.samples(), &[14_471_453, 100_000_000, 115_771_622]);
+        assert_eq!(cal.cold_start.samples(), &[265_720_000]);
+        assert!((cal.cold_share() - 1.0 / 3.0).abs() < 1e-15);
+        assert_eq!(cal.max_memory_used_mb, Some(320));
+        assert_eq!(
+            cal.memory,
+            vec![
+                MemorySeen {
+                    mb: 512,
+                    records: 2
+                },
+                MemorySeen {
+                    mb: 2048,
+                    records: 1
+                }
+            ]
+        );
+        assert_eq!(cal.skipped_lines(), 2);
+        let empty = StageCalibration::from_scan("x", &LogScan::default(), &rule()).unwrap_err();
+        assert!(
+            empty.to_string().contains("no Lambda REPORT records"),
+            "{empty}"
+        );
+    }
+
+    #[test]
+    fn round_trips_through_its_file() {
+        let cal = StageCalibration::from_scan("resize", &sample_scan(), &rule()).unwrap();
+        let text = cal.to_toml().unwrap();
+        assert!(text.contains("# cpu: p50 100.00 ms"), "{text}");
+        let back = StageCalibration::parse("r.cal.toml", &text).unwrap();
+        assert_eq!(back, cal);
+        assert_eq!(back.to_toml().unwrap(), text);
+    }
+
+    #[test]
+    fn inconsistent_files_are_errors_at_the_field() {
+        let text = StageCalibration::from_scan("resize", &sample_scan(), &rule())
+            .unwrap()
+            .to_toml()
+            .unwrap();
+        let bad = |from: &str, to: &str| {
+            let edited = text.replacen(from, to, 1);
+            assert_ne!(edited, text, "{from}");
+            StageCalibration::parse("r.cal.toml", &edited)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = bad("records = 3", "records = 4");
+        assert!(e.contains("records = 4 but cpu_ns holds 3 samples"), "{e}");
+        assert!(e.starts_with("r.cal.toml:10:11:"), "{e}");
+        let e = bad("cold_share = 0.333", "cold_share = 0.5 #");
+        assert!(e.contains("cold_share must be"), "{e}");
+        let e = bad("cpu_ns = [", "cpu_ns = [-1, ");
+        assert!(e.starts_with("r.cal.toml:"), "{e}");
+        let e = bad("stage = ", "stag = ");
+        assert!(e.contains("unknown field `stag`"), "{e}");
+    }
+}
