@@ -33,6 +33,24 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// `archsim calibrate lambda-logs LOG --stage STAGE --out OUT [--force]`.
+fn calibrate(log: &str, stage: &str, out: &Path, force: bool) -> Output {
+    let out = out.to_str().unwrap();
+    let mut args = vec![
+        "calibrate",
+        "lambda-logs",
+        log,
+        "--stage",
+        stage,
+        "--out",
+        out,
+    ];
+    if force {
+        args.push("--force");
+    }
+    archsim(&args)
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -244,16 +262,7 @@ fn shipped_calibrations_are_what_the_command_writes() {
         ),
     ] {
         let out = dir.join(format!("{stage}.cal.toml"));
-        let o = archsim(&[
-            "calibrate",
-            "lambda-logs",
-            log,
-            "--stage",
-            stage,
-            "--out",
-            out.to_str().unwrap(),
-            "--force",
-        ]);
+        let o = calibrate(log, stage, &out, true);
         assert!(o.status.success(), "{}", stderr(&o));
         let written = std::fs::read_to_string(&out).unwrap();
         let shipped = std::fs::read_to_string(repo(cal)).unwrap();
@@ -268,16 +277,12 @@ fn shipped_calibrations_are_what_the_command_writes() {
 fn summarises_records_cold_starts_and_skipped_lines() {
     let dir = temp_dir("summary");
     let out = dir.join("t.cal.toml");
-    let o = archsim(&[
-        "calibrate",
-        "lambda-logs",
+    let o = calibrate(
         "examples/logs/thumbnail-report.log",
-        "--stage",
         "thumbnail",
-        "--out",
-        out.to_str().unwrap(),
-        "--force",
-    ]);
+        &out,
+        true,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("stage thumbnail: 400 REPORT records from 1 file(s); memory 512 MB x 250, 1024 MB x 150"), "{text}");
@@ -310,16 +315,8 @@ fn refuses_to_overwrite_without_force() {
     let dir = temp_dir("force");
     let out = dir.join("x.cal.toml");
     std::fs::write(&out, "keep me").unwrap();
-    let args = [
-        "calibrate",
-        "lambda-logs",
-        "examples/logs/classify-report.jsonl",
-        "--stage",
-        "classify",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    let o = archsim(&args);
+    let log = "examples/logs/classify-report.jsonl";
+    let o = calibrate(log, "classify", &out, false);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("exists: pass --force"),
@@ -327,9 +324,7 @@ fn refuses_to_overwrite_without_force() {
         stderr(&o)
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
-    let mut forced = args.to_vec();
-    forced.push("--force");
-    let o = archsim(&forced);
+    let o = calibrate(log, "classify", &out, true);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(std::fs::read_to_string(&out)
         .unwrap()
@@ -352,15 +347,7 @@ fn a_malformed_report_exits_2_with_file_and_line() {
     )
     .unwrap();
     let out = dir.join("bad.cal.toml");
-    let o = archsim(&[
-        "calibrate",
-        "lambda-logs",
-        log.to_str().unwrap(),
-        "--stage",
-        "s",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = calibrate(log.to_str().unwrap(), "s", &out, false);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let want = format!(
         "{}:3:31: Duration: expected a non-negative number of ms, got `12,5`",
@@ -371,15 +358,7 @@ fn a_malformed_report_exits_2_with_file_and_line() {
     assert!(!out.exists());
 
     std::fs::write(&log, "START RequestId: a\nhello\n").unwrap();
-    let o = archsim(&[
-        "calibrate",
-        "lambda-logs",
-        log.to_str().unwrap(),
-        "--stage",
-        "s",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = calibrate(log.to_str().unwrap(), "s", &out, false);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("no Lambda REPORT records found (2 other lines skipped)"),
@@ -387,15 +366,7 @@ fn a_malformed_report_exits_2_with_file_and_line() {
         stderr(&o)
     );
 
-    let o = archsim(&[
-        "calibrate",
-        "lambda-logs",
-        "no/such.log",
-        "--stage",
-        "s",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let o = calibrate("no/such.log", "s", &out, false);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("no/such.log: cannot read file"),
