@@ -75,12 +75,13 @@ Examples:
   archsim calibrate lambda-logs day1.log day2.jsonl --stage classify --out classify.cal.toml --force
   aws logs tail /aws/lambda/thumbnail --since 1d > thumbnail.log
 
-Reads Lambda REPORT records in the text form (`REPORT RequestId: ...\tDuration: 395.99 ms\t
-Billed Duration: 396 ms\tMemory Size: 512 MB\t...`, a timestamp prefix allowed) and the JSON log
-format (`platform.report` records, one per line, a JSON array, or CloudWatch log events).
-Other lines are skipped and counted; a malformed REPORT record is an error (exit 2). Each
-Duration becomes CPU time at its memory's vCPU share: Duration x min(1, memory / 1769 MB).
-Scenarios name the result as a stage's work: work = \"empirical(thumbnail.cal.toml)\".";
+Reads Lambda REPORT records in the text form (`REPORT RequestId: ... Duration: 395.99 ms
+Billed Duration: 396 ms Memory Size: 512 MB ...`, fields separated by tabs or spaces, a
+timestamp prefix allowed) and the JSON log format (`platform.report` records, one per line,
+a JSON array, or CloudWatch log events). Other lines are skipped and counted; a malformed
+REPORT record is an error (exit 2). Each Duration becomes CPU time at its memory's vCPU
+share: Duration x min(1, memory / 1769 MB), the catalog's `mb_per_vcpu`.
+A pipeline stage names the result as its work per item: \"empirical(thumbnail.cal.toml)\".";
 
 #[derive(Debug, Subcommand)]
 pub enum CalibrateCommand {
