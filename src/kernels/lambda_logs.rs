@@ -80,7 +80,7 @@ pub struct LogScan {
 }
 
 impl LogScan {
-    /// Reads `paths` in order; `shown` gives each file's name as the user wrote it.
+    /// Reads `paths` in order; errors and the sources name each file as given.
     pub fn read_files(paths: &[&Path], rule: &VcpuRule) -> Result<LogScan> {
         let mut scan = LogScan::default();
         for path in paths {
@@ -162,6 +162,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn error(&self, offset: usize, message: impl Into<String>) -> crate::Error {
+        // serde_json counts columns in bytes: step back to the start of a character.
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         InputError::at_span(self.file, self.text, offset..offset, message).into()
     }
 
@@ -305,7 +310,7 @@ impl<'a> Reader<'a> {
             self.error(
                 at,
                 "this REPORT record has no `Duration: <number> ms` field \
-                 (expected `REPORT RequestId: <id>\tDuration: 395.99 ms\tBilled Duration: 396 ms\tMemory Size: 512 MB\t…`)",
+                 (expected `REPORT RequestId: <id>  Duration: 395.99 ms  Billed Duration: 396 ms  Memory Size: 512 MB  …`)",
             )
         })?;
         ms("Billed Duration:")?;
@@ -379,15 +384,15 @@ impl<'a> Reader<'a> {
     /// A memory size in MB: a whole number in the catalog's range.
     fn memory(&self, pos: usize, key: &str, mb: f64) -> Result<u32> {
         let name = key.trim_end_matches(':');
-        if mb.fract() != 0.0 || mb > f64::from(u32::MAX) {
+        if mb.fract() != 0.0 {
             return Err(self.error(
                 pos,
                 format!("{name}: expected a whole number of MB, got {mb}"),
             ));
         }
-        let mb = mb as u32;
         let r = self.rule;
-        if key == "Memory Size:" && !(r.memory_min_mb..=r.memory_max_mb).contains(&mb) {
+        let range = f64::from(r.memory_min_mb)..=f64::from(r.memory_max_mb);
+        if (key == "Memory Size:" && !range.contains(&mb)) || mb > f64::from(r.memory_max_mb) {
             return Err(self.error(
                 pos,
                 format!(
@@ -396,7 +401,7 @@ impl<'a> Reader<'a> {
                 ),
             ));
         }
-        Ok(mb)
+        Ok(mb as u32)
     }
 
     /// One JSON value at byte `offset`: a `platform.report`, another `platform.*`
@@ -480,7 +485,13 @@ impl<'a> Reader<'a> {
             #[serde(rename = "restoreDurationMs")]
             restore: Option<f64>,
         }
-        let record = value.get("record").cloned().unwrap_or(Value::Null);
+        let Some(record) = value.get("record").filter(|r| r.is_object()).cloned() else {
+            return Err(self.error(
+                offset,
+                "this platform.report has no `record` object: expected \
+                 {\"type\":\"platform.report\",\"record\":{\"requestId\":…,\"metrics\":{\"durationMs\":…,\"memorySizeMB\":…}}}",
+            ));
+        };
         let r: Record = serde_json::from_value(record).map_err(|e| {
             self.error(
                 offset,

@@ -135,7 +135,7 @@ impl StageCalibration {
                 files.join(", "),
                 format!(
                     "no Lambda REPORT records found ({} other lines skipped): expected text lines \
-                     `REPORT RequestId: …\tDuration: … ms\t…` or JSON `platform.report` records",
+                     `REPORT RequestId: …  Duration: … ms  …` or JSON `platform.report` records",
                     scan.skipped_total()
                 ),
             )
