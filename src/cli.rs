@@ -21,7 +21,8 @@ Examples:
   archsim frames generate --photo astronaut --size 1280x720 --seconds 12 --defects \"black@40..45\" --out clip
   archsim kernels detect clip.y4m --audio clip.wav  find defects in a clip
   archsim kernels bench --size 1920x1080            measure every kernel, write a calibration
-  archsim asl count scenarios/prime-video.asl.json  transitions one execution of a state machine is billed";
+  archsim asl count scenarios/prime-video.asl.json  transitions one execution of a state machine is billed
+  archsim calibrate lambda-logs app.log --stage thumbnail --out thumbnail.cal.toml   a stage's work from Lambda logs";
 
 #[derive(Debug, Parser)]
 #[command(name = "archsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -67,6 +68,9 @@ pub enum Command {
     /// Your own Step Functions state machine (Amazon States Language): count.
     #[command(subcommand)]
     Asl(AslCommand),
+    /// Measure a stage's work from real metrics: lambda-logs.
+    #[command(subcommand)]
+    Calibrate(CalibrateCommand),
 }
 
 const ASL_COUNT_EXAMPLES: &str = "\
@@ -101,6 +105,43 @@ pub struct AslCountArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+const LAMBDA_LOGS_EXAMPLES: &str = "\
+Examples:
+  archsim calibrate lambda-logs examples/logs/thumbnail-report.log --stage thumbnail --out thumbnail.cal.toml
+  archsim calibrate lambda-logs day1.log day2.jsonl --stage classify --out classify.cal.toml --force
+  aws logs tail /aws/lambda/thumbnail --since 1d > thumbnail.log
+
+Reads Lambda REPORT records in the text form (`REPORT RequestId: ... Duration: 395.99 ms
+Billed Duration: 396 ms Memory Size: 512 MB ...`, fields separated by tabs or spaces, a
+timestamp prefix allowed) and the JSON log format (`platform.report` records, one per line,
+a JSON array, or CloudWatch log events). Other lines are skipped and counted; a malformed
+REPORT record is an error (exit 2). Each Duration becomes CPU time at its memory's vCPU
+share: Duration x min(1, memory / 1769 MB), the catalog's `mb_per_vcpu`.
+A pipeline stage names the result as its work per item: \"empirical(thumbnail.cal.toml)\".";
+
+#[derive(Debug, Subcommand)]
+pub enum CalibrateCommand {
+    /// Read Lambda REPORT records and write a stage calibration (CPU time, cold starts).
+    #[command(after_help = LAMBDA_LOGS_EXAMPLES)]
+    LambdaLogs(LambdaLogsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LambdaLogsArgs {
+    /// Log files: text (CloudWatch export, `aws logs tail`) or JSON log format.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Name of the pipeline stage the function runs.
+    #[arg(long)]
+    pub stage: String,
+    /// Write the stage calibration (TOML) here.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 const GENERATE_EXAMPLES: &str = "\

@@ -7,8 +7,8 @@ use archsim::pricing::{self, Catalog, Usage};
 use archsim::report;
 
 use crate::cli::{
-    AslCommand, AslCountArgs, CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand,
-    ValidateArgs,
+    AslCommand, AslCountArgs, CalibrateCommand, CatalogCommand, Cli, Command, Format,
+    FramesCommand, KernelsCommand, LambdaLogsArgs, ValidateArgs,
 };
 
 /// Runs the parsed command line.
@@ -48,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Validate(args) => validate(&args)?,
+        Command::Calibrate(CalibrateCommand::LambdaLogs(args)) => lambda_logs(&args, &catalog)?,
         Command::Run(args) => run_scenario(args, cli.catalog.is_some())?,
         Command::Sweep(args) => crate::analyses::sweep_cmd(args)?,
         Command::Explain(args) => crate::analyses::explain_cmd(args)?,
@@ -196,6 +197,42 @@ fn validate(args: &ValidateArgs) -> Result<()> {
         let failed = v.checks.iter().filter(|c| !c.passed).count();
         anyhow::bail!("{failed} validation check(s) failed");
     }
+    Ok(())
+}
+
+/// `archsim calibrate lambda-logs`: REPORT records to a stage calibration file,
+/// written whole or not at all.
+fn lambda_logs(args: &LambdaLogsArgs, catalog: &Catalog) -> Result<()> {
+    use archsim::kernels::{stage_calibration, LogScan, StageCalibration, VcpuRule};
+    if args.stage.trim().is_empty() || args.stage.chars().any(char::is_control) {
+        anyhow::bail!(archsim::InputError::new(
+            "--stage",
+            "expected the stage's name, e.g. --stage thumbnail"
+        ));
+    }
+    if !args.force && args.out.exists() {
+        anyhow::bail!(archsim::InputError::new(
+            args.out.display().to_string(),
+            "exists: pass --force to replace it, or choose another --out"
+        ));
+    }
+    let l = &catalog.lambda;
+    let rule = VcpuRule {
+        mb_per_vcpu: l.mb_per_vcpu,
+        max_vcpu: l.max_vcpu,
+        memory_min_mb: l.memory_min_mb,
+        memory_max_mb: l.memory_max_mb,
+    };
+    let files: Vec<&std::path::Path> = args.files.iter().map(|p| p.as_path()).collect();
+    let scan = lib(LogScan::read_files(&files, &rule))?;
+    let cal = lib(StageCalibration::from_scan(&args.stage, &scan, &rule))?;
+    let text = lib(cal.to_toml())?;
+    lib(archsim::report::output::write_atomic(
+        &args.out,
+        text.as_bytes(),
+    ))?;
+    print!("{}", stage_calibration::summary_text(&scan, &cal));
+    eprintln!("wrote {}", args.out.display());
     Ok(())
 }
 

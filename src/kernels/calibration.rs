@@ -190,7 +190,8 @@ pub struct EmpiricalCost {
     mean_jpeg: f64,
 }
 
-fn quantile(sorted: &[u64], u: f64) -> f64 {
+/// The `u` quantile of ascending `sorted`, interpolating linearly between neighbours.
+pub(crate) fn quantile(sorted: &[u64], u: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

@@ -219,6 +219,29 @@ impl Dist {
         }
     }
 
+    /// The `p` quantile, in nanoseconds: exact for each family (the lognormal's
+    /// through the inverse normal CDF). `p` is clamped to 0..=1.
+    pub fn quantile(&self, p: f64) -> f64 {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let p = if p.is_nan() { 0.5 } else { p.clamp(0.0, 1.0) };
+        match *self {
+            Dist::Fixed { value } => value.0 as f64,
+            Dist::Exponential { mean } => -(mean.0 as f64) * (-p).ln_1p(),
+            Dist::Lognormal { median, p99 } => {
+                let (mu, sigma) = Self::lognormal_params(median.0, p99.0);
+                if median.0 == 0 {
+                    return 0.0;
+                }
+                let z = Normal::standard().inverse_cdf(p);
+                (mu + sigma * z).exp()
+            }
+            Dist::Uniform { low, high } => {
+                let (low, high) = (low.0 as f64, high.0.max(low.0) as f64);
+                low + p * (high - low)
+            }
+        }
+    }
+
     /// A one-line description such as `lognormal(median 30ms, p99 200ms)`.
     pub fn describe(&self) -> String {
         match self {
@@ -296,6 +319,19 @@ mod tests {
                 assert_eq!(d.sample(&mut a), s.sample(&mut b), "{d:?}");
             }
         }
+    }
+
+    #[test]
+    fn quantiles_are_exact() {
+        let ln = Dist::lognormal(millis(40), millis(120));
+        assert!((ln.quantile(0.5) - 40e6).abs() < 1e-3);
+        assert!((ln.quantile(0.99) - 120e6).abs() < 1e-2);
+        // Exponential: the median is mean x ln 2.
+        let e = Dist::exponential(millis(10));
+        assert!((e.quantile(0.5) - 10e6 * std::f64::consts::LN_2).abs() < 1e-3);
+        assert_eq!(Dist::uniform(10, 20).quantile(0.25), 12.5);
+        assert_eq!(Dist::fixed(7).quantile(0.9), 7.0);
+        assert_eq!(ln.quantile(0.0), 0.0);
     }
 
     #[test]
