@@ -4,13 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{Architecture, Catalog};
+use super::service::Service;
 use super::usage::{Usage, Workflow};
 
 /// One priced line of a bill.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LineItem {
-    /// lambda, step_functions, s3, ec2 or fargate.
-    pub service: String,
+    /// The service billed; serialized as its label (`lambda`, `step_functions`, ...).
+    pub service: Service,
     /// The resource's name in the usage, or `free tier` for a credit.
     pub resource: String,
     /// What is charged: requests, duration, transitions, ...
@@ -32,7 +33,7 @@ pub struct Bill {
 
 impl Bill {
     /// Sum of the items of one service.
-    pub fn service_total(&self, service: &str) -> f64 {
+    pub fn service_total(&self, service: Service) -> f64 {
         self.items
             .iter()
             .filter(|i| i.service == service)
@@ -40,19 +41,16 @@ impl Bill {
             .sum()
     }
 
-    /// Services present in the bill, in the fixed order lambda, step_functions, s3,
-    /// ec2, fargate.
-    pub fn services(&self) -> Vec<&'static str> {
-        SERVICES
-            .iter()
-            .copied()
-            .filter(|s| self.items.iter().any(|i| i.service == *s))
-            .collect()
+    /// Services present in the bill, in [`Service`] order.
+    pub fn services(&self) -> Vec<Service> {
+        Service::ALL.into_iter().filter(|s| self.has(*s)).collect()
+    }
+
+    /// Whether any item bills `service`.
+    pub fn has(&self, service: Service) -> bool {
+        self.items.iter().any(|i| i.service == service)
     }
 }
-
-/// Every service a bill can name, in display order.
-pub const SERVICES: [&str; 5] = ["lambda", "step_functions", "s3", "ec2", "fargate"];
 
 /// Billed duration of one Lambda invocation: rounded up to the catalog's increment.
 pub fn lambda_billed_ms(catalog: &Catalog, duration_ns: u64) -> u64 {
@@ -112,9 +110,9 @@ fn tier_label(base: &str, tier: usize) -> String {
 pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
     let mut items = Vec::new();
     let mut push =
-        |service: &str, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
+        |service: Service, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
             items.push(LineItem {
-                service: service.into(),
+                service,
                 resource: resource.into(),
                 item: item.into(),
                 quantity,
@@ -131,7 +129,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let inv = f.invocations.0 as f64;
         lambda_requests += inv;
         push(
-            "lambda",
+            Service::Lambda,
             &f.name,
             "requests",
             inv,
@@ -147,7 +145,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             .split(gb_s_by_arch[slot], gb_s)
         {
             push(
-                "lambda",
+                Service::Lambda,
                 &f.name,
                 &tier_label("duration", tier),
                 qty,
@@ -164,7 +162,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         if extra_gb > 0.0 {
             let q = extra_gb * seconds;
             push(
-                "lambda",
+                Service::Lambda,
                 &f.name,
                 "ephemeral storage",
                 q,
@@ -177,7 +175,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let free_req = lambda_requests.min(l.free_tier.requests);
         if free_req > 0.0 {
             push(
-                "lambda",
+                Service::Lambda,
                 "free tier",
                 "requests credit",
                 -free_req,
@@ -193,7 +191,14 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             if used > 0.0 {
                 let rate = catalog.lambda_duration(arch).tiers[0].usd;
                 let label = format!("duration credit ({})", arch.as_str());
-                push("lambda", "free tier", &label, -used, "GB-s", -used * rate);
+                push(
+                    Service::Lambda,
+                    "free tier",
+                    &label,
+                    -used,
+                    "GB-s",
+                    -used * rate,
+                );
                 free_left -= used;
             }
         }
@@ -209,7 +214,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
                 let t = m.state_transitions.map_or(0, |c| c.0) as f64;
                 standard_transitions += t;
                 push(
-                    "step_functions",
+                    Service::StepFunctions,
                     &m.name,
                     "state transitions",
                     t,
@@ -220,7 +225,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             Workflow::Express => {
                 let req = m.requests.map_or(0, |c| c.0) as f64;
                 push(
-                    "step_functions",
+                    Service::StepFunctions,
                     &m.name,
                     "requests",
                     req,
@@ -232,7 +237,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
                 let gb_s = req * billed_ms / 1000.0 * billed_mb / 1024.0;
                 for (tier, qty, usd) in sf.express_duration.split(express_gb_s, gb_s) {
                     push(
-                        "step_functions",
+                        Service::StepFunctions,
                         &m.name,
                         &tier_label("duration", tier),
                         qty,
@@ -248,7 +253,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let free = standard_transitions.min(sf.standard_free_transitions.value as f64);
         if free > 0.0 {
             push(
-                "step_functions",
+                Service::StepFunctions,
                 "free tier",
                 "transitions credit",
                 -free,
@@ -265,7 +270,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let t2 = b.tier2_requests.0 as f64;
         let st = b.storage_gb_months.0;
         push(
-            "s3",
+            Service::S3,
             &b.name,
             "tier-1 requests",
             t1,
@@ -273,7 +278,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             t1 * s3.tier1_requests.unit_usd(),
         );
         push(
-            "s3",
+            Service::S3,
             &b.name,
             "tier-2 requests",
             t2,
@@ -282,7 +287,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         );
         if st > 0.0 {
             push(
-                "s3",
+                Service::S3,
                 &b.name,
                 "storage",
                 st,
@@ -309,7 +314,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             format!("{} instance-hours", e.instance_type.get_ref())
         };
         push(
-            "ec2",
+            Service::Ec2,
             &e.name,
             &item,
             h,
@@ -322,7 +327,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
     for f in &usage.fargate {
         let r = catalog.fargate_rate(f.architecture);
         push(
-            "fargate",
+            Service::Fargate,
             &f.name,
             "vCPU-hours",
             f.vcpu_hours.0,
@@ -330,7 +335,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             f.vcpu_hours.0 * r.usd_per_vcpu_hour,
         );
         push(
-            "fargate",
+            Service::Fargate,
             &f.name,
             "GB-hours",
             f.gb_hours.0,

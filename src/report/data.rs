@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::{Bill, LineItem, Usage};
+use crate::pricing::{Bill, LineItem, Service, Usage};
 
 /// Hours in the average month (8,760 h / 12), as AWS prices monthly figures.
 pub const HOURS_PER_MONTH: f64 = 730.0;
@@ -111,9 +111,9 @@ impl LayoutSummary {
         self.bill.total_usd
     }
 
-    /// Monthly cost of each service present in the bill, in `SERVICES` order. The
+    /// Monthly cost of each service present in the bill, in [`Service`] order. The
     /// period's service totals are scaled so that they add up to `monthly_usd`.
-    pub fn monthly_by_service(&self) -> Vec<(&'static str, f64)> {
+    pub fn monthly_by_service(&self) -> Vec<(Service, f64)> {
         let total = self.bill.total_usd;
         let factor = if total != 0.0 {
             self.monthly_usd / total
@@ -440,7 +440,7 @@ fn example_layout(
     let items: Vec<LineItem> = items
         .iter()
         .map(|&(service, resource, item, quantity, unit, usd)| LineItem {
-            service: service.into(),
+            service: Service::from_label(service).expect("an example names a known service"),
             resource: resource.into(),
             item: item.into(),
             quantity,
@@ -532,7 +532,10 @@ mod tests {
             .iter()
             .map(|(s, _)| *s)
             .collect();
-        assert_eq!(services, ["lambda", "step_functions", "s3"]);
+        assert_eq!(
+            services,
+            [Service::Lambda, Service::StepFunctions, Service::S3]
+        );
     }
 
     #[test]

@@ -16,8 +16,7 @@ use std::fmt::Write as _;
 
 use super::data::{Assumption, HOURS_PER_MONTH};
 use super::money::{percent, significant, usd_sig};
-use crate::pricing::bill::SERVICES;
-use crate::pricing::{self, Catalog, LineItem, Usage};
+use crate::pricing::{self, Catalog, LineItem, Service, Usage};
 
 /// Significant digits of quantities and amounts; unit prices get more so a catalog
 /// rate reads as published (`$0.0000166667`).
@@ -75,7 +74,7 @@ impl PerStreamSecond<'_> {
         !(u.ec2.is_empty() && u.fargate.is_empty())
     }
 
-    fn service_total(&self, service: &str) -> f64 {
+    fn service_total(&self, service: Service) -> f64 {
         self.items
             .iter()
             .filter(|i| i.service == service)
@@ -83,7 +82,7 @@ impl PerStreamSecond<'_> {
             .sum()
     }
 
-    fn has(&self, service: &str) -> bool {
+    fn has(&self, service: Service) -> bool {
         self.items.iter().any(|i| i.service == service)
     }
 }
@@ -125,7 +124,7 @@ fn item_line(item: &LineItem, executions: Option<f64>) -> String {
     } else {
         0.0
     };
-    let standard = item.service == "step_functions" && item.unit == "transitions";
+    let standard = item.service == Service::StepFunctions && item.unit == "transitions";
     let quantity = match executions {
         Some(e) if standard && e > 0.0 && item.quantity > 0.0 => format!(
             "{} Standard executions × {} transitions",
@@ -142,11 +141,11 @@ fn item_line(item: &LineItem, executions: Option<f64>) -> String {
 }
 
 /// Why a service's cost disappears when the pipeline runs as one process.
-fn why_it_disappears(service: &str) -> &'static str {
+fn why_it_disappears(service: Service) -> &'static str {
     match service {
-        "step_functions" => "orchestration moved inside the process: the monolith calls its converter and detectors as functions, so no state transition is paid",
-        "s3" => "frames passed in memory: no frame is written to S3 (Tier-1 PUT) for each detector to read back (Tier-2 GET)",
-        "lambda" => "replaced by instance-hours: the same CPU work runs on vCPUs paid by the second, with no per-request fee and no per-invocation rounding",
+        Service::StepFunctions => "orchestration moved inside the process: the monolith calls its converter and detectors as functions, so no state transition is paid",
+        Service::S3 => "frames passed in memory: no frame is written to S3 (Tier-1 PUT) for each detector to read back (Tier-2 GET)",
+        Service::Lambda => "replaced by instance-hours: the same CPU work runs on vCPUs paid by the second, with no per-request fee and no per-invocation rounding",
         _ => "not present in the instance layouts",
     }
 }
@@ -306,10 +305,9 @@ fn write_disappears(out: &mut String, bills: &[Option<PerStreamSecond>]) {
     };
     let instance_names = names(&instances);
     for s in &serverless {
-        let gone: Vec<&str> = SERVICES
-            .iter()
-            .copied()
-            .filter(|svc| s.has(svc) && !instances.iter().any(|b| b.has(svc)))
+        let gone: Vec<Service> = Service::ALL
+            .into_iter()
+            .filter(|svc| s.has(*svc) && !instances.iter().any(|b| b.has(*svc)))
             .collect();
         let _ = writeln!(out, "### {} → {}\n", s.layout.name, instance_names);
         if gone.is_empty() {
@@ -321,7 +319,7 @@ fn write_disappears(out: &mut String, bills: &[Option<PerStreamSecond>]) {
         }
         let mut gone_total = 0.0;
         for svc in &gone {
-            let amount = s.service_total(svc);
+            let amount = s.service_total(*svc);
             gone_total += amount;
             let parts: Vec<String> = s
                 .items
@@ -334,7 +332,7 @@ fn write_disappears(out: &mut String, bills: &[Option<PerStreamSecond>]) {
                 "- **{svc}**: {} per stream-second ({}). Why: {}.",
                 usd_sig(amount, DIGITS),
                 parts.join(", "),
-                why_it_disappears(svc)
+                why_it_disappears(*svc)
             );
         }
         let share = if s.total != 0.0 {

@@ -214,9 +214,10 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
         .iter()
         .filter_map(|o| {
             let streams = o.streams?;
+            use crate::pricing::Service;
             let service = o.service.clone().unwrap_or_default();
-            let quota = match service.as_str() {
-                "step_functions" => {
+            let quota = match Service::from_label(&service) {
+                Some(Service::StepFunctions) => {
                     let b = match r.scenario.quota_era {
                         crate::cloud::QuotaEra::Y2023 => &q.sfn_standard_2023,
                         crate::cloud::QuotaEra::Current => &q.sfn_standard_current,
@@ -228,9 +229,9 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
                         b.state_transition_refill_per_s.unwrap_or(0.0)
                     )
                 }
-                "lambda" => format!("Lambda concurrency ({} concurrent executions) and scaling rate", q.lambda_concurrent_executions.value),
-                "s3" => format!("S3 request rate per prefix ({} PUT/s, {} GET/s)", q.s3_per_prefix.put_per_s, q.s3_per_prefix.get_per_s),
-                other => other.to_string(),
+                Some(Service::Lambda) => format!("Lambda concurrency ({} concurrent executions) and scaling rate", q.lambda_concurrent_executions.value),
+                Some(Service::S3) => format!("S3 request rate per prefix ({} PUT/s, {} GET/s)", q.s3_per_prefix.put_per_s, q.s3_per_prefix.get_per_s),
+                _ => service,
             };
             Some(QuotaWall {
                 layout: o.layout.clone(),

@@ -216,18 +216,9 @@ pub fn render(r: &RunReport) -> Result<String> {
             let _ = writeln!(
                 o,
                 "<tr class=\"total\"><td colspan=\"5\">{} subtotal</td><td class=\"num\">{}</td></tr>",
-                escape(service),
+                escape(service.label()),
                 escape(&usd(l.bill.service_total(service)))
             );
-        }
-        // Items of a service outside the known list still show.
-        for i in l
-            .bill
-            .items
-            .iter()
-            .filter(|i| !crate::pricing::bill::SERVICES.contains(&i.service.as_str()))
-        {
-            item_row(&mut o, i);
         }
         let _ = writeln!(
             o,
@@ -278,7 +269,7 @@ fn item_row(o: &mut String, i: &crate::pricing::LineItem) {
     let _ = writeln!(
         o,
         "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-        escape(&i.service),
+        escape(i.service.label()),
         escape(&i.resource),
         escape(&i.item),
         escape(&quantity(i.quantity)),
