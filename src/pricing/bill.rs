@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::{Architecture, Catalog};
 use super::service::Service;
-use super::usage::{Usage, Workflow};
+use super::usage::{QueueType, Usage, Workflow};
+
+/// Bytes in the GB that CloudWatch Logs and NAT gateways bill (2^30).
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// One priced line of a bill.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -297,6 +300,80 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         }
     }
 
+    // SQS: requests by queue type; the monthly free requests credited Standard first.
+    let q = &catalog.sqs;
+    let mut sqs_requests = [0.0_f64; 2];
+    for m in &usage.sqs {
+        let n = m.requests.0 as f64;
+        let (slot, rate) = match m.queue {
+            QueueType::Standard => (0, &q.standard_requests),
+            QueueType::Fifo => (1, &q.fifo_requests),
+        };
+        sqs_requests[slot] += n;
+        let item = format!("{} requests", m.queue.as_str());
+        push(
+            Service::Sqs,
+            &m.name,
+            &item,
+            n,
+            "requests",
+            n * rate.unit_usd(),
+        );
+    }
+    if usage.free_tier && !usage.sqs.is_empty() {
+        let mut free_left = q.free_requests.value as f64;
+        for (slot, kind, rate) in [
+            (0, QueueType::Standard, &q.standard_requests),
+            (1, QueueType::Fifo, &q.fifo_requests),
+        ] {
+            let used = sqs_requests[slot].min(free_left);
+            if used > 0.0 {
+                let label = format!("requests credit ({})", kind.as_str());
+                push(
+                    Service::Sqs,
+                    "free tier",
+                    &label,
+                    -used,
+                    "requests",
+                    -used * rate.unit_usd(),
+                );
+                free_left -= used;
+            }
+        }
+    }
+
+    // CloudWatch Logs: what every Lambda invocation logs, ingested.
+    let logs = &catalog.cloudwatch_logs;
+    for f in &usage.lambda {
+        let bytes_each = f
+            .log_bytes_per_invocation
+            .map_or(logs.lambda_bytes_per_invocation.value, |c| c.0);
+        let gb = f.invocations.0 as f64 * bytes_each as f64 / GIB;
+        if gb > 0.0 {
+            push(
+                Service::CloudWatchLogs,
+                &f.name,
+                "log ingestion",
+                gb,
+                "GB",
+                gb * logs.ingestion.unit_usd(),
+            );
+        }
+    }
+
+    // NAT gateway: bytes processed, only where the usage says traffic crosses one.
+    for n in &usage.nat_gateway {
+        let gb = n.processed_gb.0;
+        push(
+            Service::NatGateway,
+            &n.name,
+            "data processing",
+            gb,
+            "GB",
+            gb * catalog.nat_gateway.data_processing.unit_usd(),
+        );
+    }
+
     // EC2: instance-hours at the on-demand rate, less any savings-plan discount.
     for e in &usage.ec2 {
         let Ok(it) = catalog.instance(e.instance_type.get_ref()) else {
@@ -321,6 +398,23 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             "hours",
             h * it.usd_per_hour * (1.0 - d),
         );
+    }
+
+    // EBS: one gp3 root volume per instance, for as long as the instance runs.
+    let ebs = &catalog.ebs;
+    for e in &usage.ec2 {
+        let size = e.root_volume_gb.map_or(ebs.root_volume_gb.value, |g| g.0);
+        let gb_months = e.instance_hours.0 * size / ebs.hours_per_month.value;
+        if gb_months > 0.0 {
+            push(
+                Service::Ebs,
+                &e.name,
+                "gp3 root volumes",
+                gb_months,
+                "GB-months",
+                gb_months * ebs.gp3_storage.unit_usd(),
+            );
+        }
     }
 
     // Fargate.

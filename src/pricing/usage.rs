@@ -154,6 +154,10 @@ pub struct LambdaUsage {
     pub avg_billed_duration_ms: NonNegative,
     #[serde(default, skip_serializing_if = "is_default_ephemeral")]
     pub ephemeral_storage_mb: EphemeralMb,
+    /// Bytes each invocation writes to CloudWatch Logs (START/END/REPORT lines and
+    /// the function's own output); absent: the catalog's assumed figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_bytes_per_invocation: Option<Count>,
 }
 
 /// One state machine's usage; which fields apply depends on `workflow`.
@@ -225,6 +229,45 @@ pub struct Ec2Usage {
     pub instance_hours: NonNegative,
     #[serde(default)]
     pub savings_plan_discount: Fraction,
+    /// Size of each instance's EBS root volume, GB; absent: the catalog's assumed size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_volume_gb: Option<NonNegative>,
+}
+
+/// SQS queue type.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    Standard,
+    Fifo,
+}
+
+impl QueueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Standard => "standard",
+            QueueType::Fifo => "fifo",
+        }
+    }
+}
+
+/// Billed requests of one SQS queue: every send, receive (empty ones included) and
+/// delete call, each 64 KB chunk of a payload counted as one request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SqsUsage {
+    pub name: String,
+    pub queue: QueueType,
+    pub requests: Count,
+}
+
+/// Bytes a NAT gateway processed: only where Lambdas run in a VPC without an S3
+/// gateway endpoint, so their S3 traffic goes through the NAT.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NatGatewayUsage {
+    pub name: String,
+    pub processed_gb: NonNegative,
 }
 
 /// vCPU-hours and GB-hours of Fargate tasks.
@@ -252,6 +295,10 @@ pub struct Usage {
     pub step_functions: Vec<StepFunctionsUsage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub s3: Vec<S3Usage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sqs: Vec<SqsUsage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nat_gateway: Vec<NatGatewayUsage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ec2: Vec<Ec2Usage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -465,6 +465,7 @@ mod tests {
                 invocations: Count(100),
                 avg_billed_duration_ms: NonNegative(500.0),
                 ephemeral_storage_mb: Default::default(),
+                log_bytes_per_invocation: Some(Count(0)),
             }],
             s3: vec![S3Usage {
                 name: "frames".into(),
@@ -481,6 +482,7 @@ mod tests {
                 instance_type: toml::Spanned::new(0..0, "c5.2xlarge".into()),
                 instance_hours: NonNegative(1.0),
                 savings_plan_discount: Fraction(0.0),
+                root_volume_gb: Some(NonNegative(0.0)),
             }],
             ..Usage::default()
         };
