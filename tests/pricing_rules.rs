@@ -417,3 +417,109 @@ processed_gb = 200.0
     );
     close(item(&b, "vpc", "data processing").1, 200.0 * 0.045);
 }
+
+/// A period's usage priced as its month: `period_hours` of `toml`.
+fn month_of(toml: &str, period_hours: f64) -> archsim::pricing::MonthlyBill {
+    let catalog = Catalog::builtin();
+    let usage = Usage::parse("test.toml", toml, &catalog).expect("valid usage");
+    archsim::pricing::price_month(&usage, period_hours, &catalog)
+}
+
+#[test]
+fn month_first_crosses_the_lambda_tier_the_period_never_reaches() {
+    // One hour: 1M invocations × 10 s × 1 GB = 10M GB-s, far below the 6B GB-s tier.
+    // The month (× 730) is 7.3B GB-s: 6B at the first rate, 1.3B at the second.
+    let m = month_of(
+        r#"
+[[lambda]]
+name = "f"
+architecture = "x86_64"
+memory_mb = 1024
+invocations = 1000000
+avg_billed_duration_ms = 10000.0
+log_bytes_per_invocation = 0
+"#,
+        1.0,
+    );
+    close(m.period.total_usd, 0.20 + 10_000_000.0 * 0.0000166667);
+    close(item(&m.month, "f", "duration").0, 6_000_000_000.0);
+    close(item(&m.month, "f", "duration tier 2").0, 1_300_000_000.0);
+    let month = 730.0 * 0.20 + 6e9 * 0.0000166667 + 1.3e9 * 0.0000150000;
+    close(m.month.total_usd, month);
+    // Scaling the period's bill instead overstates the month by 1.3B × the rate gap.
+    close(
+        m.period.total_usd * 730.0 - m.month.total_usd,
+        1.3e9 * (0.0000166667 - 0.0000150000),
+    );
+}
+
+#[test]
+fn month_first_uses_the_free_tiers_once_a_month() {
+    // 15 minutes (× 2,920 to the month) with the free tiers on. The period alone is
+    // all free, so scaling its bill would say the month costs nothing.
+    let m = month_of(
+        r#"
+free_tier = true
+[[lambda]]
+name = "f"
+architecture = "x86_64"
+memory_mb = 128
+invocations = 1000
+avg_billed_duration_ms = 1.0
+log_bytes_per_invocation = 0
+[[step_functions]]
+name = "o"
+workflow = "standard"
+state_transitions = 1000
+[[sqs]]
+name = "q"
+queue = "standard"
+requests = 1000
+"#,
+        0.25,
+    );
+    close(m.period.total_usd, 0.0);
+    // Lambda: 2.92M requests − 1M free; 365 GB-s, all inside the 400,000 free.
+    close(m.month.service_total(Service::Lambda), 1.92 * 0.20);
+    // Step Functions: 2.92M transitions − 4,000 free.
+    close(
+        m.month.service_total(Service::StepFunctions),
+        2_916_000.0 * 0.025 / 1000.0,
+    );
+    // SQS: 2.92M requests − 1M free.
+    close(m.month.service_total(Service::Sqs), 1.92 * 0.40);
+}
+
+#[test]
+fn projection_rounds_counts_and_keeps_per_unit_figures() {
+    let catalog = Catalog::builtin();
+    let usage = Usage::parse(
+        "t.toml",
+        r#"
+[[lambda]]
+name = "f"
+architecture = "arm64"
+memory_mb = 256
+invocations = 3
+avg_billed_duration_ms = 12.5
+[[ec2]]
+name = "m"
+instance_type = "c5.large"
+instance_hours = 0.5
+root_volume_gb = 8.0
+"#,
+        &catalog,
+    )
+    .unwrap();
+    let p = usage.projected(2.5);
+    assert_eq!(p.lambda[0].invocations.0, 8); // 7.5 rounds half away from zero
+    assert_eq!(p.lambda[0].avg_billed_duration_ms.0, 12.5);
+    assert_eq!(p.lambda[0].memory_mb.0, 256);
+    close(p.ec2[0].instance_hours.0, 1.25);
+    assert_eq!(p.ec2[0].root_volume_gb.unwrap().0, 8.0);
+    // A whole factor is exact: 15 minutes to 730 hours.
+    assert_eq!(usage.projected(2920.0).lambda[0].invocations.0, 8760);
+    // No period, no month.
+    let m = archsim::pricing::price_month(&usage, 0.0, &catalog);
+    assert!(m.month.items.is_empty() && m.month.total_usd == 0.0);
+}

@@ -55,6 +55,48 @@ impl Bill {
     }
 }
 
+/// Hours in the average month (8,760 h / 12), the month every monthly figure means.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A period's bill and the bill of the month it projects to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyBill {
+    /// The simulated period's usage, priced as it is.
+    pub period: Bill,
+    /// The period's usage projected to a 730-hour month, then priced: volume tiers
+    /// and free tiers apply once, to the month.
+    pub month: Bill,
+}
+
+/// Prices a period of `period_hours` and the month it projects to. Every monthly
+/// figure comes from here: scaling the period's bill instead would apply the
+/// monthly tiers and free tiers to a period's volume.
+pub fn price_month(usage: &Usage, period_hours: f64, catalog: &Catalog) -> MonthlyBill {
+    let factor = if period_hours > 0.0 {
+        HOURS_PER_MONTH / period_hours
+    } else {
+        0.0
+    };
+    MonthlyBill {
+        period: price(usage, catalog),
+        month: price_projected(usage, factor, catalog),
+    }
+}
+
+/// Prices `usage` scaled by `factor` ([`Usage::projected`]), e.g. to a month of
+/// 1,000 streams; an empty bill when `factor` is not positive.
+pub fn price_projected(usage: &Usage, factor: f64, catalog: &Catalog) -> Bill {
+    if factor.is_finite() && factor > 0.0 {
+        price(&usage.projected(factor), catalog)
+    } else {
+        Bill {
+            currency: catalog.currency.clone(),
+            total_usd: 0.0,
+            items: Vec::new(),
+        }
+    }
+}
+
 /// Billed duration of one Lambda invocation: rounded up to the catalog's increment.
 pub fn lambda_billed_ms(catalog: &Catalog, duration_ns: u64) -> u64 {
     round_up(

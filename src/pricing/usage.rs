@@ -403,6 +403,50 @@ impl Usage {
         Ok(())
     }
 
+    /// This usage scaled by `factor` (a period's usage × 730 / period hours is its
+    /// month). What accumulates is scaled: requests, invocations, transitions and
+    /// other counts (rounded to the nearest whole unit, halves away from zero: at most
+    /// half a request per line off, and exact when `factor` is a whole number, as it
+    /// is for periods that divide 730 h × 3,600 s, such as 15 minutes), hours,
+    /// GB-months and GB. What describes each unit is kept: memory, mean billed
+    /// duration, log bytes per invocation, root volume size, discount.
+    pub fn projected(&self, factor: f64) -> Usage {
+        let factor = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            0.0
+        };
+        let count = |c: Count| Count((c.0 as f64 * factor).round() as u64);
+        let amount = |v: NonNegative| NonNegative(v.0 * factor);
+        let mut u = self.clone();
+        for f in &mut u.lambda {
+            f.invocations = count(f.invocations);
+        }
+        for m in &mut u.step_functions {
+            m.state_transitions = m.state_transitions.map(count);
+            m.requests = m.requests.map(count);
+        }
+        for b in &mut u.s3 {
+            b.tier1_requests = count(b.tier1_requests);
+            b.tier2_requests = count(b.tier2_requests);
+            b.storage_gb_months = amount(b.storage_gb_months);
+        }
+        for q in &mut u.sqs {
+            q.requests = count(q.requests);
+        }
+        for n in &mut u.nat_gateway {
+            n.processed_gb = amount(n.processed_gb);
+        }
+        for e in &mut u.ec2 {
+            e.instance_hours = amount(e.instance_hours);
+        }
+        for f in &mut u.fargate {
+            f.vcpu_hours = amount(f.vcpu_hours);
+            f.gb_hours = amount(f.gb_hours);
+        }
+        u
+    }
+
     /// Writes the usage as TOML in the usage-file format.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a usage always serializes")

@@ -9,7 +9,10 @@
 //! it served. That is the same as pricing a usage scaled to one stream-second for
 //! every flat rate, keeps whole counts whole (a fraction of a state transition is
 //! not a [`Count`](crate::pricing::usage::Count)), and applies volume tiers and the
-//! free tier as the run's own bill did, so the figures add up to that bill.
+//! free tier as the run's own bill did, so the figures add up to that bill. The
+//! "per 1,000 streams-month" figure is priced apart, from the usage projected to
+//! 1,000 streams for 730 hours ([`pricing::price_projected`]), so the monthly volume
+//! tiers apply to that month's volume.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -65,6 +68,9 @@ struct PerStreamSecond<'a> {
     /// Line items with quantity and amount per stream-second; empty lines dropped.
     items: Vec<LineItem>,
     total: f64,
+    /// A month of 1,000 streams: the usage projected to 1,000 × 730 stream-hours and
+    /// priced, so volume tiers apply to that month's volume.
+    per_1000_month: f64,
 }
 
 impl PerStreamSecond<'_> {
@@ -109,10 +115,13 @@ fn per_stream_second<'a>(
         })
         .collect();
     let total = items.iter().map(|i| i.usd).sum();
+    let month_ss = 1000.0 * HOURS_PER_MONTH * 3600.0;
+    let per_1000_month = pricing::price_projected(&layout.usage, month_ss / ss, catalog).total_usd;
     Some(PerStreamSecond {
         layout,
         items,
         total,
+        per_1000_month,
     })
 }
 
@@ -150,9 +159,10 @@ fn why_it_disappears(service: Service) -> &'static str {
     }
 }
 
-fn write_totals(out: &mut String, usd_per_stream_second: f64) {
+fn write_totals(out: &mut String, b: &PerStreamSecond) {
+    let usd_per_stream_second = b.total;
     let per_hour = usd_per_stream_second * 3600.0;
-    let per_1000_month = per_hour * HOURS_PER_MONTH * 1000.0;
+    let per_1000_month = b.per_1000_month;
     let _ = writeln!(
         out,
         "**Subtotal: {} per stream-second, {} per stream-hour, {} per 1,000 streams-month ({} h).**",
@@ -191,7 +201,7 @@ pub fn explain_markdown(input: &ExplainInput) -> String {
                         l.kind,
                         usd_sig(b.total, DIGITS),
                         usd_sig(hour, DIGITS),
-                        usd_sig(hour * HOURS_PER_MONTH * 1000.0, DIGITS)
+                        usd_sig(b.per_1000_month, DIGITS)
                     );
                 }
                 None => {
@@ -232,7 +242,7 @@ pub fn explain_markdown(input: &ExplainInput) -> String {
         if !b.items.is_empty() {
             out.push('\n');
         }
-        write_totals(&mut out, b.total);
+        write_totals(&mut out, b);
         out.push('\n');
     }
 

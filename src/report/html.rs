@@ -107,8 +107,9 @@ pub fn render(r: &RunReport) -> Result<String> {
     o.push_str("<h2>Comparison</h2>\n");
     layout_table(&mut o, r, "layout", &comparison_rows(r), false);
     o.push_str(
-        "<p>Monthly figures extrapolate the simulated period to 730 hours. Savings are \
-         against the first layout's monthly cost.</p>\n",
+        "<p>Monthly figures project the simulated period's usage to a 730-hour month, \
+         then price it, so volume tiers and free tiers apply once, to the month. Savings \
+         are against the first layout's monthly cost.</p>\n",
     );
 
     o.push_str("<h2>Cost</h2>\n");
