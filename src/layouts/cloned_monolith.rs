@@ -4,11 +4,54 @@
 
 use super::instances::{self, Group};
 use super::monolith;
-use super::{LayoutRun, RunContext};
+use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
+use crate::cloud::Assumption;
 use crate::scenario::LayoutSpec;
 
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    let all = &ctx.resolved.detectors;
+pub struct ClonedMonolith;
+
+impl Layout for ClonedMonolith {
+    fn kind(&self) -> &'static str {
+        "cloned-monolith"
+    }
+    fn summary(&self) -> &'static str {
+        "the monolith cloned, each clone running a subset of the detectors"
+    }
+    fn family(&self) -> Family {
+        Family::Instances
+    }
+    fn sections(&self) -> &'static [&'static str] {
+        &["ec2", "clones", "autoscale_every"]
+    }
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+        monolith::check_ec2(spec, cx)?;
+        if let Some(c) = &spec.clones {
+            if *c.get_ref() < 1 || *c.get_ref() as usize > cx.detectors {
+                return Err(cx.error(
+                    spec,
+                    c.span(),
+                    &format!(
+                        "clones must be between 1 and the number of detectors ({})",
+                        cx.detectors
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
+        monolith::ec2_assumptions(spec)
+    }
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+        simulate(ctx, spec)
+    }
+}
+
+fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+    // The stages side by side are split between the clones; the first clone also
+    // runs the last stage.
+    let n = ctx.resolved.pipeline.stages.len();
+    let all: Vec<usize> = (1..n - 1).collect();
     let clones = spec
         .clones
         .as_ref()
@@ -16,16 +59,14 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun>
         .clamp(1, all.len() as u32) as usize;
     let mut groups = Vec::new();
     for g in 0..clones {
-        let detectors = all[g * all.len() / clones..(g + 1) * all.len() / clones].to_vec();
-        let fleet = monolith::fleet(
-            ctx,
-            spec,
-            format!("{}-clone-{}", spec.name, g + 1),
-            &detectors,
-        )?;
+        let mut stages = all[g * all.len() / clones..(g + 1) * all.len() / clones].to_vec();
+        if g == 0 {
+            stages.push(n - 1);
+        }
+        let fleet = monolith::fleet(ctx, spec, format!("{}-clone-{}", spec.name, g + 1), &stages)?;
         groups.push(Group {
             fleet: Box::new(fleet),
-            detectors,
+            stages,
         });
     }
     instances::simulate(ctx, spec, groups)

@@ -11,19 +11,19 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand::Rng;
 
-use super::common::{cpu_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
-use super::{LayoutRun, RunContext};
+use super::common::{work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
+use super::{CheckContext, LayoutRun, RunContext};
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::s3::PrefixId;
 use crate::cloud::{
-    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn, State,
-    StateMachine, Throttled,
+    Assumption, LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn,
+    State, StateMachine, Throttled,
 };
-use crate::kernels::Kernel;
 use crate::pricing::usage::Workflow;
 use crate::pricing::{price, Usage};
+use crate::scenario::pipeline::{OutputBytes, Per, Pipeline, Stage};
 use crate::scenario::{LayoutSpec, S3Prefixes};
-use crate::sim::{millis, rng_stream, EventQueue, Histogram, Rng64, Time};
+use crate::sim::{rng_stream, EventQueue, Histogram, Rng64, Time};
 
 /// Who moves a chunk from step to step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,6 +274,219 @@ fn fire(t: Time, exec: u32, next: Next, lat: Time, q: &mut EventQueue<Ev>, execs
     );
 }
 
+/// The sections of the layouts orchestrated by Step Functions; those without take
+/// all but the last two.
+pub const SECTIONS: &[&str] = &[
+    "converter",
+    "detector",
+    "aggregator",
+    "account",
+    "aggregate_cpu",
+    "s3",
+    "s3_prefixes",
+    "retry",
+    "step_functions",
+    "task_retry",
+];
+
+/// One serverless layout: the shared pipeline under its orchestration. The
+/// distributed, express and lambda-direct files each declare one.
+pub struct Serverless {
+    pub kind: &'static str,
+    pub summary: &'static str,
+    pub orchestration: Orchestration,
+}
+
+impl super::Layout for Serverless {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn summary(&self) -> &'static str {
+        self.summary
+    }
+    fn family(&self) -> super::Family {
+        super::Family::Serverless
+    }
+    fn uses_step_functions(&self) -> bool {
+        matches!(self.orchestration, Orchestration::StepFunctions(_))
+    }
+    fn sections(&self) -> &'static [&'static str] {
+        if self.uses_step_functions() {
+            SECTIONS
+        } else {
+            &SECTIONS[..SECTIONS.len() - 2]
+        }
+    }
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+        check(spec, cx)
+    }
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
+        assumptions(spec, self.uses_step_functions())
+    }
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+        simulate(ctx, spec, self.orchestration)
+    }
+}
+
+/// The checks every serverless layout shares: each function's settings, the
+/// account's concurrency, the bucket.
+pub fn check(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    if !cx.pipeline.is_fan_out_fan_in() {
+        return Err(cx.error(
+            l,
+            l.kind.span(),
+            "the serverless layouts run pipelines shaped first stage → stages side by side → last stage (the Prime Video shape); this pipeline has another shape",
+        ));
+    }
+    for (f, role) in [
+        (&l.converter, "converter"),
+        (&l.detector, "detector"),
+        (&l.aggregator, "aggregator"),
+    ] {
+        if let Some(f) = f {
+            // Named by its section: the model's default name is `function`.
+            let mut cfg = f.get_ref().clone();
+            cfg.name = role.into();
+            cx.model(l, f.span(), cfg.check())?;
+        }
+    }
+    check_concurrency(l, cx)?;
+    if let Some(s3) = &l.s3 {
+        cx.model(l, s3.span(), s3.get_ref().check())?;
+    }
+    Ok(())
+}
+
+/// Lambda concurrency a serverless layout can run with: a function that can never
+/// get a concurrent execution would be retried for ever (the run would not end).
+fn check_concurrency(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    let (catalog, detectors) = (cx.catalog, cx.detectors);
+    let limit = match l
+        .account
+        .as_ref()
+        .and_then(|a| a.get_ref().concurrency_limit.map(|n| (n, a.span())))
+    {
+        Some((0, span)) => {
+            return Err(cx.error(
+                l,
+                span,
+                "concurrency_limit must be at least 1: with 0 no Lambda function can ever run",
+            ))
+        }
+        Some((n, _)) => n,
+        None => catalog.quotas.lambda_concurrent_executions.value,
+    };
+    // Each role's section, and how many functions it configures.
+    let roles = [
+        (&l.converter, "converter", 1u64),
+        (&l.detector, "detector", detectors as u64),
+        (&l.aggregator, "aggregator", 1),
+    ];
+    let mut reserved = 0u64;
+    let mut unreserved_functions = false;
+    let mut last_span = None;
+    for (section, role, count) in roles {
+        match section
+            .as_ref()
+            .and_then(|s| s.get_ref().reserved_concurrency.map(|r| (r, s.span())))
+        {
+            Some((0, span)) => {
+                return Err(cx.error(
+                    l,
+                    span,
+                    &format!(
+                        "the {role}'s reserved_concurrency is 0, which throttles every invocation, so the pipeline would never finish; leave it out or reserve at least 1"
+                    ),
+                ))
+            }
+            Some((r, span)) => {
+                reserved += r as u64 * count;
+                last_span = Some(span);
+            }
+            None => unreserved_functions = true,
+        }
+    }
+    if let Some(span) = last_span {
+        let limit = limit as u64;
+        if reserved > limit || (unreserved_functions && reserved >= limit) {
+            return Err(cx.error(
+                l,
+                span,
+                &format!(
+                    "reserved concurrency adds up to {reserved} (a detector's applies to each of its {detectors} functions), {} the account's concurrency limit of {limit}{}",
+                    if reserved > limit { "more than" } else { "all of" },
+                    if reserved > limit {
+                        ""
+                    } else {
+                        ", leaving none for the functions without a reservation"
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The assumptions of a serverless layout: each function's settings, the bucket's,
+/// the state machine's (when it has one) and the aggregation's CPU.
+pub fn assumptions(spec: &LayoutSpec, step_functions: bool) -> Vec<Assumption> {
+    let mut out = Vec::new();
+    let p = |n: &str| format!("layouts.{}.{n}", spec.name);
+    for (role, section, label) in [
+        (Role::Converter, &spec.converter, "converter"),
+        (Role::Detector, &spec.detector, "detector"),
+        (Role::Aggregator, &spec.aggregator, "aggregator"),
+    ] {
+        let (cfg, from) = match section {
+            Some(s) => (s.get_ref().clone(), "set in the scenario"),
+            None => (
+                default_function(role),
+                "default: not published; the post gives no Lambda sizes (U)",
+            ),
+        };
+        out.push(Assumption::new(
+            &p(&format!("{label}.memory_mb")),
+            cfg.memory_mb,
+            from,
+        ));
+        for a in cfg.assumptions() {
+            out.push(Assumption::new(
+                &p(&format!("{label}.{}", a.name.trim_start_matches("lambda."))),
+                a.value,
+                &a.note,
+            ));
+        }
+    }
+    let s3 = spec
+        .s3
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or_default();
+    for a in s3.assumptions() {
+        out.push(Assumption::new(&p(&a.name), a.value, &a.note));
+    }
+    if step_functions {
+        let sfn = spec
+            .step_functions
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default();
+        for a in sfn.assumptions() {
+            out.push(Assumption::new(&p(&a.name), a.value, &a.note));
+        }
+    }
+    let agg = spec
+        .aggregate_cpu
+        .as_ref()
+        .map_or("2ms".to_string(), |d| d.get_ref().to_string());
+    out.push(Assumption::new(
+        &p("aggregate_cpu"),
+        agg,
+        "CPU of merging detector results and notifying: small, not measured (U)",
+    ));
+    out
+}
+
 /// Runs the serverless pipeline under `orch` and meters what it used.
 pub fn simulate(
     ctx: &RunContext,
@@ -285,7 +498,10 @@ pub fn simulate(
     let cost = ctx.cost;
     let wl = Workload::new(ctx)?;
     let detectors = &r.detectors;
-    let n_det = detectors.len();
+    let pipeline = &r.pipeline;
+    // The stages between the first and the last run side by side (the Map).
+    let middle = &pipeline.stages[1..pipeline.stages.len() - 1];
+    let n_det = middle.len();
     let frames = wl.frames_per_chunk;
     let seed = r.scenario.seed;
     let input_err = |m: String| {
@@ -325,12 +541,12 @@ pub fn simulate(
         ))
         .map_err(input_err)?;
     let mut detector_fns: Vec<LambdaFn> = Vec::new();
-    for k in detectors {
+    for st in middle {
         let f = lambda
             .add_function(function(
                 Role::Detector,
                 &spec.detector,
-                format!("{}-detector-{}", spec.name, k.name()),
+                format!("{}-detector-{}", spec.name, st.name),
             ))
             .map_err(input_err)?;
         detector_fns.push(f);
@@ -386,7 +602,7 @@ pub fn simulate(
         .as_ref()
         .map(|t| *t.get_ref())
         .unwrap_or_default();
-    let aggregate_cpu = spec.aggregate_cpu.map_or(millis(2), |d| d.0);
+    let aggregate_cpu = spec.aggregate_cpu.as_ref().map(|d| d.get_ref().0);
 
     // Random streams: one for service draws, one for kernel costs.
     let mut rng = rng_stream(seed, &spec.name, 0);
@@ -433,7 +649,7 @@ pub fn simulate(
     let handlers = Handlers {
         wl: &wl,
         cost,
-        detectors,
+        pipeline,
         aggregate_cpu,
         prefixes: &prefixes,
         client: &client,
@@ -766,7 +982,9 @@ pub fn simulate(
     *retries.get_mut("s3").unwrap() += work.s3_retries;
     Ok(LayoutRun {
         name: spec.name.clone(),
-        kind: *spec.kind.get_ref(),
+        kind: super::of(spec).kind(),
+        family: super::Family::Serverless,
+        step_functions: matches!(orch, Orchestration::StepFunctions(_)),
         usage,
         bill,
         period_hours: duration as f64 / 3.6e12,
@@ -776,10 +994,10 @@ pub fn simulate(
         throttles,
         retries,
         frames_captured,
-        frames_by_detector: detectors
+        frames_by_detector: middle
             .iter()
             .zip(frames_by_detector)
-            .map(|(k, n)| (k.name().to_string(), n))
+            .map(|(st, n)| (st.name.clone(), n))
             .collect(),
         peak_lambda_concurrency: lambda.peak_concurrency(),
         peak_instances: 0,
@@ -874,8 +1092,9 @@ fn after_invoke(step: Step, exec: u32, end: Time, q: &mut EventQueue<Ev>, execs:
 struct Handlers<'a> {
     wl: &'a Workload,
     cost: &'a dyn crate::kernels::CostModel,
-    detectors: &'a [Kernel],
-    aggregate_cpu: Time,
+    pipeline: &'a Pipeline,
+    /// The layout's `aggregate_cpu`, replacing the last stage's work.
+    aggregate_cpu: Option<Time>,
     prefixes: &'a [PrefixId],
     client: &'a RetryPolicy,
 }
@@ -903,12 +1122,17 @@ impl Handlers<'_> {
         rng: &mut Rng64,
         work: &mut Work,
     ) -> Result<crate::cloud::Invocation, Throttled> {
+        let stage = match step {
+            Step::Convert => 0,
+            Step::Detect(i) => 1 + i as usize,
+            Step::Aggregate => self.pipeline.stages.len() - 1,
+        };
         let body = Body::new(
-            step,
+            self.pipeline,
+            stage,
+            self.wl.frames_per_chunk,
             e.frame_bytes,
-            self.wl,
             self.cost,
-            self.detectors,
             self.aggregate_cpu,
             &mut work.rng,
             &mut work.ledger,
@@ -933,58 +1157,59 @@ impl Handlers<'_> {
 struct Body {
     cpu_ns: u64,
     puts: u32,
+    put_bytes: u64,
     gets: u32,
-    bytes: u64,
+    get_bytes: u64,
 }
 
 impl Body {
+    /// The handler of `stage` for a batch of `items`: it GETs and deserializes each
+    /// item of every input handed on through S3, does its work, then serializes and
+    /// PUTs each item of its output if that goes through S3. `frame_bytes` is the
+    /// size of this batch's JPEG frames; `cpu_override` replaces a per-batch stage's
+    /// work (the layout's `aggregate_cpu`).
     #[allow(clippy::too_many_arguments)]
     fn new(
-        step: Step,
-        bytes: u64,
-        wl: &Workload,
+        pipeline: &Pipeline,
+        stage: usize,
+        items: u32,
+        frame_bytes: u64,
         cost: &dyn crate::kernels::CostModel,
-        detectors: &[Kernel],
-        aggregate_cpu: Time,
+        cpu_override: Option<Time>,
         rng: &mut Rng64,
         ledger: &mut CpuLedger,
     ) -> Body {
-        let n = wl.frames_per_chunk as f64;
-        match step {
-            Step::Convert => {
-                let decode = cpu_ns(cost, Kernel::H264Decode, n * wl.decoded_per_frame, rng);
-                let scale = cpu_ns(cost, Kernel::Scale, n, rng);
-                let encode = cpu_ns(cost, Kernel::JpegEncode, n, rng);
-                ledger.add(Kernel::H264Decode, decode);
-                ledger.add(Kernel::Scale, scale);
-                ledger.add(Kernel::JpegEncode, encode);
-                Body {
-                    cpu_ns: decode + scale + encode,
-                    puts: wl.frames_per_chunk,
-                    gets: 0,
-                    bytes,
-                }
+        let n = items as f64;
+        let st = &pipeline.stages[stage];
+        let bytes_of = |s: &Stage| match s.output {
+            OutputBytes::Fixed(b) => b,
+            OutputBytes::JpegFrame => frame_bytes,
+        };
+        let mut body = Body {
+            cpu_ns: 0,
+            puts: 0,
+            put_bytes: bytes_of(st),
+            gets: 0,
+            get_bytes: 0,
+        };
+        for &i in &st.after {
+            let input = &pipeline.stages[i];
+            if input.writes_objects() {
+                body.gets += items;
+                body.get_bytes = bytes_of(input);
+                body.cpu_ns += work_ns(cost, &input.deserialize, n, rng, ledger);
             }
-            Step::Detect(i) => {
-                let decode = cpu_ns(cost, Kernel::JpegDecode, n, rng);
-                let k = detectors[i as usize];
-                let detect = cpu_ns(cost, k, n, rng);
-                ledger.add(Kernel::JpegDecode, decode);
-                ledger.add(k, detect);
-                Body {
-                    cpu_ns: decode + detect,
-                    puts: 0,
-                    gets: wl.frames_per_chunk,
-                    bytes,
-                }
-            }
-            Step::Aggregate => Body {
-                cpu_ns: aggregate_cpu,
-                puts: 0,
-                gets: 0,
-                bytes: 0,
-            },
         }
+        body.cpu_ns += match (st.per, cpu_override) {
+            (Per::Batch, Some(cpu)) => cpu,
+            (Per::Batch, None) => work_ns(cost, &st.work, 1.0, rng, ledger),
+            (Per::Item, _) => work_ns(cost, &st.work, n, rng, ledger),
+        };
+        if st.writes_objects() {
+            body.puts = items;
+            body.cpu_ns += work_ns(cost, &st.serialize, n, rng, ledger);
+        }
+        body
     }
 
     /// Runs from `start` at `speed` cores: GETs, CPU, PUTs; returns the end.
@@ -1005,7 +1230,7 @@ impl Body {
             S3Op::Get,
             t,
             self.gets,
-            self.bytes,
+            self.get_bytes,
             s3,
             prefix,
             rng,
@@ -1018,7 +1243,7 @@ impl Body {
             S3Op::Put,
             t,
             self.puts,
-            self.bytes,
+            self.put_bytes,
             s3,
             prefix,
             rng,

@@ -46,7 +46,7 @@ pub fn layout_summary(
     let month = price_month(&l.usage, l.period_hours, catalog).month;
     LayoutSummary {
         name: l.name.clone(),
-        kind: l.kind.as_str().to_string(),
+        kind: l.kind.to_string(),
         bill: l.bill.clone(),
         period_hours: l.period_hours,
         monthly_usd: month.total_usd,
@@ -191,7 +191,7 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
             let per = |v: f64| if ss > 0.0 { v / ss } else { 0.0 };
             ExplainLayout {
                 name: l.name.clone(),
-                kind: l.kind.as_str().to_string(),
+                kind: l.kind.to_string(),
                 usage: l.usage.clone(),
                 stream_seconds: ss,
                 cpu_seconds_per_stream_second: l
@@ -199,9 +199,7 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
                     .iter()
                     .map(|(k, v)| (k.clone(), per(*v)))
                     .collect(),
-                executions_per_stream_second: (l.kind.is_serverless()
-                    && l.kind != crate::scenario::LayoutKind::LambdaDirect)
-                    .then(|| per(l.executions as f64)),
+                executions_per_stream_second: l.step_functions.then(|| per(l.executions as f64)),
             }
         })
         .collect();
