@@ -71,7 +71,7 @@ fn json_bill_has_the_contract_shape_and_sums() {
             assert!(!i[key].is_null(), "{key} missing in {i}");
         }
         let s = i["service"].as_str().unwrap();
-        assert!(["lambda", "step_functions", "s3", "ec2", "fargate"].contains(&s));
+        assert!(archsim::pricing::Service::from_label(s).is_some(), "{s}");
     }
     let ec2 = items.iter().find(|i| i["service"] == "ec2").unwrap();
     assert!((ec2["usd"].as_f64().unwrap() - 730.0 * 0.34).abs() < 1e-9);
@@ -237,4 +237,16 @@ fn missing_file_is_an_input_error() {
     let out = archsim(&["price", "no/such/usage.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/usage.toml"));
+}
+
+#[test]
+fn bad_input_in_the_new_sections() {
+    let sqs = "[[sqs]]\nname = \"q\"\nqueue = \"fifoo\"\nrequests = 1\n";
+    bad("sqs.toml", sqs, 3, 9, "did you mean `fifo`?");
+    let sqs = "[[sqs]]\nname = \"q\"\nqueue = \"standard\"\nrequests = -4\n";
+    bad("sqs2.toml", sqs, 4, 12, "whole number >= 0");
+    let nat = "[[nat_gateway]]\nname = \"n\"\nprocessed_gb = -1.0\n";
+    bad("nat.toml", nat, 3, 16, ">= 0");
+    let logs = format!("{LAMBDA_OK}log_bytes_per_invocation = 1.5\n");
+    bad("logs.toml", &logs, 7, 28, "whole number >= 0");
 }

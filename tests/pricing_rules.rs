@@ -1,6 +1,6 @@
 //! Every pricing rule against values worked out by hand from the catalog's rates.
 
-use archsim::pricing::{bill, price, Catalog, Usage};
+use archsim::pricing::{bill, price, Catalog, Service, Usage};
 
 fn priced(toml: &str) -> archsim::pricing::Bill {
     let catalog = Catalog::builtin();
@@ -23,7 +23,7 @@ fn item(b: &archsim::pricing::Bill, resource: &str, item: &str) -> (f64, f64) {
 
 #[test]
 fn lambda_aws_worked_example_without_free_tier() {
-    // 3M invocations × 1 s × 512 MB = 1.5M GB-s.
+    // 3M invocations × 1 s × 512 MB = 1.5M GB-s. AWS's example leaves the logs out.
     let b = priced(
         r#"
 [[lambda]]
@@ -32,6 +32,7 @@ architecture = "x86_64"
 memory_mb = 512
 invocations = 3000000
 avg_billed_duration_ms = 1000.0
+log_bytes_per_invocation = 0
 "#,
     );
     close(item(&b, "f", "requests").1, 3.0 * 0.20);
@@ -49,6 +50,7 @@ architecture = "x86_64"
 memory_mb = 512
 invocations = 3000000
 avg_billed_duration_ms = 1000.0
+log_bytes_per_invocation = 0
 "#;
     let with = priced(&format!("free_tier = true\n{body}"));
     // AWS's worked example: (3M - 1M) requests × $0.20/M + (1.5M - 400k) GB-s × rate.
@@ -75,7 +77,7 @@ invocations = 1000
 avg_billed_duration_ms = 100.0
 "#,
     );
-    close(b.total_usd, 0.0);
+    close(b.service_total(Service::Lambda), 0.0);
 }
 
 #[test]
@@ -285,7 +287,7 @@ gb_hours = 20.0
 "#,
     );
     close(
-        b.service_total("fargate"),
+        b.service_total(Service::Fargate),
         10.0 * 0.04048 + 20.0 * 0.004445 + 10.0 * 0.03238 + 20.0 * 0.00356,
     );
 }
@@ -305,4 +307,219 @@ fn usage_round_trips_through_toml() {
     let usage = Usage::parse("usage-example.toml", &text, &catalog).unwrap();
     let again = Usage::parse("again", &usage.to_toml(), &catalog).unwrap();
     assert_eq!(price(&usage, &catalog), price(&again, &catalog));
+}
+
+#[test]
+fn sqs_requests_by_queue_type_and_the_free_million() {
+    let body = r#"
+[[sqs]]
+name = "std"
+queue = "standard"
+requests = 700000
+[[sqs]]
+name = "fifo"
+queue = "fifo"
+requests = 2000000
+"#;
+    let b = priced(body);
+    close(item(&b, "std", "standard requests").1, 0.7 * 0.40);
+    close(item(&b, "fifo", "fifo requests").1, 2.0 * 0.50);
+    // Free tier: 1M requests, the Standard ones first (700k), then 300k FIFO.
+    let f = priced(&format!("free_tier = true\n{body}"));
+    close(
+        item(&f, "free tier", "requests credit (standard)").1,
+        -0.7 * 0.40,
+    );
+    close(
+        item(&f, "free tier", "requests credit (fifo)").1,
+        -0.3 * 0.50,
+    );
+    close(f.service_total(Service::Sqs), 1.7 * 0.50);
+}
+
+#[test]
+fn lambda_logs_ingested_from_invocations() {
+    // 2^30 / 300 invocations would be 1 GB; 3,579,139 × 300 B = 1,073,741,700 B.
+    let b = priced(
+        r#"
+[[lambda]]
+name = "default"
+architecture = "x86_64"
+memory_mb = 128
+invocations = 3579139
+avg_billed_duration_ms = 1.0
+[[lambda]]
+name = "chatty"
+architecture = "x86_64"
+memory_mb = 128
+invocations = 1048576
+avg_billed_duration_ms = 1.0
+log_bytes_per_invocation = 2048
+[[lambda]]
+name = "silent"
+architecture = "x86_64"
+memory_mb = 128
+invocations = 1000
+avg_billed_duration_ms = 1.0
+log_bytes_per_invocation = 0
+"#,
+    );
+    let gb = 3_579_139.0 * 300.0 / 1_073_741_824.0;
+    close(item(&b, "default", "log ingestion").0, gb);
+    close(item(&b, "default", "log ingestion").1, gb * 0.50);
+    // 1 Mi invocations × 2 KiB = exactly 2 GB.
+    close(item(&b, "chatty", "log ingestion").0, 2.0);
+    close(item(&b, "chatty", "log ingestion").1, 1.0);
+    assert!(!b
+        .items
+        .iter()
+        .any(|i| i.resource == "silent" && i.service == Service::CloudWatchLogs));
+}
+
+#[test]
+fn ebs_root_volumes_follow_instance_hours() {
+    let b = priced(
+        r#"
+[[ec2]]
+name = "default"
+instance_type = "c5.large"
+instance_hours = 1460.0
+[[ec2]]
+name = "big"
+instance_type = "c5.large"
+instance_hours = 73.0
+root_volume_gb = 100.0
+"#,
+    );
+    // Two instances for a 730 h month with 30 GB each = 60 GB-months × $0.08.
+    close(item(&b, "default", "gp3 root volumes").0, 60.0);
+    close(item(&b, "default", "gp3 root volumes").1, 4.80);
+    // 73 h is a tenth of a month: 100 GB × 0.1 = 10 GB-months.
+    close(item(&b, "big", "gp3 root volumes").1, 10.0 * 0.08);
+}
+
+#[test]
+fn nat_processing_only_when_the_usage_says_so() {
+    let none = priced(
+        r#"
+[[s3]]
+name = "frames"
+tier2_requests = 1000
+"#,
+    );
+    assert!(!none.has(Service::NatGateway));
+    let b = priced(
+        r#"
+[[nat_gateway]]
+name = "vpc"
+processed_gb = 200.0
+"#,
+    );
+    close(item(&b, "vpc", "data processing").1, 200.0 * 0.045);
+}
+
+/// A period's usage priced as its month: `period_hours` of `toml`.
+fn month_of(toml: &str, period_hours: f64) -> archsim::pricing::MonthlyBill {
+    let catalog = Catalog::builtin();
+    let usage = Usage::parse("test.toml", toml, &catalog).expect("valid usage");
+    archsim::pricing::price_month(&usage, period_hours, &catalog)
+}
+
+#[test]
+fn month_first_crosses_the_lambda_tier_the_period_never_reaches() {
+    // One hour: 1M invocations × 10 s × 1 GB = 10M GB-s, far below the 6B GB-s tier.
+    // The month (× 730) is 7.3B GB-s: 6B at the first rate, 1.3B at the second.
+    let m = month_of(
+        r#"
+[[lambda]]
+name = "f"
+architecture = "x86_64"
+memory_mb = 1024
+invocations = 1000000
+avg_billed_duration_ms = 10000.0
+log_bytes_per_invocation = 0
+"#,
+        1.0,
+    );
+    close(m.period.total_usd, 0.20 + 10_000_000.0 * 0.0000166667);
+    close(item(&m.month, "f", "duration").0, 6_000_000_000.0);
+    close(item(&m.month, "f", "duration tier 2").0, 1_300_000_000.0);
+    let month = 730.0 * 0.20 + 6e9 * 0.0000166667 + 1.3e9 * 0.0000150000;
+    close(m.month.total_usd, month);
+    // Scaling the period's bill instead overstates the month by 1.3B × the rate gap.
+    close(
+        m.period.total_usd * 730.0 - m.month.total_usd,
+        1.3e9 * (0.0000166667 - 0.0000150000),
+    );
+}
+
+#[test]
+fn month_first_uses_the_free_tiers_once_a_month() {
+    // 15 minutes (× 2,920 to the month) with the free tiers on. The period alone is
+    // all free, so scaling its bill would say the month costs nothing.
+    let m = month_of(
+        r#"
+free_tier = true
+[[lambda]]
+name = "f"
+architecture = "x86_64"
+memory_mb = 128
+invocations = 1000
+avg_billed_duration_ms = 1.0
+log_bytes_per_invocation = 0
+[[step_functions]]
+name = "o"
+workflow = "standard"
+state_transitions = 1000
+[[sqs]]
+name = "q"
+queue = "standard"
+requests = 1000
+"#,
+        0.25,
+    );
+    close(m.period.total_usd, 0.0);
+    // Lambda: 2.92M requests − 1M free; 365 GB-s, all inside the 400,000 free.
+    close(m.month.service_total(Service::Lambda), 1.92 * 0.20);
+    // Step Functions: 2.92M transitions − 4,000 free.
+    close(
+        m.month.service_total(Service::StepFunctions),
+        2_916_000.0 * 0.025 / 1000.0,
+    );
+    // SQS: 2.92M requests − 1M free.
+    close(m.month.service_total(Service::Sqs), 1.92 * 0.40);
+}
+
+#[test]
+fn projection_rounds_counts_and_keeps_per_unit_figures() {
+    let catalog = Catalog::builtin();
+    let usage = Usage::parse(
+        "t.toml",
+        r#"
+[[lambda]]
+name = "f"
+architecture = "arm64"
+memory_mb = 256
+invocations = 3
+avg_billed_duration_ms = 12.5
+[[ec2]]
+name = "m"
+instance_type = "c5.large"
+instance_hours = 0.5
+root_volume_gb = 8.0
+"#,
+        &catalog,
+    )
+    .unwrap();
+    let p = usage.projected(2.5);
+    assert_eq!(p.lambda[0].invocations.0, 8); // 7.5 rounds half away from zero
+    assert_eq!(p.lambda[0].avg_billed_duration_ms.0, 12.5);
+    assert_eq!(p.lambda[0].memory_mb.0, 256);
+    close(p.ec2[0].instance_hours.0, 1.25);
+    assert_eq!(p.ec2[0].root_volume_gb.unwrap().0, 8.0);
+    // A whole factor is exact: 15 minutes to 730 hours.
+    assert_eq!(usage.projected(2920.0).lambda[0].invocations.0, 8760);
+    // No period, no month.
+    let m = archsim::pricing::price_month(&usage, 0.0, &catalog);
+    assert!(m.month.items.is_empty() && m.month.total_usd == 0.0);
 }

@@ -308,6 +308,38 @@ fn classroom_scenario_reproduces_the_case() {
 }
 
 #[test]
+fn monthly_cost_is_the_priced_month_of_the_projected_usage() {
+    let v = json(classroom());
+    for l in v["layouts"].as_array().unwrap() {
+        let month = &l["monthly_bill"];
+        let total = month["total_usd"].as_f64().unwrap();
+        assert_eq!(l["monthly_usd"].as_f64().unwrap(), total, "{}", l["name"]);
+        let sum: f64 = month["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["usd"].as_f64().unwrap())
+            .sum();
+        assert!((sum - total).abs() <= 1e-9 * total.max(1.0));
+        // Flat-rate items scale with the month exactly: requests and transitions are
+        // counts × (730 h / the period).
+        let factor = 730.0 / l["period_hours"].as_f64().unwrap();
+        let period = &l["bill"]["items"];
+        for (p, m) in period
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(month["items"].as_array().unwrap())
+        {
+            if p["unit"] == "requests" || p["unit"] == "transitions" {
+                let want = (p["quantity"].as_f64().unwrap() * factor).round();
+                assert_eq!(m["quantity"].as_f64().unwrap(), want, "{p} vs {m}");
+            }
+        }
+    }
+}
+
+#[test]
 fn run_help_shows_examples() {
     let help = String::from_utf8(ok(&["run", "--help"])).unwrap();
     assert!(help.contains("Examples:"), "{help}");

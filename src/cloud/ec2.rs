@@ -166,6 +166,7 @@ impl Ec2Fleet {
             instance_type: toml::Spanned::new(0..0, self.cfg.instance_type.clone()),
             instance_hours: NonNegative(self.billed_seconds(until) as f64 / 3600.0),
             savings_plan_discount: Fraction(self.cfg.savings_plan_discount),
+            root_volume_gb: None,
         });
     }
 }

@@ -465,6 +465,7 @@ impl LambdaAccount {
                     st.stats.billed_ms as f64 / st.stats.invocations as f64,
                 ),
                 ephemeral_storage_mb: Default::default(),
+                log_bytes_per_invocation: None,
             });
         }
     }

@@ -15,6 +15,7 @@ mod fleet;
 pub mod lambda;
 pub mod s3;
 pub mod sfn_runner;
+pub mod sqs;
 pub mod step_functions;
 pub mod validate;
 
@@ -25,6 +26,7 @@ pub use lambda::{
 };
 pub use s3::{S3Bucket, S3Config, S3Op};
 pub use sfn_runner::{ExecId, Finished, MachineId, SfnRunner};
+pub use sqs::{SqsConfig, SqsQueue};
 pub use step_functions::{
     count_transitions, Execution, Retrier, Sfn, SfnConfig, State, StateMachine, TaskCall,
     TaskOutcome,

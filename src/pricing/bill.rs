@@ -4,13 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{Architecture, Catalog};
-use super::usage::{Usage, Workflow};
+use super::service::Service;
+use super::usage::{QueueType, Usage, Workflow};
+
+/// Bytes in the GB that CloudWatch Logs and NAT gateways bill (2^30).
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// One priced line of a bill.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LineItem {
-    /// lambda, step_functions, s3, ec2 or fargate.
-    pub service: String,
+    /// The service billed; serialized as its label (`lambda`, `step_functions`, ...).
+    pub service: Service,
     /// The resource's name in the usage, or `free tier` for a credit.
     pub resource: String,
     /// What is charged: requests, duration, transitions, ...
@@ -32,7 +36,7 @@ pub struct Bill {
 
 impl Bill {
     /// Sum of the items of one service.
-    pub fn service_total(&self, service: &str) -> f64 {
+    pub fn service_total(&self, service: Service) -> f64 {
         self.items
             .iter()
             .filter(|i| i.service == service)
@@ -40,19 +44,58 @@ impl Bill {
             .sum()
     }
 
-    /// Services present in the bill, in the fixed order lambda, step_functions, s3,
-    /// ec2, fargate.
-    pub fn services(&self) -> Vec<&'static str> {
-        SERVICES
-            .iter()
-            .copied()
-            .filter(|s| self.items.iter().any(|i| i.service == *s))
-            .collect()
+    /// Services present in the bill, in [`Service`] order.
+    pub fn services(&self) -> Vec<Service> {
+        Service::ALL.into_iter().filter(|s| self.has(*s)).collect()
+    }
+
+    /// Whether any item bills `service`.
+    pub fn has(&self, service: Service) -> bool {
+        self.items.iter().any(|i| i.service == service)
     }
 }
 
-/// Every service a bill can name, in display order.
-pub const SERVICES: [&str; 5] = ["lambda", "step_functions", "s3", "ec2", "fargate"];
+/// Hours in the average month (8,760 h / 12), the month every monthly figure means.
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// A period's bill and the bill of the month it projects to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthlyBill {
+    /// The simulated period's usage, priced as it is.
+    pub period: Bill,
+    /// The period's usage projected to a 730-hour month, then priced: volume tiers
+    /// and free tiers apply once, to the month.
+    pub month: Bill,
+}
+
+/// Prices a period of `period_hours` and the month it projects to. Every monthly
+/// figure comes from here: scaling the period's bill instead would apply the
+/// monthly tiers and free tiers to a period's volume.
+pub fn price_month(usage: &Usage, period_hours: f64, catalog: &Catalog) -> MonthlyBill {
+    let factor = if period_hours > 0.0 {
+        HOURS_PER_MONTH / period_hours
+    } else {
+        0.0
+    };
+    MonthlyBill {
+        period: price(usage, catalog),
+        month: price_projected(usage, factor, catalog),
+    }
+}
+
+/// Prices `usage` scaled by `factor` ([`Usage::projected`]), e.g. to a month of
+/// 1,000 streams; an empty bill when `factor` is not positive.
+pub fn price_projected(usage: &Usage, factor: f64, catalog: &Catalog) -> Bill {
+    if factor.is_finite() && factor > 0.0 {
+        price(&usage.projected(factor), catalog)
+    } else {
+        Bill {
+            currency: catalog.currency.clone(),
+            total_usd: 0.0,
+            items: Vec::new(),
+        }
+    }
+}
 
 /// Billed duration of one Lambda invocation: rounded up to the catalog's increment.
 pub fn lambda_billed_ms(catalog: &Catalog, duration_ns: u64) -> u64 {
@@ -112,9 +155,9 @@ fn tier_label(base: &str, tier: usize) -> String {
 pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
     let mut items = Vec::new();
     let mut push =
-        |service: &str, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
+        |service: Service, resource: &str, item: &str, quantity: f64, unit: &str, usd: f64| {
             items.push(LineItem {
-                service: service.into(),
+                service,
                 resource: resource.into(),
                 item: item.into(),
                 quantity,
@@ -131,7 +174,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let inv = f.invocations.0 as f64;
         lambda_requests += inv;
         push(
-            "lambda",
+            Service::Lambda,
             &f.name,
             "requests",
             inv,
@@ -147,7 +190,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             .split(gb_s_by_arch[slot], gb_s)
         {
             push(
-                "lambda",
+                Service::Lambda,
                 &f.name,
                 &tier_label("duration", tier),
                 qty,
@@ -164,7 +207,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         if extra_gb > 0.0 {
             let q = extra_gb * seconds;
             push(
-                "lambda",
+                Service::Lambda,
                 &f.name,
                 "ephemeral storage",
                 q,
@@ -177,7 +220,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let free_req = lambda_requests.min(l.free_tier.requests);
         if free_req > 0.0 {
             push(
-                "lambda",
+                Service::Lambda,
                 "free tier",
                 "requests credit",
                 -free_req,
@@ -193,7 +236,14 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             if used > 0.0 {
                 let rate = catalog.lambda_duration(arch).tiers[0].usd;
                 let label = format!("duration credit ({})", arch.as_str());
-                push("lambda", "free tier", &label, -used, "GB-s", -used * rate);
+                push(
+                    Service::Lambda,
+                    "free tier",
+                    &label,
+                    -used,
+                    "GB-s",
+                    -used * rate,
+                );
                 free_left -= used;
             }
         }
@@ -209,7 +259,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
                 let t = m.state_transitions.map_or(0, |c| c.0) as f64;
                 standard_transitions += t;
                 push(
-                    "step_functions",
+                    Service::StepFunctions,
                     &m.name,
                     "state transitions",
                     t,
@@ -220,7 +270,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             Workflow::Express => {
                 let req = m.requests.map_or(0, |c| c.0) as f64;
                 push(
-                    "step_functions",
+                    Service::StepFunctions,
                     &m.name,
                     "requests",
                     req,
@@ -232,7 +282,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
                 let gb_s = req * billed_ms / 1000.0 * billed_mb / 1024.0;
                 for (tier, qty, usd) in sf.express_duration.split(express_gb_s, gb_s) {
                     push(
-                        "step_functions",
+                        Service::StepFunctions,
                         &m.name,
                         &tier_label("duration", tier),
                         qty,
@@ -248,7 +298,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let free = standard_transitions.min(sf.standard_free_transitions.value as f64);
         if free > 0.0 {
             push(
-                "step_functions",
+                Service::StepFunctions,
                 "free tier",
                 "transitions credit",
                 -free,
@@ -265,7 +315,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         let t2 = b.tier2_requests.0 as f64;
         let st = b.storage_gb_months.0;
         push(
-            "s3",
+            Service::S3,
             &b.name,
             "tier-1 requests",
             t1,
@@ -273,7 +323,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             t1 * s3.tier1_requests.unit_usd(),
         );
         push(
-            "s3",
+            Service::S3,
             &b.name,
             "tier-2 requests",
             t2,
@@ -282,7 +332,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         );
         if st > 0.0 {
             push(
-                "s3",
+                Service::S3,
                 &b.name,
                 "storage",
                 st,
@@ -290,6 +340,80 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
                 st * s3.storage.unit_usd(),
             );
         }
+    }
+
+    // SQS: requests by queue type; the monthly free requests credited Standard first.
+    let q = &catalog.sqs;
+    let mut sqs_requests = [0.0_f64; 2];
+    for m in &usage.sqs {
+        let n = m.requests.0 as f64;
+        let (slot, rate) = match m.queue {
+            QueueType::Standard => (0, &q.standard_requests),
+            QueueType::Fifo => (1, &q.fifo_requests),
+        };
+        sqs_requests[slot] += n;
+        let item = format!("{} requests", m.queue.as_str());
+        push(
+            Service::Sqs,
+            &m.name,
+            &item,
+            n,
+            "requests",
+            n * rate.unit_usd(),
+        );
+    }
+    if usage.free_tier && !usage.sqs.is_empty() {
+        let mut free_left = q.free_requests.value as f64;
+        for (slot, kind, rate) in [
+            (0, QueueType::Standard, &q.standard_requests),
+            (1, QueueType::Fifo, &q.fifo_requests),
+        ] {
+            let used = sqs_requests[slot].min(free_left);
+            if used > 0.0 {
+                let label = format!("requests credit ({})", kind.as_str());
+                push(
+                    Service::Sqs,
+                    "free tier",
+                    &label,
+                    -used,
+                    "requests",
+                    -used * rate.unit_usd(),
+                );
+                free_left -= used;
+            }
+        }
+    }
+
+    // CloudWatch Logs: what every Lambda invocation logs, ingested.
+    let logs = &catalog.cloudwatch_logs;
+    for f in &usage.lambda {
+        let bytes_each = f
+            .log_bytes_per_invocation
+            .map_or(logs.lambda_bytes_per_invocation.value, |c| c.0);
+        let gb = f.invocations.0 as f64 * bytes_each as f64 / GIB;
+        if gb > 0.0 {
+            push(
+                Service::CloudWatchLogs,
+                &f.name,
+                "log ingestion",
+                gb,
+                "GB",
+                gb * logs.ingestion.unit_usd(),
+            );
+        }
+    }
+
+    // NAT gateway: bytes processed, only where the usage says traffic crosses one.
+    for n in &usage.nat_gateway {
+        let gb = n.processed_gb.0;
+        push(
+            Service::NatGateway,
+            &n.name,
+            "data processing",
+            gb,
+            "GB",
+            gb * catalog.nat_gateway.data_processing.unit_usd(),
+        );
     }
 
     // EC2: instance-hours at the on-demand rate, less any savings-plan discount.
@@ -309,7 +433,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             format!("{} instance-hours", e.instance_type.get_ref())
         };
         push(
-            "ec2",
+            Service::Ec2,
             &e.name,
             &item,
             h,
@@ -318,11 +442,28 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
         );
     }
 
+    // EBS: one gp3 root volume per instance, for as long as the instance runs.
+    let ebs = &catalog.ebs;
+    for e in &usage.ec2 {
+        let size = e.root_volume_gb.map_or(ebs.root_volume_gb.value, |g| g.0);
+        let gb_months = e.instance_hours.0 * size / ebs.hours_per_month.value;
+        if gb_months > 0.0 {
+            push(
+                Service::Ebs,
+                &e.name,
+                "gp3 root volumes",
+                gb_months,
+                "GB-months",
+                gb_months * ebs.gp3_storage.unit_usd(),
+            );
+        }
+    }
+
     // Fargate.
     for f in &usage.fargate {
         let r = catalog.fargate_rate(f.architecture);
         push(
-            "fargate",
+            Service::Fargate,
             &f.name,
             "vCPU-hours",
             f.vcpu_hours.0,
@@ -330,7 +471,7 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
             f.vcpu_hours.0 * r.usd_per_vcpu_hour,
         );
         push(
-            "fargate",
+            Service::Fargate,
             &f.name,
             "GB-hours",
             f.gb_hours.0,

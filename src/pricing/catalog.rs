@@ -150,6 +150,51 @@ pub struct S3Prices {
     pub storage: Rate,
 }
 
+/// SQS: requests billed per 64 KB chunk of payload, by queue type.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SqsPrices {
+    pub standard_requests: Rate,
+    pub fifo_requests: Rate,
+    /// Requests free each month, Standard and FIFO together.
+    pub free_requests: Sourced<u64>,
+    /// Each chunk of this many payload bytes is billed as one request.
+    pub chunk_bytes: Sourced<u64>,
+    /// Largest message; bigger payloads travel through S3.
+    pub max_message_bytes: Sourced<u64>,
+    /// Most messages one batch call (send, receive, delete) carries.
+    pub max_batch: Sourced<u32>,
+    /// Longest long-poll wait, seconds.
+    pub max_wait_seconds: Sourced<u32>,
+}
+
+/// CloudWatch Logs ingestion and what a Lambda invocation logs by default.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CloudWatchLogsPrices {
+    pub ingestion: Rate,
+    /// Bytes logged per invocation when the usage does not say (an assumption).
+    pub lambda_bytes_per_invocation: Sourced<u64>,
+}
+
+/// EBS root volumes of EC2 instances.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EbsPrices {
+    pub gp3_storage: Rate,
+    /// Root volume per instance when the usage does not say (an assumption).
+    pub root_volume_gb: Sourced<f64>,
+    /// Hours in the month that turns instance-hours into GB-months.
+    pub hours_per_month: Sourced<f64>,
+}
+
+/// NAT gateway data processing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NatGatewayPrices {
+    pub data_processing: Rate,
+}
+
 /// One EC2 instance type.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +313,10 @@ pub struct Catalog {
     pub lambda: LambdaPrices,
     pub step_functions: StepFunctionsPrices,
     pub s3: S3Prices,
+    pub sqs: SqsPrices,
+    pub cloudwatch_logs: CloudWatchLogsPrices,
+    pub ebs: EbsPrices,
+    pub nat_gateway: NatGatewayPrices,
     pub ec2: Ec2Prices,
     pub fargate: FargatePrices,
     pub quotas: Quotas,
@@ -402,6 +451,14 @@ impl Catalog {
             ("s3.tier1_requests", &self.s3.tier1_requests),
             ("s3.tier2_requests", &self.s3.tier2_requests),
             ("s3.storage", &self.s3.storage),
+            ("sqs.standard_requests", &self.sqs.standard_requests),
+            ("sqs.fifo_requests", &self.sqs.fifo_requests),
+            ("cloudwatch_logs.ingestion", &self.cloudwatch_logs.ingestion),
+            ("ebs.gp3_storage", &self.ebs.gp3_storage),
+            (
+                "nat_gateway.data_processing",
+                &self.nat_gateway.data_processing,
+            ),
         ];
         for (name, r) in rates {
             if !(r.usd.is_finite() && r.usd >= 0.0 && r.per.is_finite() && r.per > 0.0) {
@@ -414,6 +471,18 @@ impl Catalog {
                     "ec2.instances.{name}: needs vcpu > 0 and usd_per_hour >= 0"
                 ));
             }
+        }
+        if self.sqs.chunk_bytes.value == 0
+            || self.sqs.max_message_bytes.value < self.sqs.chunk_bytes.value
+            || self.sqs.max_batch.value == 0
+        {
+            return bad("sqs: chunk_bytes and max_batch must be > 0 and max_message_bytes at least one chunk".into());
+        }
+        let ebs = &self.ebs;
+        if !(ebs.root_volume_gb.value.is_finite() && ebs.root_volume_gb.value >= 0.0)
+            || !(ebs.hours_per_month.value.is_finite() && ebs.hours_per_month.value > 0.0)
+        {
+            return bad("ebs: root_volume_gb must be >= 0 and hours_per_month > 0".into());
         }
         if self.step_functions.express_memory_chunk_mb == 0
             || self.step_functions.express_duration_increment_ms == 0

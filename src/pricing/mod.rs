@@ -3,8 +3,10 @@
 
 pub mod bill;
 pub mod catalog;
+pub mod service;
 pub mod usage;
 
-pub use bill::{price, Bill, LineItem};
+pub use bill::{price, price_month, price_projected, Bill, LineItem, MonthlyBill, HOURS_PER_MONTH};
 pub use catalog::{Architecture, Catalog};
+pub use service::Service;
 pub use usage::Usage;

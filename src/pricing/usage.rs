@@ -154,6 +154,10 @@ pub struct LambdaUsage {
     pub avg_billed_duration_ms: NonNegative,
     #[serde(default, skip_serializing_if = "is_default_ephemeral")]
     pub ephemeral_storage_mb: EphemeralMb,
+    /// Bytes each invocation writes to CloudWatch Logs (START/END/REPORT lines and
+    /// the function's own output); absent: the catalog's assumed figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_bytes_per_invocation: Option<Count>,
 }
 
 /// One state machine's usage; which fields apply depends on `workflow`.
@@ -225,6 +229,45 @@ pub struct Ec2Usage {
     pub instance_hours: NonNegative,
     #[serde(default)]
     pub savings_plan_discount: Fraction,
+    /// Size of each instance's EBS root volume, GB; absent: the catalog's assumed size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_volume_gb: Option<NonNegative>,
+}
+
+/// SQS queue type.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    Standard,
+    Fifo,
+}
+
+impl QueueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Standard => "standard",
+            QueueType::Fifo => "fifo",
+        }
+    }
+}
+
+/// Billed requests of one SQS queue: every send, receive (empty ones included) and
+/// delete call, each 64 KB chunk of a payload counted as one request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SqsUsage {
+    pub name: String,
+    pub queue: QueueType,
+    pub requests: Count,
+}
+
+/// Bytes a NAT gateway processed: only where Lambdas run in a VPC without an S3
+/// gateway endpoint, so their S3 traffic goes through the NAT.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NatGatewayUsage {
+    pub name: String,
+    pub processed_gb: NonNegative,
 }
 
 /// vCPU-hours and GB-hours of Fargate tasks.
@@ -252,6 +295,10 @@ pub struct Usage {
     pub step_functions: Vec<StepFunctionsUsage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub s3: Vec<S3Usage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sqs: Vec<SqsUsage>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nat_gateway: Vec<NatGatewayUsage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ec2: Vec<Ec2Usage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -354,6 +401,50 @@ impl Usage {
             }
         }
         Ok(())
+    }
+
+    /// This usage scaled by `factor` (a period's usage × 730 / period hours is its
+    /// month). What accumulates is scaled: requests, invocations, transitions and
+    /// other counts (rounded to the nearest whole unit, halves away from zero: at most
+    /// half a request per line off, and exact when `factor` is a whole number, as it
+    /// is for periods that divide 730 h × 3,600 s, such as 15 minutes), hours,
+    /// GB-months and GB. What describes each unit is kept: memory, mean billed
+    /// duration, log bytes per invocation, root volume size, discount.
+    pub fn projected(&self, factor: f64) -> Usage {
+        let factor = if factor.is_finite() && factor > 0.0 {
+            factor
+        } else {
+            0.0
+        };
+        let count = |c: Count| Count((c.0 as f64 * factor).round() as u64);
+        let amount = |v: NonNegative| NonNegative(v.0 * factor);
+        let mut u = self.clone();
+        for f in &mut u.lambda {
+            f.invocations = count(f.invocations);
+        }
+        for m in &mut u.step_functions {
+            m.state_transitions = m.state_transitions.map(count);
+            m.requests = m.requests.map(count);
+        }
+        for b in &mut u.s3 {
+            b.tier1_requests = count(b.tier1_requests);
+            b.tier2_requests = count(b.tier2_requests);
+            b.storage_gb_months = amount(b.storage_gb_months);
+        }
+        for q in &mut u.sqs {
+            q.requests = count(q.requests);
+        }
+        for n in &mut u.nat_gateway {
+            n.processed_gb = amount(n.processed_gb);
+        }
+        for e in &mut u.ec2 {
+            e.instance_hours = amount(e.instance_hours);
+        }
+        for f in &mut u.fargate {
+            f.vcpu_hours = amount(f.vcpu_hours);
+            f.gb_hours = amount(f.gb_hours);
+        }
+        u
     }
 
     /// Writes the usage as TOML in the usage-file format.

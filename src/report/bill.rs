@@ -14,7 +14,7 @@ pub fn bill_table(bill: &Bill) -> String {
     ]);
     for i in &bill.items {
         t.add_row(vec![
-            Cell::new(&i.service),
+            Cell::new(i.service.label()),
             Cell::new(&i.resource),
             Cell::new(&i.item),
             Cell::new(quantity(i.quantity)).set_alignment(CellAlignment::Right),

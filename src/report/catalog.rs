@@ -2,7 +2,7 @@
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-use crate::pricing::catalog::{Catalog, Rate, TieredRate};
+use crate::pricing::catalog::{Catalog, Rate, Sourced, TieredRate};
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -15,8 +15,35 @@ fn rate_row(t: &mut Table, name: &str, r: &Rate) {
     t.add_row(vec![
         name.to_string(),
         format!("${} per {} {}", r.usd, r.per, r.unit),
-        format!("{} ({})", r.source, r.as_of),
+        format!(
+            "{} ({}){}",
+            r.source,
+            r.as_of,
+            confidence_note(r.confidence.as_deref())
+        ),
     ]);
+}
+
+fn sourced_row<T>(t: &mut Table, name: &str, value: String, s: &Sourced<T>) {
+    t.add_row(vec![
+        name.to_string(),
+        value,
+        format!(
+            "{} ({}){}",
+            s.source,
+            s.as_of,
+            confidence_note(s.confidence.as_deref())
+        ),
+    ]);
+}
+
+/// Marks a figure that is an assumption rather than a published price.
+fn confidence_note(c: Option<&str>) -> &'static str {
+    if c == Some("U") {
+        " [U: assumption]"
+    } else {
+        ""
+    }
 }
 
 fn tiered_rows(t: &mut Table, name: &str, r: &TieredRate) {
@@ -108,6 +135,74 @@ pub fn catalog_text(c: &Catalog) -> String {
     rate_row(&mut t, "tier-1 requests", &c.s3.tier1_requests);
     rate_row(&mut t, "tier-2 requests", &c.s3.tier2_requests);
     rate_row(&mut t, "storage", &c.s3.storage);
+    out += &format!("{t}\n\n");
+
+    let q = &c.sqs;
+    let mut t = table(&["SQS", "rate", "source (as of)"]);
+    rate_row(&mut t, "standard requests", &q.standard_requests);
+    rate_row(&mut t, "fifo requests", &q.fifo_requests);
+    sourced_row(
+        &mut t,
+        "free tier",
+        format!("{} requests a month", q.free_requests.value),
+        &q.free_requests,
+    );
+    sourced_row(
+        &mut t,
+        "billing chunk",
+        format!("{} bytes per request", q.chunk_bytes.value),
+        &q.chunk_bytes,
+    );
+    sourced_row(
+        &mut t,
+        "largest message",
+        format!("{} bytes", q.max_message_bytes.value),
+        &q.max_message_bytes,
+    );
+    sourced_row(
+        &mut t,
+        "largest batch",
+        format!("{} messages", q.max_batch.value),
+        &q.max_batch,
+    );
+    sourced_row(
+        &mut t,
+        "longest long poll",
+        format!("{} s", q.max_wait_seconds.value),
+        &q.max_wait_seconds,
+    );
+    out += &format!("{t}\n\n");
+
+    let l = &c.cloudwatch_logs;
+    let mut t = table(&["CloudWatch Logs", "rate", "source (as of)"]);
+    rate_row(&mut t, "ingestion", &l.ingestion);
+    sourced_row(
+        &mut t,
+        "Lambda log per invocation",
+        format!("{} bytes", l.lambda_bytes_per_invocation.value),
+        &l.lambda_bytes_per_invocation,
+    );
+    out += &format!("{t}\n\n");
+
+    let e = &c.ebs;
+    let mut t = table(&["EBS", "rate", "source (as of)"]);
+    rate_row(&mut t, "gp3 storage", &e.gp3_storage);
+    sourced_row(
+        &mut t,
+        "root volume per instance",
+        format!("{} GB", e.root_volume_gb.value),
+        &e.root_volume_gb,
+    );
+    sourced_row(
+        &mut t,
+        "month",
+        format!("{} hours", e.hours_per_month.value),
+        &e.hours_per_month,
+    );
+    out += &format!("{t}\n\n");
+
+    let mut t = table(&["NAT gateway", "rate", "source (as of)"]);
+    rate_row(&mut t, "data processing", &c.nat_gateway.data_processing);
     out += &format!("{t}\n\n");
 
     let mut t = table(&[

@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::data::{LayoutSummary, Sensitivity, SweepData, TimelinePoint};
 use super::money::usd_axis;
 use crate::error::{Error, Result};
-use crate::pricing::bill::SERVICES;
+use crate::pricing::Service;
 
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -48,14 +48,11 @@ fn layout_color(i: usize) -> RGBColor {
     LAYOUT_COLORS[i % LAYOUT_COLORS.len()]
 }
 
-/// Colour of each service of `SERVICES`, in the same order.
-const SERVICE_COLORS: [RGBColor; 5] = [
-    RGBColor(237, 125, 49),  // lambda
-    RGBColor(190, 80, 150),  // step_functions
-    RGBColor(84, 160, 70),   // s3
-    RGBColor(52, 110, 180),  // ec2
-    RGBColor(120, 120, 120), // fargate
-];
+/// A service's chart colour, as [`Service::color`] sets it.
+fn service_color(s: Service) -> RGBColor {
+    let (r, g, b) = s.color();
+    RGBColor(r, g, b)
+}
 
 /// A chart ready to be drawn.
 #[derive(Debug, Clone, Copy)]
@@ -180,14 +177,13 @@ fn draw_cost<DB: DrawingBackend>(
         return message(root, "no layouts to show");
     }
     let n = layouts.len() as u32;
-    // (service index, layout index, bottom, top), negative credits left out.
+    // (service, layout index, bottom, top), negative credits left out.
     let mut stacks = Vec::new();
     let mut tops = vec![0.0_f64; layouts.len()];
     for (li, l) in layouts.iter().enumerate() {
         for (service, v) in l.monthly_by_service() {
-            let si = SERVICES.iter().position(|s| *s == service).unwrap_or(0);
             if v > 0.0 {
-                stacks.push((si, li, tops[li], tops[li] + v));
+                stacks.push((service, li, tops[li], tops[li] + v));
                 tops[li] += v;
             }
         }
@@ -219,12 +215,12 @@ fn draw_cost<DB: DrawingBackend>(
         .label_style(font(LABEL))
         .axis_desc_style(font(DESC))
         .draw()?;
-    for (si, service) in SERVICES.iter().enumerate() {
-        let mine: Vec<_> = stacks.iter().filter(|s| s.0 == si).collect();
+    for service in Service::ALL {
+        let mine: Vec<_> = stacks.iter().filter(|s| s.0 == service).collect();
         if mine.is_empty() {
             continue;
         }
-        let color = SERVICE_COLORS[si];
+        let color = service_color(service);
         let margin = (WIDTH / (n * 8)).min(80);
         chart
             .draw_series(mine.iter().map(|&&(_, li, y0, y1)| {
@@ -239,7 +235,7 @@ fn draw_cost<DB: DrawingBackend>(
                 r.set_margin(0, 0, margin, margin);
                 r
             }))?
-            .label(*service)
+            .label(service.label())
             .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 14, y + 7)], color.filled()));
     }
     chart.draw_series(layouts.iter().enumerate().map(|(i, l)| {
@@ -411,7 +407,7 @@ fn draw_timeline<DB: DrawingBackend>(
             "Lambda concurrency",
             "concurrent executions",
             |p| p.lambda_concurrency,
-            SERVICE_COLORS[0],
+            service_color(Service::Lambda),
         ),
         (
             "Throttles",
@@ -423,7 +419,7 @@ fn draw_timeline<DB: DrawingBackend>(
             "Instances",
             "instances or tasks",
             |p| p.instances,
-            SERVICE_COLORS[3],
+            service_color(Service::Ec2),
         ),
     ];
     let cells = area.split_evenly((2, 2));

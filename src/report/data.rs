@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pricing::{Bill, LineItem, Usage};
+use crate::pricing::{Bill, LineItem, Service, Usage};
 
-/// Hours in the average month (8,760 h / 12), as AWS prices monthly figures.
-pub const HOURS_PER_MONTH: f64 = 730.0;
+pub use crate::pricing::HOURS_PER_MONTH;
 
 /// Latency percentiles of one layout, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -44,7 +43,8 @@ pub struct LayoutSummary {
     pub bill: Bill,
     /// Length of the simulated period, hours.
     pub period_hours: f64,
-    /// The period's cost extrapolated to a month.
+    /// The cost of the month: the period's usage projected to 730 hours, then priced
+    /// (`monthly_bill`'s total).
     pub monthly_usd: f64,
     pub usd_per_stream_hour: f64,
     pub latency_ms: Percentiles,
@@ -85,6 +85,10 @@ pub struct LayoutSummary {
     /// Defects the real detectors found (empty with sampled kernels).
     #[serde(default)]
     pub defects: Vec<FoundDefect>,
+    /// The bill of the month: the period's usage projected to 730 hours, priced with
+    /// the monthly tiers and free tiers applied once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_bill: Option<Bill>,
 }
 
 /// A defect found in one stream.
@@ -111,9 +115,17 @@ impl LayoutSummary {
         self.bill.total_usd
     }
 
-    /// Monthly cost of each service present in the bill, in `SERVICES` order. The
-    /// period's service totals are scaled so that they add up to `monthly_usd`.
-    pub fn monthly_by_service(&self) -> Vec<(&'static str, f64)> {
+    /// Monthly cost of each service present in the bill, in [`Service`] order: the
+    /// month's bill when there is one, else the period's service totals scaled so
+    /// that they add up to `monthly_usd`.
+    pub fn monthly_by_service(&self) -> Vec<(Service, f64)> {
+        if let Some(month) = &self.monthly_bill {
+            return month
+                .services()
+                .into_iter()
+                .map(|s| (s, month.service_total(s)))
+                .collect();
+        }
         let total = self.bill.total_usd;
         let factor = if total != 0.0 {
             self.monthly_usd / total
@@ -440,7 +452,7 @@ fn example_layout(
     let items: Vec<LineItem> = items
         .iter()
         .map(|&(service, resource, item, quantity, unit, usd)| LineItem {
-            service: service.into(),
+            service: Service::from_label(service).expect("an example names a known service"),
             resource: resource.into(),
             item: item.into(),
             quantity,
@@ -513,6 +525,7 @@ fn example_layout(
         throttling_starts_at_streams: None,
         throttling_service: None,
         defects: Vec::new(),
+        monthly_bill: None,
     }
 }
 
@@ -532,7 +545,10 @@ mod tests {
             .iter()
             .map(|(s, _)| *s)
             .collect();
-        assert_eq!(services, ["lambda", "step_functions", "s3"]);
+        assert_eq!(
+            services,
+            [Service::Lambda, Service::StepFunctions, Service::S3]
+        );
     }
 
     #[test]

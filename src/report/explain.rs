@@ -9,15 +9,17 @@
 //! it served. That is the same as pricing a usage scaled to one stream-second for
 //! every flat rate, keeps whole counts whole (a fraction of a state transition is
 //! not a [`Count`](crate::pricing::usage::Count)), and applies volume tiers and the
-//! free tier as the run's own bill did, so the figures add up to that bill.
+//! free tier as the run's own bill did, so the figures add up to that bill. The
+//! "per 1,000 streams-month" figure is priced apart, from the usage projected to
+//! 1,000 streams for 730 hours ([`pricing::price_projected`]), so the monthly volume
+//! tiers apply to that month's volume.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::data::{Assumption, HOURS_PER_MONTH};
 use super::money::{percent, significant, usd_sig};
-use crate::pricing::bill::SERVICES;
-use crate::pricing::{self, Catalog, LineItem, Usage};
+use crate::pricing::{self, Catalog, LineItem, Service, Usage};
 
 /// Significant digits of quantities and amounts; unit prices get more so a catalog
 /// rate reads as published (`$0.0000166667`).
@@ -66,6 +68,9 @@ struct PerStreamSecond<'a> {
     /// Line items with quantity and amount per stream-second; empty lines dropped.
     items: Vec<LineItem>,
     total: f64,
+    /// A month of 1,000 streams: the usage projected to 1,000 × 730 stream-hours and
+    /// priced, so volume tiers apply to that month's volume.
+    per_1000_month: f64,
 }
 
 impl PerStreamSecond<'_> {
@@ -75,7 +80,7 @@ impl PerStreamSecond<'_> {
         !(u.ec2.is_empty() && u.fargate.is_empty())
     }
 
-    fn service_total(&self, service: &str) -> f64 {
+    fn service_total(&self, service: Service) -> f64 {
         self.items
             .iter()
             .filter(|i| i.service == service)
@@ -83,7 +88,7 @@ impl PerStreamSecond<'_> {
             .sum()
     }
 
-    fn has(&self, service: &str) -> bool {
+    fn has(&self, service: Service) -> bool {
         self.items.iter().any(|i| i.service == service)
     }
 }
@@ -110,10 +115,13 @@ fn per_stream_second<'a>(
         })
         .collect();
     let total = items.iter().map(|i| i.usd).sum();
+    let month_ss = 1000.0 * HOURS_PER_MONTH * 3600.0;
+    let per_1000_month = pricing::price_projected(&layout.usage, month_ss / ss, catalog).total_usd;
     Some(PerStreamSecond {
         layout,
         items,
         total,
+        per_1000_month,
     })
 }
 
@@ -125,7 +133,7 @@ fn item_line(item: &LineItem, executions: Option<f64>) -> String {
     } else {
         0.0
     };
-    let standard = item.service == "step_functions" && item.unit == "transitions";
+    let standard = item.service == Service::StepFunctions && item.unit == "transitions";
     let quantity = match executions {
         Some(e) if standard && e > 0.0 && item.quantity > 0.0 => format!(
             "{} Standard executions × {} transitions",
@@ -142,18 +150,19 @@ fn item_line(item: &LineItem, executions: Option<f64>) -> String {
 }
 
 /// Why a service's cost disappears when the pipeline runs as one process.
-fn why_it_disappears(service: &str) -> &'static str {
+fn why_it_disappears(service: Service) -> &'static str {
     match service {
-        "step_functions" => "orchestration moved inside the process: the monolith calls its converter and detectors as functions, so no state transition is paid",
-        "s3" => "frames passed in memory: no frame is written to S3 (Tier-1 PUT) for each detector to read back (Tier-2 GET)",
-        "lambda" => "replaced by instance-hours: the same CPU work runs on vCPUs paid by the second, with no per-request fee and no per-invocation rounding",
+        Service::StepFunctions => "orchestration moved inside the process: the monolith calls its converter and detectors as functions, so no state transition is paid",
+        Service::S3 => "frames passed in memory: no frame is written to S3 (Tier-1 PUT) for each detector to read back (Tier-2 GET)",
+        Service::Lambda => "replaced by instance-hours: the same CPU work runs on vCPUs paid by the second, with no per-request fee and no per-invocation rounding",
         _ => "not present in the instance layouts",
     }
 }
 
-fn write_totals(out: &mut String, usd_per_stream_second: f64) {
+fn write_totals(out: &mut String, b: &PerStreamSecond) {
+    let usd_per_stream_second = b.total;
     let per_hour = usd_per_stream_second * 3600.0;
-    let per_1000_month = per_hour * HOURS_PER_MONTH * 1000.0;
+    let per_1000_month = b.per_1000_month;
     let _ = writeln!(
         out,
         "**Subtotal: {} per stream-second, {} per stream-hour, {} per 1,000 streams-month ({} h).**",
@@ -192,7 +201,7 @@ pub fn explain_markdown(input: &ExplainInput) -> String {
                         l.kind,
                         usd_sig(b.total, DIGITS),
                         usd_sig(hour, DIGITS),
-                        usd_sig(hour * HOURS_PER_MONTH * 1000.0, DIGITS)
+                        usd_sig(b.per_1000_month, DIGITS)
                     );
                 }
                 None => {
@@ -233,7 +242,7 @@ pub fn explain_markdown(input: &ExplainInput) -> String {
         if !b.items.is_empty() {
             out.push('\n');
         }
-        write_totals(&mut out, b.total);
+        write_totals(&mut out, b);
         out.push('\n');
     }
 
@@ -306,10 +315,9 @@ fn write_disappears(out: &mut String, bills: &[Option<PerStreamSecond>]) {
     };
     let instance_names = names(&instances);
     for s in &serverless {
-        let gone: Vec<&str> = SERVICES
-            .iter()
-            .copied()
-            .filter(|svc| s.has(svc) && !instances.iter().any(|b| b.has(svc)))
+        let gone: Vec<Service> = Service::ALL
+            .into_iter()
+            .filter(|svc| s.has(*svc) && !instances.iter().any(|b| b.has(*svc)))
             .collect();
         let _ = writeln!(out, "### {} → {}\n", s.layout.name, instance_names);
         if gone.is_empty() {
@@ -321,7 +329,7 @@ fn write_disappears(out: &mut String, bills: &[Option<PerStreamSecond>]) {
         }
         let mut gone_total = 0.0;
         for svc in &gone {
-            let amount = s.service_total(svc);
+            let amount = s.service_total(*svc);
             gone_total += amount;
             let parts: Vec<String> = s
                 .items
@@ -334,7 +342,7 @@ fn write_disappears(out: &mut String, bills: &[Option<PerStreamSecond>]) {
                 "- **{svc}**: {} per stream-second ({}). Why: {}.",
                 usd_sig(amount, DIGITS),
                 parts.join(", "),
-                why_it_disappears(svc)
+                why_it_disappears(*svc)
             );
         }
         let share = if s.total != 0.0 {
@@ -467,6 +475,7 @@ mod tests {
                 invocations: Count(100),
                 avg_billed_duration_ms: NonNegative(500.0),
                 ephemeral_storage_mb: Default::default(),
+                log_bytes_per_invocation: Some(Count(0)),
             }],
             s3: vec![S3Usage {
                 name: "frames".into(),
@@ -483,6 +492,7 @@ mod tests {
                 instance_type: toml::Spanned::new(0..0, "c5.2xlarge".into()),
                 instance_hours: NonNegative(1.0),
                 savings_plan_discount: Fraction(0.0),
+                root_volume_gb: Some(NonNegative(0.0)),
             }],
             ..Usage::default()
         };

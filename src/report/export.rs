@@ -63,7 +63,7 @@ impl Exporter for LineItemsCsv {
                     for i in &l.bill.items {
                         w.write_record([
                             l.name.as_str(),
-                            &i.service,
+                            i.service.label(),
                             &i.resource,
                             &i.item,
                             &i.quantity.to_string(),

@@ -2,10 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{
-    Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint, HOURS_PER_MONTH,
-};
+use super::data::{Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint};
 use crate::layouts::{layout_assumptions, LayoutRun};
+use crate::pricing::{price_month, Catalog};
 use crate::run::ScenarioRun;
 use crate::sim::Histogram;
 
@@ -38,22 +37,19 @@ pub fn cdf_ms(h: &Histogram) -> Vec<(f64, f64)> {
     out
 }
 
-/// One layout's summary.
+/// One layout's summary; the month is priced from its usage with `catalog`.
 pub fn layout_summary(
     l: &LayoutRun,
     onset: Option<&crate::layouts::onset::Onset>,
+    catalog: &Catalog,
 ) -> LayoutSummary {
-    let monthly = if l.period_hours > 0.0 {
-        l.bill.total_usd * HOURS_PER_MONTH / l.period_hours
-    } else {
-        0.0
-    };
+    let month = price_month(&l.usage, l.period_hours, catalog).month;
     LayoutSummary {
         name: l.name.clone(),
         kind: l.kind.to_string(),
         bill: l.bill.clone(),
         period_hours: l.period_hours,
-        monthly_usd: monthly,
+        monthly_usd: month.total_usd,
         usd_per_stream_hour: if l.stream_hours > 0.0 {
             l.bill.total_usd / l.stream_hours
         } else {
@@ -93,6 +89,7 @@ pub fn layout_summary(
                 defect: d.defect.clone(),
             })
             .collect(),
+        monthly_bill: Some(month),
     }
 }
 
@@ -104,7 +101,7 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     let layouts: Vec<LayoutSummary> = run
         .layouts
         .iter()
-        .map(|l| layout_summary(l, onset_of(&l.name)))
+        .map(|l| layout_summary(l, onset_of(&l.name), &r.catalog))
         .collect();
 
     // Assumptions: the scenario's labelled ones first (with their ranges), then each
@@ -212,9 +209,10 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
         .iter()
         .filter_map(|o| {
             let streams = o.streams?;
+            use crate::pricing::Service;
             let service = o.service.clone().unwrap_or_default();
-            let quota = match service.as_str() {
-                "step_functions" => {
+            let quota = match Service::from_label(&service) {
+                Some(Service::StepFunctions) => {
                     let b = match r.scenario.quota_era {
                         crate::cloud::QuotaEra::Y2023 => &q.sfn_standard_2023,
                         crate::cloud::QuotaEra::Current => &q.sfn_standard_current,
@@ -226,9 +224,9 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
                         b.state_transition_refill_per_s.unwrap_or(0.0)
                     )
                 }
-                "lambda" => format!("Lambda concurrency ({} concurrent executions) and scaling rate", q.lambda_concurrent_executions.value),
-                "s3" => format!("S3 request rate per prefix ({} PUT/s, {} GET/s)", q.s3_per_prefix.put_per_s, q.s3_per_prefix.get_per_s),
-                other => other.to_string(),
+                Some(Service::Lambda) => format!("Lambda concurrency ({} concurrent executions) and scaling rate", q.lambda_concurrent_executions.value),
+                Some(Service::S3) => format!("S3 request rate per prefix ({} PUT/s, {} GET/s)", q.s3_per_prefix.put_per_s, q.s3_per_prefix.get_per_s),
+                _ => service,
             };
             Some(QuotaWall {
                 layout: o.layout.clone(),

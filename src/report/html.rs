@@ -107,8 +107,9 @@ pub fn render(r: &RunReport) -> Result<String> {
     o.push_str("<h2>Comparison</h2>\n");
     layout_table(&mut o, r, "layout", &comparison_rows(r), false);
     o.push_str(
-        "<p>Monthly figures extrapolate the simulated period to 730 hours. Savings are \
-         against the first layout's monthly cost.</p>\n",
+        "<p>Monthly figures project the simulated period's usage to a 730-hour month, \
+         then price it, so volume tiers and free tiers apply once, to the month. Savings \
+         are against the first layout's monthly cost.</p>\n",
     );
 
     o.push_str("<h2>Cost</h2>\n");
@@ -216,18 +217,9 @@ pub fn render(r: &RunReport) -> Result<String> {
             let _ = writeln!(
                 o,
                 "<tr class=\"total\"><td colspan=\"5\">{} subtotal</td><td class=\"num\">{}</td></tr>",
-                escape(service),
+                escape(service.label()),
                 escape(&usd(l.bill.service_total(service)))
             );
-        }
-        // Items of a service outside the known list still show.
-        for i in l
-            .bill
-            .items
-            .iter()
-            .filter(|i| !crate::pricing::bill::SERVICES.contains(&i.service.as_str()))
-        {
-            item_row(&mut o, i);
         }
         let _ = writeln!(
             o,
@@ -278,7 +270,7 @@ fn item_row(o: &mut String, i: &crate::pricing::LineItem) {
     let _ = writeln!(
         o,
         "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-        escape(&i.service),
+        escape(i.service.label()),
         escape(&i.resource),
         escape(&i.item),
         escape(&quantity(i.quantity)),

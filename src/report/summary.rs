@@ -3,7 +3,7 @@
 
 use super::data::RunReport;
 use super::money::{millis, percent, quantity, usd, usd_rate};
-use crate::pricing::bill::SERVICES;
+use crate::pricing::Service;
 
 /// One row of the comparison: a label and one cell per layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,20 +74,16 @@ pub fn comparison_rows(r: &RunReport) -> Vec<Row> {
 /// Cost of the period by service, one row per service present in any layout, then
 /// the total.
 pub fn service_rows(r: &RunReport) -> Vec<Row> {
-    let mut rows: Vec<Row> = SERVICES
-        .iter()
-        .filter(|s| {
-            r.layouts
-                .iter()
-                .any(|l| l.bill.items.iter().any(|i| i.service == **s))
-        })
+    let mut rows: Vec<Row> = Service::ALL
+        .into_iter()
+        .filter(|s| r.layouts.iter().any(|l| l.bill.has(*s)))
         .map(|s| Row {
-            label: (*s).to_string(),
+            label: s.label().to_string(),
             cells: r
                 .layouts
                 .iter()
                 .map(|l| {
-                    if l.bill.items.iter().any(|i| i.service == *s) {
+                    if l.bill.has(s) {
                         usd(l.bill.service_total(s))
                     } else {
                         "—".into()

@@ -82,7 +82,7 @@ pub fn line_items_table(r: &RunReport) -> String {
         for i in &l.bill.items {
             t.add_row(vec![
                 Cell::new(&l.name),
-                Cell::new(&i.service),
+                Cell::new(i.service.label()),
                 Cell::new(&i.resource),
                 Cell::new(&i.item),
                 Cell::new(quantity(i.quantity)).set_alignment(CellAlignment::Right),

@@ -8,9 +8,7 @@ use toml::Value;
 
 use super::{apply, crossovers_on, grid, run_grid, value_label, VarySpec};
 use crate::error::Result;
-use crate::report::data::{
-    Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries, HOURS_PER_MONTH,
-};
+use crate::report::data::{Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries};
 use crate::run::{run, RunOptions};
 use crate::scenario::{KernelsChoice, Profile, Scenario};
 use crate::sim::Time;
@@ -69,16 +67,15 @@ pub fn run_variant(
         skip_onset: true,
     };
     let result = run(resolved, &options, dir, None)?;
+    let catalog = &result.resolved.catalog;
     Ok(result
         .layouts
         .iter()
         .map(|l| VariantCost {
             layout: l.name.clone(),
-            monthly_usd: if l.period_hours > 0.0 {
-                l.bill.total_usd * HOURS_PER_MONTH / l.period_hours
-            } else {
-                0.0
-            },
+            monthly_usd: crate::pricing::price_month(&l.usage, l.period_hours, catalog)
+                .month
+                .total_usd,
             usd_per_stream_hour: if l.stream_hours > 0.0 {
                 l.bill.total_usd / l.stream_hours
             } else {
