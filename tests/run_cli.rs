@@ -439,3 +439,36 @@ deserialize = { kernels = ["jpeg_decode"] }
     assert_eq!(layouts(&derived).as_array().unwrap().len(), 4);
     assert_eq!(layouts(&staged), layouts(&derived));
 }
+
+/// A stage's work can be a CPU-time string or a calibration measured from Lambda
+/// logs (`empirical(FILE)`, relative to the scenario); a bad string names its line.
+#[test]
+fn stage_work_from_a_string_and_from_lambda_logs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = std::fs::read_to_string(root.join("scenarios/low-traffic.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root.join("examples/logs/thumbnail.cal.toml"),
+        dir.path().join("thumbnail.cal.toml"),
+    )
+    .unwrap();
+    let at = base.find("[[layouts]]").unwrap();
+    let staged = |aggregator_work: &str| {
+        format!(
+            "{}\n[[stages]]\nname = \"converter\"\nkernels = [\"h264_decode*25\", \"scale\"]\noutput_bytes = \"jpeg\"\nserialize = {{ kernels = [\"jpeg_encode\"] }}\ndeserialize = {{ kernels = [\"jpeg_decode\"] }}\n\n[[stages]]\nname = \"black\"\nkernels = [\"black\"]\n\n[[stages]]\nname = \"thumbnail\"\nafter = [\"converter\"]\nwork = \"empirical(thumbnail.cal.toml)\"\n\n[[stages]]\nname = \"aggregator\"\nafter = [\"black\", \"thumbnail\"]\nper = \"batch\"\nwork = \"{aggregator_work}\"\n\n{}",
+            &base[..at], &base[at..]
+        )
+    };
+    let file = dir.path().join("staged.toml");
+    std::fs::write(&file, staged("lognormal(median 2ms, p99 6ms)")).unwrap();
+    let out = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
+    for l in out["layouts"].as_array().unwrap() {
+        assert_eq!(l["frames_analyzed"], l["frames_captured"], "{}", l["name"]);
+        assert!(l["frames_by_detector"]["thumbnail"].as_u64().unwrap() > 0);
+    }
+    std::fs::write(&file, staged("lognormal(median 2ms, p99 1ms)")).unwrap();
+    let bad = archsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("staged.toml:") && err.contains("p99"), "{err}");
+}

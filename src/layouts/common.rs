@@ -184,15 +184,18 @@ pub fn work_ns(
             }
             total
         }
-        Work::Cpu(d) => {
+        Work::Cpu(_) | Work::Dist(_) => {
             if n <= 0.0 {
                 return 0;
             }
-            let one = d.sample(rng);
+            let (one, mean) = match work {
+                Work::Cpu(d) => (d.sample(rng), d.mean()),
+                Work::Dist(d) => (d.sample(rng), d.mean_ns()),
+                _ => unreachable!("matched above"),
+            };
             if n == 1.0 {
                 return one;
             }
-            let mean = d.mean();
             crate::sim::round_u64((n * mean + n.sqrt() * (one as f64 - mean)).max(0.0))
         }
     }
@@ -205,6 +208,7 @@ pub fn mean_work_ns(cost: &dyn CostModel, work: &crate::scenario::pipeline::Work
         Work::None => 0.0,
         Work::Kernels(list) => list.iter().map(|&(k, n)| n * cost.mean_cpu_ns(k)).sum(),
         Work::Cpu(d) => d.mean(),
+        Work::Dist(d) => d.mean_ns(),
     }
 }
 

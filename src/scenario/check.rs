@@ -142,8 +142,17 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             super::pipeline::default_aggregate_cpu(),
         )
     } else {
-        super::pipeline::resolve(&s.stages, frames_per_chunk.round() as u64)
-            .map_err(|e| err(e.span, e.message))?
+        let source = super::pipeline::Source {
+            dir: dir.unwrap_or(Path::new(".")),
+            file,
+            text,
+        };
+        super::pipeline::resolve(&s.stages, frames_per_chunk.round() as u64, &source).map_err(
+            |e| match e.positioned {
+                Some(p) => p,
+                None => err(e.span, e.message),
+            },
+        )?
     };
 
     // Layouts.

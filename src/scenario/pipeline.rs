@@ -60,9 +60,14 @@ pub struct StageSpec {
     /// Built-in kernels per item (see [`WorkSpec::kernels`]).
     #[serde(default)]
     pub kernels: Vec<String>,
-    /// CPU time per item (or per batch with `per = "batch"`).
+    /// CPU time per item (or per batch with `per = "batch"`), as a table.
     #[serde(default)]
     pub cpu: Option<Spanned<Dist>>,
+    /// CPU time per item as written in a string: `"lognormal(median 40ms, p99
+    /// 120ms)"`, `"40ms"`, `"empirical(thumbnail.cal.toml)"` (a calibration from
+    /// Lambda logs) … (see `kernels::work::FORMS`).
+    #[serde(default, skip_serializing)]
+    pub work: Option<Spanned<crate::kernels::work::CpuDistSpec>>,
     /// "item" (default): the work repeats for each item of a batch; "batch": once.
     #[serde(default)]
     pub per: Per,
@@ -104,7 +109,7 @@ pub enum Per {
 }
 
 /// What a stage costs, resolved.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum Work {
     #[default]
     None,
@@ -112,6 +117,20 @@ pub enum Work {
     Kernels(Vec<(Kernel, f64)>),
     /// A CPU-time distribution per item.
     Cpu(Dist),
+    /// A CPU-time distribution written as a string, or a calibration from logs.
+    Dist(std::sync::Arc<crate::kernels::work::CpuDist>),
+}
+
+impl PartialEq for Work {
+    fn eq(&self, other: &Work) -> bool {
+        match (self, other) {
+            (Work::None, Work::None) => true,
+            (Work::Kernels(a), Work::Kernels(b)) => a == b,
+            (Work::Cpu(a), Work::Cpu(b)) => a == b,
+            (Work::Dist(a), Work::Dist(b)) => a.spec() == b.spec(),
+            _ => false,
+        }
+    }
 }
 
 impl Work {
@@ -140,6 +159,7 @@ impl Work {
                 .collect::<Vec<_>>()
                 .join(" + "),
             Work::Cpu(d) => d.describe(),
+            Work::Dist(d) => d.describe(),
         }
     }
 }
@@ -281,14 +301,27 @@ pub fn default_aggregate_cpu() -> Dist {
     Dist::fixed(millis(2))
 }
 
-/// A stage error at a position of the scenario.
+/// A stage error at a position of the scenario (or one found reading a file the
+/// stage names, already positioned).
 pub struct StageError {
     pub span: Range<usize>,
     pub message: String,
+    pub positioned: Option<crate::Error>,
 }
 
 fn error(span: Range<usize>, message: String) -> StageError {
-    StageError { span, message }
+    StageError {
+        span,
+        message,
+        positioned: None,
+    }
+}
+
+/// Where a scenario's relative paths start, and its text for positions.
+pub struct Source<'a> {
+    pub dir: &'a std::path::Path,
+    pub file: &'a str,
+    pub text: &'a str,
 }
 
 /// Parses `name` or `name*N` into a kernel and a repeat count.
@@ -338,7 +371,11 @@ fn work_of(kernels: &[String], cpu: Option<&Dist>) -> Result<Work, String> {
 
 /// Resolves the `[[stages]]` of a scenario: names unique, `after` naming earlier
 /// stages, work known, inline payloads within the limit for `items_per_batch`.
-pub fn resolve(specs: &[StageSpec], items_per_batch: u64) -> Result<Pipeline, StageError> {
+pub fn resolve(
+    specs: &[StageSpec],
+    items_per_batch: u64,
+    source: &Source,
+) -> Result<Pipeline, StageError> {
     let mut stages: Vec<Stage> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut functions: BTreeMap<String, usize> = BTreeMap::new();
@@ -385,7 +422,27 @@ pub fn resolve(specs: &[StageSpec], items_per_batch: u64) -> Result<Pipeline, St
             }
         };
         let at = |m: String| error(s.name.span(), format!("stage `{name}`: {m}"));
-        let work = work_of(&s.kernels, s.cpu.as_ref().map(|c| c.get_ref())).map_err(at)?;
+        let mut work = work_of(&s.kernels, s.cpu.as_ref().map(|c| c.get_ref())).map_err(at)?;
+        if let Some(w) = &s.work {
+            if work != Work::None {
+                return Err(error(
+                    w.span(),
+                    format!("stage `{name}`: give one of `kernels`, `cpu` or `work`"),
+                ));
+            }
+            let d = crate::kernels::work::CpuDistSpec::resolve_spanned(
+                w,
+                source.dir,
+                source.file,
+                source.text,
+            )
+            .map_err(|e| StageError {
+                span: w.span(),
+                message: e.to_string(),
+                positioned: Some(e),
+            })?;
+            work = Work::Dist(std::sync::Arc::new(d));
+        }
         let serialize = work_of(&s.serialize.kernels, s.serialize.cpu.as_ref()).map_err(at)?;
         let deserialize =
             work_of(&s.deserialize.kernels, s.deserialize.cpu.as_ref()).map_err(at)?;
@@ -446,6 +503,14 @@ pub fn resolve(specs: &[StageSpec], items_per_batch: u64) -> Result<Pipeline, St
 mod tests {
     use super::*;
 
+    fn src() -> Source<'static> {
+        Source {
+            dir: std::path::Path::new("."),
+            file: "test.toml",
+            text: "",
+        }
+    }
+
     fn specs(text: &str) -> Vec<StageSpec> {
         #[derive(Deserialize)]
         struct Doc {
@@ -489,6 +554,7 @@ per = "batch"
 "#,
             ),
             1,
+            &src(),
         )
         .map_err(|e| e.message)
         .unwrap();
@@ -504,7 +570,12 @@ per = "batch"
 
     #[test]
     fn bad_stages_say_what_is_wrong() {
-        let msg = |t: &str, n: u64| resolve(&specs(t), n).err().map(|e| e.message).unwrap();
+        let msg = |t: &str, n: u64| {
+            resolve(&specs(t), n, &src())
+                .err()
+                .map(|e| e.message)
+                .unwrap()
+        };
         assert!(
             msg("[[stages]]\nname = \"a\"\nkernels = [\"jpg_decode\"]\n", 1)
                 .contains("did you mean `jpeg_decode`?")
@@ -517,7 +588,22 @@ per = "batch"
             msg("[[stages]]\nname = \"a\"\nafter = [\"b\"]\n", 1).contains("not a stage above it")
         );
         let big = "[[stages]]\nname = \"a\"\noutput_bytes = 100000\nvia = \"payload\"\n";
-        assert!(resolve(&specs(big), 2).is_ok());
+        assert!(resolve(&specs(big), 2, &src()).is_ok());
+        // A CPU-time string, and one that says where it is wrong.
+        let p = resolve(
+            &specs("[[stages]]\nname = \"a\"\nwork = \"lognormal(median 40ms, p99 120ms)\"\n"),
+            1,
+            &src(),
+        )
+        .map_err(|e| e.message)
+        .unwrap();
+        assert!(matches!(p.stages[0].work, Work::Dist(_)));
+        assert!(resolve(
+            &specs("[[stages]]\nname = \"a\"\nwork = \"40ms\"\nkernels = [\"scale\"]\n"),
+            1,
+            &src()
+        )
+        .is_err());
         assert!(msg(big, 3).contains("payload limit of 256 KiB"));
     }
 }

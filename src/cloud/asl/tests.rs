@@ -219,7 +219,11 @@ fn distributed_map_bills_child_starts_and_children_by_type() {
     // The Map's row carries its entry and the 4 starts; A and B bill nothing.
     let billed: Vec<u64> = r.states.iter().map(|s| s.transitions).collect();
     assert_eq!(billed, [5, 0, 0]);
-    assert!(r.table().lines().all(|l| l.chars().count() <= 100), "{}", r.table());
+    assert!(
+        r.table().lines().all(|l| l.chars().count() <= 100),
+        "{}",
+        r.table()
+    );
 }
 
 fn retrying(catch: bool) -> Value {
