@@ -63,7 +63,24 @@ pub enum Command {
     /// Run the real media-converter and defect-detector kernels: detect, bench.
     #[command(subcommand)]
     Kernels(KernelsCommand),
+    /// Print a shell completion script: `source <(archsim completions bash)`.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `archsim man > archsim.1; man ./archsim.1`.
+    Man,
 }
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  source <(archsim completions bash)                          this shell only
+  archsim completions bash > ~/.local/share/bash-completion/completions/archsim
+  archsim completions zsh > ~/.zfunc/_archsim                 with fpath+=~/.zfunc in ~/.zshrc
+  archsim completions fish > ~/.config/fish/completions/archsim.fish
+  archsim completions powershell >> $PROFILE";
 
 const GENERATE_EXAMPLES: &str = "\
 Examples:
@@ -267,6 +284,9 @@ pub struct RunArgs {
     /// Skip the search for the stream count where throttling starts.
     #[arg(long)]
     pub no_onset: bool,
+    /// Also print cost by service, latency percentiles, throttles, retries and peaks.
+    #[arg(long)]
+    pub details: bool,
 }
 
 const SWEEP_EXAMPLES: &str = "\
