@@ -140,6 +140,12 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
     }
     if let Some(dir) = dir {
         dir.write("results.csv", &csv.into_inner()?)?;
+        let paths: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
+        let page = archsim::report::whatif::WhatIf::from_points(&file, &paths, &outcome.points);
+        dir.write(
+            "whatif.html",
+            archsim::report::whatif::render(&page).as_bytes(),
+        )?;
         if let Some(data) = &outcome.data {
             let chart = charts::sweep(data);
             dir.write("sweep.svg", lib(chart.svg())?.as_bytes())?;

@@ -299,7 +299,8 @@ Examples:
 --vary PATH=LO..HI:log:N (N log-spaced values), PATH=LO..HI:lin:N, or PATH=A,B,C. PATH is a
 dotted path into the scenario file; `layouts.NAME.` selects a layout by name. Each point
 runs with sampled kernels. With one numeric --vary, every crossover between two layouts
-is found by bisection to within 1% and printed. Writes results.csv and sweep.svg/.png.";
+is found by bisection to within 1% and printed. Writes results.csv, sweep.svg/.png and
+whatif.html (one slider per --vary; the setting lives in the URL hash, e.g. #workload.streams=10).";
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -315,7 +316,7 @@ pub struct SweepArgs {
     /// Only these layouts (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     pub layouts: Option<Vec<String>>,
-    /// Write results.csv and the chart here.
+    /// Write results.csv, the chart and whatif.html here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace files in an existing --out folder.

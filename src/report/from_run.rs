@@ -104,11 +104,12 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     let r = &run.resolved;
     let s = &r.scenario;
     let onset_of = |name: &str| run.onsets.iter().find(|o| o.layout == name);
-    let lambda_quota = |name: &str| {
-        let spec = s.layouts.iter().find(|l| l.name == name)?;
-        spec.kind.get_ref().is_serverless().then(|| {
-            spec.account
-                .as_ref()
+    let lambda_quota = |l: &LayoutRun| {
+        (l.family == crate::layouts::Family::Serverless).then(|| {
+            s.layouts
+                .iter()
+                .find(|spec| spec.name == l.name)
+                .and_then(|spec| spec.account.as_ref())
                 .and_then(|a| a.get_ref().concurrency_limit)
                 .unwrap_or(r.catalog.quotas.lambda_concurrent_executions.value) as u64
         })
@@ -117,7 +118,7 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         .layouts
         .iter()
         .map(|l| LayoutSummary {
-            lambda_concurrency_quota: lambda_quota(&l.name),
+            lambda_concurrency_quota: lambda_quota(l),
             ..layout_summary(l, onset_of(&l.name))
         })
         .collect();

@@ -149,8 +149,31 @@ fn lead(o: &mut String, r: &RunReport) {
         &usd(h.cheapest_monthly_usd),
         &format!("a month for {}, the cheapest layout", h.cheapest),
     );
-    match &h.wall {
-        Some((name, words)) => big(o, words, &format!("where {name} is throttled")),
+    let walled = h
+        .wall
+        .as_ref()
+        .and_then(|(name, _)| r.layouts.iter().find(|l| l.name == *name));
+    match walled {
+        Some(l) => match (l.throttling_starts_at_streams, l.onset_searched_up_to) {
+            (Some(n), _) => big(
+                o,
+                &format!("{} streams", quantity(n as f64)),
+                &format!(
+                    "where {} starts to be throttled ({} quotas)",
+                    l.name,
+                    l.throttling_service.as_deref().unwrap_or("?")
+                ),
+            ),
+            (None, up_to) => big(
+                o,
+                "no wall",
+                &format!(
+                    "{} is not throttled up to {} streams",
+                    l.name,
+                    quantity(up_to.unwrap_or(0) as f64)
+                ),
+            ),
+        },
         None => big(o, "—", "no throttling search ran (--no-onset)"),
     }
     o.push_str("</div>\n");
@@ -470,7 +493,8 @@ mod tests {
             "The cheapest layout is",
             "95.8%",
             "against distributed ($23,695.80 a month)",
-            "850 streams (step_functions)",
+            "850 streams",
+            "where distributed starts to be throttled (step_functions quotas)",
             "distributed, express",
             "Prime Video tech blog, 2023",
             "assumption <& \"quoted\">",

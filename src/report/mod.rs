@@ -18,6 +18,7 @@ pub mod output;
 pub mod summary;
 pub mod table;
 pub mod term;
+pub mod whatif;
 
 pub use data::{
     Assumption, Crossover, LayoutSummary, Percentiles, RunReport, Sensitivity, SensitivityBar,

@@ -145,7 +145,11 @@ pub fn latency_grid(r: &RunReport) -> Grid {
             ("max".into(), Box::new(|i| duration_ms(l[i].latency_ms.max))),
             (
                 "defect → notification p95".into(),
-                Box::new(|i| duration_ms(l[i].notify_latency_ms.p95)),
+                // No defect found (sampled kernels): no notification to time.
+                Box::new(|i| match l[i].notify_latency_ms {
+                    p if p.max > 0.0 => duration_ms(p.p95),
+                    _ => "—".into(),
+                }),
             ),
         ],
     )
@@ -275,7 +279,7 @@ pub fn verdict(r: &RunReport) -> String {
     if !overloaded.is_empty() {
         s += &format!("; {} cannot keep up", and_list(&overloaded));
         if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
-            s += &format!(" ({name} is throttled from {words})");
+            s += &format!(": {name} is throttled from {words}");
         }
     } else if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
         s += &format!("; every layout keeps up, {name} is throttled from {words}");
@@ -468,7 +472,7 @@ mod tests {
         );
         let mut r2 = r.clone();
         r2.layouts[0].frames_analyzed /= 2;
-        assert!(verdict(&r2).contains("; distributed cannot keep up (distributed is throttled"));
+        assert!(verdict(&r2).contains("; distributed cannot keep up: distributed is throttled"));
         r2.layouts.clear();
         assert_eq!(verdict(&r2), "No layout was simulated.");
     }

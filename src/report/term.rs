@@ -54,35 +54,59 @@ pub fn table<T: Into<Cell>>(header: impl IntoIterator<Item = T>) -> Table {
 }
 
 /// Longest word a column keeps whole; longer ones (URLs) may be split.
-const WORD_MAX: usize = 18;
+const WORD_MAX: usize = 40;
 
-/// Keeps each column at least as wide as its longest word (up to [`WORD_MAX`]), so
-/// cells wrap between words, when the table can still fit [`WIDTH`] that way. Call it
-/// once the rows are in.
+/// Keeps columns at least as wide as their longest word (up to [`WORD_MAX`]), so cells
+/// wrap between words, as far as the table can still fit [`WIDTH`]: every column with
+/// its header's words if that fits, else with its cells' words only, else the
+/// narrowest columns while they fit. Call it once the rows are in.
 pub fn keep_words(t: &mut Table) {
     use comfy_table::{ColumnConstraint, Width};
     use unicode_width::UnicodeWidthStr;
     let columns = t.column_count();
-    let mut longest = vec![0usize; columns];
-    let header = t.header().into_iter();
-    for row in header.chain(t.row_iter()) {
+    let longest_word = |cell: &Cell| {
+        cell.content()
+            .split_whitespace()
+            .map(UnicodeWidthStr::width)
+            .max()
+            .unwrap_or(0)
+            .min(WORD_MAX)
+    };
+    let mut body = vec![0usize; columns];
+    for row in t.row_iter() {
         for (c, cell) in row.cell_iter().enumerate().take(columns) {
-            let word = cell
-                .content()
-                .split_whitespace()
-                .map(UnicodeWidthStr::width)
-                .max()
-                .unwrap_or(0);
-            longest[c] = longest[c].max(word.min(WORD_MAX));
+            body[c] = body[c].max(longest_word(cell));
+        }
+    }
+    let mut with_header = body.clone();
+    if let Some(h) = t.header() {
+        for (c, cell) in h.cell_iter().enumerate().take(columns) {
+            with_header[c] = with_header[c].max(longest_word(cell));
         }
     }
     // Each column has one space of padding either side and one border.
-    let needed: usize = longest.iter().map(|w| w + 3).sum::<usize>() + 1;
-    if needed > WIDTH as usize {
-        return;
-    }
-    for (c, w) in longest.into_iter().enumerate() {
-        if let Some(col) = t.column_mut(c) {
+    let cost = |w: usize| w + 3;
+    let fits = |ws: &[usize]| ws.iter().map(|&w| cost(w)).sum::<usize>() < WIDTH as usize;
+    let chosen: Vec<Option<usize>> = if fits(&with_header) {
+        with_header.into_iter().map(Some).collect()
+    } else if fits(&body) {
+        body.into_iter().map(Some).collect()
+    } else {
+        // Narrowest columns first: the widest ones are left to wrap.
+        let mut order: Vec<usize> = (0..columns).collect();
+        order.sort_by_key(|&c| body[c]);
+        let mut left = WIDTH as usize - 1;
+        let mut chosen = vec![None; columns];
+        for c in order {
+            if cost(body[c]) <= left {
+                left -= cost(body[c]);
+                chosen[c] = Some(body[c]);
+            }
+        }
+        chosen
+    };
+    for (c, w) in chosen.into_iter().enumerate() {
+        if let (Some(w), Some(col)) = (w, t.column_mut(c)) {
             // The width of a constraint includes the padding.
             col.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w as u16 + 2)));
         }
