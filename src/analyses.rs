@@ -8,6 +8,7 @@ use anyhow::Result;
 use archsim::report::charts;
 use archsim::report::money::usd;
 use archsim::report::output::OutputDir;
+use archsim::report::term;
 use archsim::scenario::Scenario;
 use archsim::sim::{Dur, Time};
 use archsim::sweep::scenarios::{default_variant_duration, sensitivity, sweep, VariantOptions};
@@ -81,13 +82,11 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
         .map(String::from),
     );
     csv.write_record(&header)?;
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
     let mut head: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
     if let Some(p) = outcome.points.first() {
-        head.extend(p.costs.iter().map(|c| format!("{} $/month", c.layout)));
+        head.extend(p.costs.iter().map(|c| c.layout.clone()));
     }
-    table.set_header(head);
+    let mut table = term::table(head);
     for p in &outcome.points {
         let values: Vec<String> = p.assignments.iter().map(|(_, v)| value_label(v)).collect();
         let mut row = values.clone();
@@ -105,7 +104,8 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
         }
         table.add_row(row);
     }
-    println!("{table}");
+    term::keep_words(&mut table);
+    println!("Cost a month of each layout at each point\n{table}");
     if let Some(data) = &outcome.data {
         if data.crossovers.is_empty() {
             println!("No crossover in the range: one layout stays cheaper throughout.");
@@ -124,16 +124,28 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
                 (Some(x), Some(y)) if x < y => a,
                 _ => b,
             };
-            println!(
-                "Crossover: {a} and {b} cost the same at {} ≈ {:.0} ({} a month each); above it {cheaper} is cheaper.",
-                data.parameter,
-                c.x,
-                usd(c.usd_per_month)
+            print!(
+                "{}",
+                term::paragraph(
+                    &format!(
+                        "Crossover: {a} and {b} cost the same at {} ≈ {:.0} ({} a month each); above it {cheaper} is cheaper.",
+                        data.parameter,
+                        c.x,
+                        usd(c.usd_per_month)
+                    ),
+                    2
+                )
             );
         }
     }
     if let Some(dir) = dir {
         dir.write("results.csv", &csv.into_inner()?)?;
+        let paths: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
+        let page = archsim::report::whatif::WhatIf::from_points(&file, &paths, &outcome.points);
+        dir.write(
+            "whatif.html",
+            archsim::report::whatif::render(&page).as_bytes(),
+        )?;
         if let Some(data) = &outcome.data {
             let chart = charts::sweep(data);
             dir.write("sweep.svg", lib(chart.svg())?.as_bytes())?;
@@ -214,11 +226,15 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
         &opts,
     ))?;
     if s.bars.is_empty() {
-        println!("No assumption in {file} has both `low` and `high`: nothing to vary.");
+        print!(
+            "{}",
+            term::paragraph(
+                &format!("No assumption in {file} has both `low` and `high`: nothing to vary."),
+                2
+            )
+        );
     }
-    let mut table = comfy_table::Table::new();
-    table.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    table.set_header(vec![
+    let mut table = term::table([
         "assumption",
         "low",
         "saving at low",
@@ -261,6 +277,7 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
         "Saving of {} — baseline {:.1}%",
         s.comparison, s.baseline_saving_pct
     );
+    term::keep_words(&mut table);
     println!("{table}");
     if let Some(dir) = dir {
         dir.write("sensitivity.csv", &csv.into_inner()?)?;

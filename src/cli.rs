@@ -65,6 +65,15 @@ pub enum Command {
     /// Run the real media-converter and defect-detector kernels: detect, bench.
     #[command(subcommand)]
     Kernels(KernelsCommand),
+    /// Print a shell completion script: `source <(archsim completions bash)`.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `archsim man > archsim.1; man ./archsim.1`.
+    Man,
     /// Your own Step Functions state machine (Amazon States Language): count.
     #[command(subcommand)]
     Asl(AslCommand),
@@ -143,6 +152,14 @@ pub struct LambdaLogsArgs {
     #[arg(long)]
     pub force: bool,
 }
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  source <(archsim completions bash)                          this shell only
+  archsim completions bash > ~/.local/share/bash-completion/completions/archsim
+  archsim completions zsh > ~/.zfunc/_archsim                 with fpath+=~/.zfunc in ~/.zshrc
+  archsim completions fish > ~/.config/fish/completions/archsim.fish
+  archsim completions powershell >> $PROFILE";
 
 const GENERATE_EXAMPLES: &str = "\
 Examples:
@@ -346,6 +363,9 @@ pub struct RunArgs {
     /// Skip the search for the stream count where throttling starts.
     #[arg(long)]
     pub no_onset: bool,
+    /// Also print cost by service, latency percentiles, throttles, retries and peaks.
+    #[arg(long)]
+    pub details: bool,
 }
 
 const SWEEP_EXAMPLES: &str = "\
@@ -358,7 +378,8 @@ Examples:
 --vary PATH=LO..HI:log:N (N log-spaced values), PATH=LO..HI:lin:N, or PATH=A,B,C. PATH is a
 dotted path into the scenario file; `layouts.NAME.` selects a layout by name. Each point
 runs with sampled kernels. With one numeric --vary, every crossover between two layouts
-is found by bisection to within 1% and printed. Writes results.csv and sweep.svg/.png.";
+is found by bisection to within 1% and printed. Writes results.csv, sweep.svg/.png and
+whatif.html (one slider per --vary; the setting lives in the URL hash, e.g. #workload.streams=10).";
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
@@ -374,7 +395,7 @@ pub struct SweepArgs {
     /// Only these layouts (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     pub layouts: Option<Vec<String>>,
-    /// Write results.csv and the chart here.
+    /// Write results.csv, the chart and whatif.html here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Replace files in an existing --out folder.

@@ -47,6 +47,14 @@ pub fn run(cli: Cli) -> Result<()> {
                 println!("wrote {}", p.display());
             }
         }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "archsim", &mut std::io::stdout());
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+        }
         Command::Validate(args) => validate(&args)?,
         Command::Calibrate(CalibrateCommand::LambdaLogs(args)) => lambda_logs(&args, &catalog)?,
         Command::Run(args) => run_scenario(args, cli.catalog.is_some())?,
@@ -338,7 +346,13 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
     }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Format::Table => print!("{}", archsim::report::table::run_text(&report)),
+        Format::Table => {
+            let style = archsim::report::term::Style::for_output(std::io::stdout().is_terminal());
+            print!(
+                "{}",
+                archsim::report::table::run_text(&report, style, args.details)
+            )
+        }
     }
     Ok(())
 }

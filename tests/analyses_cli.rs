@@ -33,6 +33,8 @@ fn sweep_over_streams_prints_the_crossover_and_writes_its_files() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // Serverless is cheaper with few streams on air two hours a day; the monolith's
     // always-on instance wins once enough streams share it.
+    // Sentences wrap at 100 columns, continued with a two-space indent.
+    let text = text.replace("\n  ", " ");
     let line = text
         .lines()
         .find(|l| l.starts_with("Crossover: distributed and monolith"))

@@ -1,17 +1,13 @@
 //! A bill as a terminal table.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment};
 
 use super::money::{quantity, usd};
 use crate::pricing::Bill;
 
 /// Renders the line items and the total as a table.
 pub fn bill_table(bill: &Bill) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "service", "resource", "item", "quantity", "unit", "cost",
-    ]);
+    let mut t = super::term::table(["service", "resource", "item", "quantity", "unit", "cost"]);
     for i in &bill.items {
         t.add_row(vec![
             Cell::new(i.service.label()),
@@ -30,5 +26,6 @@ pub fn bill_table(bill: &Bill) -> String {
         Cell::new(&bill.currency),
         Cell::new(usd(bill.total_usd)).set_alignment(CellAlignment::Right),
     ]);
+    super::term::keep_words(&mut t);
     t.to_string()
 }

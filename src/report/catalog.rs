@@ -1,14 +1,11 @@
 //! The price catalog as text tables, each rate with its source and date.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use comfy_table::Table;
 
 use crate::pricing::catalog::{Catalog, Rate, Sourced, TieredRate};
 
 fn table(header: &[&str]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(header.to_vec());
-    t
+    super::term::table(header.iter().copied())
 }
 
 fn rate_row(t: &mut Table, name: &str, r: &Rate) {
@@ -64,10 +61,11 @@ fn tiered_rows(t: &mut Table, name: &str, r: &TieredRate) {
 
 /// Every rate and quota of `c`.
 pub fn catalog_text(c: &Catalog) -> String {
-    let mut out = format!(
-        "{} — {} ({}, {})\n\n",
-        c.id, c.description, c.region, c.currency
+    let mut out = super::term::paragraph(
+        &format!("{} — {} ({}, {})", c.id, c.description, c.region, c.currency),
+        2,
     );
+    out.push('\n');
 
     let mut t = table(&["Lambda", "rate", "source (as of)"]);
     rate_row(&mut t, "requests", &c.lambda.requests);
@@ -106,6 +104,7 @@ pub fn catalog_text(c: &Catalog) -> String {
         ),
         c.lambda.cpu_source.clone(),
     ]);
+    super::term::keep_words(&mut t);
     out += &format!("{t}\n\n");
 
     let mut t = table(&["Step Functions", "rate", "source (as of)"]);
@@ -129,12 +128,14 @@ pub fn catalog_text(c: &Catalog) -> String {
         ),
         sf.express_rounding_source.clone(),
     ]);
+    super::term::keep_words(&mut t);
     out += &format!("{t}\n\n");
 
     let mut t = table(&["S3 Standard", "rate", "source (as of)"]);
     rate_row(&mut t, "tier-1 requests", &c.s3.tier1_requests);
     rate_row(&mut t, "tier-2 requests", &c.s3.tier2_requests);
     rate_row(&mut t, "storage", &c.s3.storage);
+    super::term::keep_words(&mut t);
     out += &format!("{t}\n\n");
 
     let q = &c.sqs;
@@ -223,9 +224,13 @@ pub fn catalog_text(c: &Catalog) -> String {
             format!("{} ({})", i.source, i.as_of),
         ]);
     }
+    super::term::keep_words(&mut t);
     out += &format!(
-        "{t}\n{}; {}\n\n",
-        c.ec2.billing_source, c.ec2.savings_plan_note
+        "{t}\n{}\n",
+        super::term::paragraph(
+            &format!("{}; {}", c.ec2.billing_source, c.ec2.savings_plan_note),
+            0
+        )
     );
 
     let mut t = table(&["Fargate", "$/vCPU-hour", "$/GB-hour", "source (as of)"]);
@@ -237,6 +242,7 @@ pub fn catalog_text(c: &Catalog) -> String {
             format!("{} ({})", r.source, r.as_of),
         ]);
     }
+    super::term::keep_words(&mut t);
     out += &format!("{t}\n\n");
 
     let q = &c.quotas;
@@ -291,6 +297,7 @@ pub fn catalog_text(c: &Catalog) -> String {
         ),
         q.s3_per_prefix.source.clone(),
     ]);
+    super::term::keep_words(&mut t);
     out += &format!("{t}\n");
     out
 }

@@ -79,7 +79,8 @@ pub fn latency_cdf(layouts: &[LayoutSummary]) -> Chart<'_> {
     Chart::LatencyCdf(layouts)
 }
 
-/// Timeline of one layout: four small panels sharing the time axis.
+/// Timeline of one layout: small panels sharing the time axis, one per series the
+/// layout has.
 pub fn timeline(layout: &LayoutSummary) -> Chart<'_> {
     Chart::Timeline(layout)
 }
@@ -106,6 +107,10 @@ impl Chart<'_> {
     pub fn size(&self) -> (u32, u32) {
         match self {
             Chart::Tornado(s) => (WIDTH, HEIGHT.max(180 + 60 * s.bars.len() as u32)),
+            // One or two panels side by side need half the height of a 2x2 grid.
+            Chart::Timeline(l) if !l.timeline.is_empty() && timeline_panels(l).len() <= 2 => {
+                (WIDTH, HEIGHT * 3 / 5)
+            }
             _ => (WIDTH, HEIGHT),
         }
     }
@@ -395,39 +400,19 @@ fn draw_timeline<DB: DrawingBackend>(
         (1.0, "s")
     };
     let t_end = (t_end / scale).max(1e-9);
-    type Get = fn(&TimelinePoint) -> f64;
-    let panels: [(&str, &str, Get, RGBColor); 4] = [
-        (
-            "Active streams",
-            "streams",
-            |p| p.active_streams,
-            layout_color(0),
-        ),
-        (
-            "Lambda concurrency",
-            "concurrent executions",
-            |p| p.lambda_concurrency,
-            service_color(Service::Lambda),
-        ),
-        (
-            "Throttles",
-            "throttles per second",
-            |p| p.throttles_per_s,
-            layout_color(3),
-        ),
-        (
-            "Instances",
-            "instances or tasks",
-            |p| p.instances,
-            service_color(Service::Ec2),
-        ),
-    ];
-    let cells = area.split_evenly((2, 2));
-    for ((title, unit_y, get, color), cell) in panels.into_iter().zip(cells.iter()) {
-        let ymax = timeline.iter().map(get).fold(0.0_f64, f64::max);
-        let ymax = if ymax > 0.0 { ymax * 1.1 } else { 1.0 };
+    let panels = timeline_panels(layout);
+    let cells = match panels.len() {
+        1 => vec![area.clone()],
+        2 => area.split_evenly((1, 2)),
+        _ => area.split_evenly((2, 2)),
+    };
+    for (panel, cell) in panels.into_iter().zip(cells.iter()) {
+        let get = panel.get;
+        let peak = timeline.iter().map(get).fold(0.0_f64, f64::max);
+        let top = panel.limit.as_ref().map_or(peak, |(v, _)| peak.max(*v));
+        let ymax = if top > 0.0 { top * 1.1 } else { 1.0 };
         let mut chart = ChartBuilder::on(cell)
-            .caption(title, font(DESC))
+            .caption(panel.title, font(DESC))
             .margin(10)
             .x_label_area_size(45)
             .y_label_area_size(70)
@@ -435,7 +420,7 @@ fn draw_timeline<DB: DrawingBackend>(
         chart
             .configure_mesh()
             .x_desc(format!("time ({unit})"))
-            .y_desc(unit_y)
+            .y_desc(panel.unit)
             .x_labels(6)
             .y_labels(5)
             .x_label_formatter(&|v| format_number(*v))
@@ -445,10 +430,89 @@ fn draw_timeline<DB: DrawingBackend>(
             .draw()?;
         chart.draw_series(LineSeries::new(
             timeline.iter().map(|p| (p.time_s / scale, get(p))),
-            color.stroke_width(2),
+            panel.color.stroke_width(2),
         ))?;
+        if let Some((v, label)) = &panel.limit {
+            let red = layout_color(3);
+            chart.draw_series(DashedLineSeries::new(
+                [(0.0, *v), (t_end, *v)],
+                8,
+                5,
+                red.stroke_width(2),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                label.clone(),
+                (t_end * 0.02, *v),
+                anchored(LABEL - 2, HPos::Left, VPos::Bottom).color(&red),
+            )))?;
+        }
     }
     Ok(())
+}
+
+/// One panel of a timeline: a series and, where a quota binds it, the quota's line.
+struct Panel {
+    title: &'static str,
+    unit: &'static str,
+    get: fn(&TimelinePoint) -> f64,
+    color: RGBColor,
+    /// A horizontal line: value and label.
+    limit: Option<(f64, String)>,
+}
+
+/// A quota is drawn on a panel when the series comes within this fraction of it:
+/// further off it does not bind, and drawing it would flatten the series.
+const QUOTA_NEAR: f64 = 0.5;
+
+/// The panels a layout has: active streams always; Lambda concurrency, throttles and
+/// instances only when the layout has them (no empty panels). The Lambda concurrency
+/// quota and the stream count where throttling starts are drawn where they bind.
+fn timeline_panels(layout: &LayoutSummary) -> Vec<Panel> {
+    let peak = |f: fn(&TimelinePoint) -> f64| layout.timeline.iter().map(f).fold(0.0, f64::max);
+    let near = |peak: f64, limit: f64| limit > 0.0 && peak >= QUOTA_NEAR * limit;
+    let mut panels = vec![Panel {
+        title: "Active streams",
+        unit: "streams",
+        get: |p| p.active_streams,
+        color: layout_color(0),
+        limit: layout
+            .throttling_starts_at_streams
+            .map(f64::from)
+            .filter(|&n| near(peak(|p| p.active_streams), n))
+            .map(|n| (n, format!("throttled from {} streams", format_number(n)))),
+    }];
+    if layout.lambda_concurrency_quota.is_some() || peak(|p| p.lambda_concurrency) > 0.0 {
+        panels.push(Panel {
+            title: "Lambda concurrency",
+            unit: "concurrent executions",
+            get: |p| p.lambda_concurrency,
+            color: service_color(Service::Lambda),
+            limit: layout
+                .lambda_concurrency_quota
+                .map(|q| q as f64)
+                .filter(|&q| near(peak(|p| p.lambda_concurrency), q))
+                .map(|q| (q, format!("concurrency quota {}", format_number(q)))),
+        });
+    }
+    if peak(|p| p.throttles_per_s) > 0.0 {
+        panels.push(Panel {
+            title: "Throttles",
+            unit: "throttles per second",
+            get: |p| p.throttles_per_s,
+            color: layout_color(3),
+            limit: None,
+        });
+    }
+    if peak(|p| p.instances) > 0.0 {
+        panels.push(Panel {
+            title: "Instances",
+            unit: "instances or tasks",
+            get: |p| p.instances,
+            color: service_color(Service::Ec2),
+            limit: None,
+        });
+    }
+    panels
 }
 
 fn draw_sweep<DB: DrawingBackend>(
@@ -724,12 +788,27 @@ mod tests {
                 "Timeline — distributed",
                 "Active streams",
                 "Lambda concurrency",
+                "concurrency quota",
                 "Throttles",
-                "Instances",
                 "time (min)",
                 "throttles per second",
             ],
         );
+        // Only the series a layout has: no Lambda panel for a monolith, no instances
+        // panel for a serverless layout.
+        let distributed = svg_text(&timeline(&r.layouts[0]).svg().unwrap());
+        assert!(!distributed.contains("Instances"), "{distributed}");
+        let monolith = svg_text(&timeline(&r.layouts[1]).svg().unwrap());
+        assert!(monolith.contains("Instances"), "{monolith}");
+        assert!(!monolith.contains("Lambda concurrency"), "{monolith}");
+        assert!(!monolith.contains("Throttles"), "{monolith}");
+        check_png(&timeline(&r.layouts[1]).png().unwrap(), timeline(&r.layouts[1]).size());
+        assert_eq!(timeline(&r.layouts[1]).size(), (WIDTH, HEIGHT * 3 / 5));
+        // The stream count where throttling starts is drawn when the load nears it.
+        let mut l = r.layouts[0].clone();
+        l.throttling_starts_at_streams = Some(90);
+        let text = svg_text(&timeline(&l).svg().unwrap());
+        assert!(text.contains("throttled from 90 streams"), "{text}");
     }
 
     #[test]

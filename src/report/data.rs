@@ -89,6 +89,15 @@ pub struct LayoutSummary {
     /// the monthly tiers and free tiers applied once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monthly_bill: Option<Bill>,
+    /// Largest stream count the onset search tried (when it ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onset_searched_up_to: Option<u32>,
+    /// Seconds the last work finished after the end of the period (a backlog drains).
+    #[serde(default)]
+    pub drain_s: f64,
+    /// The Lambda concurrency quota in force (serverless layouts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_concurrency_quota: Option<u64>,
 }
 
 /// A defect found in one stream.
@@ -156,6 +165,10 @@ pub struct Assumption {
     /// High end of the plausible range, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub high: Option<String>,
+    /// The layouts a per-layout setting applies to (empty: the whole scenario); the
+    /// name is then the path inside each layout, e.g. `converter.memory_mb`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layouts: Vec<String>,
 }
 
 /// One line of a sweep chart: a layout's monthly cost at each swept value.
@@ -357,6 +370,7 @@ impl RunReport {
                 source: "assumption: a mid-size fleet of monitored streams".into(),
                 low: Some("10".into()),
                 high: Some("1000".into()),
+                layouts: Vec::new(),
             },
             Assumption {
                 name: "workload.fps".into(),
@@ -364,6 +378,7 @@ impl RunReport {
                 source: "Prime Video tech blog, 2023: frames sampled per second".into(),
                 low: Some("0.5".into()),
                 high: Some("5".into()),
+                layouts: Vec::new(),
             },
             Assumption {
                 name: "layouts.distributed.memory_mb".into(),
@@ -371,6 +386,15 @@ impl RunReport {
                 source: "assumption <& \"quoted\">".into(),
                 low: Some("512".into()),
                 high: Some("3008".into()),
+                layouts: Vec::new(),
+            },
+            Assumption {
+                name: "converter.cold_start".into(),
+                value: "lognormal(250ms, 100ms)".into(),
+                source: "default: not published; typical of a 1 GB function".into(),
+                low: None,
+                high: None,
+                layouts: vec!["distributed".into(), "express".into()],
             },
         ];
         let sweep = SweepData {
@@ -522,10 +546,13 @@ fn example_layout(
         frames_captured: 3_600_000,
         frames_by_detector: BTreeMap::new(),
         executions: 0,
-        throttling_starts_at_streams: None,
-        throttling_service: None,
+        throttling_starts_at_streams: (peak_lambda > 0).then_some(850),
+        throttling_service: (peak_lambda > 0).then(|| "step_functions".to_string()),
         defects: Vec::new(),
         monthly_bill: None,
+        onset_searched_up_to: (peak_lambda > 0).then_some(20_000),
+        drain_s: 2.0,
+        lambda_concurrency_quota: (peak_lambda > 0).then_some(1000),
     }
 }
 

@@ -287,7 +287,16 @@ pub fn explain_markdown(input: &ExplainInput) -> String {
             (None, Some(hi)) => format!(" (at most {hi})"),
             (None, None) => String::new(),
         };
-        let _ = writeln!(out, "- `{}` = {}{range}: {}", a.name, a.value, a.source);
+        let within = if a.layouts.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", a.layouts.join(", "))
+        };
+        let _ = writeln!(
+            out,
+            "- `{}`{within} = {}{range}: {}",
+            a.name, a.value, a.source
+        );
     }
     out
 }
@@ -535,6 +544,7 @@ mod tests {
                 source: "not published".into(),
                 low: Some("1".into()),
                 high: Some("5".into()),
+                layouts: Vec::new(),
             }],
         }
     }

@@ -1,6 +1,6 @@
 //! Turns a scenario run into the report's plain data.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use super::data::{Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint};
 use crate::layouts::{layout_assumptions, LayoutRun};
@@ -90,6 +90,9 @@ pub fn layout_summary(
             })
             .collect(),
         monthly_bill: Some(month),
+        onset_searched_up_to: onset.map(|o| o.searched_up_to),
+        drain_s: (l.sim_end as f64 / 1e9 - l.period_hours * 3600.0).max(0.0),
+        lambda_concurrency_quota: None,
     }
 }
 
@@ -98,14 +101,28 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     let r = &run.resolved;
     let s = &r.scenario;
     let onset_of = |name: &str| run.onsets.iter().find(|o| o.layout == name);
+    let lambda_quota = |l: &LayoutRun| {
+        (l.family == crate::layouts::Family::Serverless).then(|| {
+            s.layouts
+                .iter()
+                .find(|spec| spec.name == l.name)
+                .and_then(|spec| spec.account.as_ref())
+                .and_then(|a| a.get_ref().concurrency_limit)
+                .unwrap_or(r.catalog.quotas.lambda_concurrent_executions.value) as u64
+        })
+    };
     let layouts: Vec<LayoutSummary> = run
         .layouts
         .iter()
-        .map(|l| layout_summary(l, onset_of(&l.name), &r.catalog))
+        .map(|l| LayoutSummary {
+            lambda_concurrency_quota: lambda_quota(l),
+            ..layout_summary(l, onset_of(&l.name), &r.catalog)
+        })
         .collect();
 
     // Assumptions: the scenario's labelled ones first (with their ranges), then each
-    // layout's effective service settings not already labelled.
+    // layout's effective service settings not already labelled, each setting once
+    // with the layouts it applies to.
     let doc: toml::Table = toml::from_str(&r.text).unwrap_or_default();
     let mut assumptions: Vec<Assumption> = s
         .assumptions
@@ -118,28 +135,42 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
             source: a.note.clone(),
             low: a.low.as_ref().map(crate::sweep::value_label),
             high: a.high.as_ref().map(crate::sweep::value_label),
+            layouts: Vec::new(),
         })
         .collect();
-    let mut seen: BTreeMap<String, ()> = assumptions.iter().map(|a| (a.name.clone(), ())).collect();
+    let labelled: BTreeSet<String> = assumptions.iter().map(|a| a.name.clone()).collect();
+    let mut per_layout: Vec<Assumption> = Vec::new();
     for spec in &s.layouts {
+        let prefix = format!("layouts.{}.", spec.name);
         for a in layout_assumptions(spec) {
-            if seen.insert(a.name.clone(), ()).is_none() {
-                assumptions.push(Assumption {
-                    name: a.name,
+            if labelled.contains(&a.name) {
+                continue;
+            }
+            let setting = a.name.strip_prefix(&prefix).unwrap_or(&a.name).to_string();
+            match per_layout
+                .iter_mut()
+                .find(|g| g.name == setting && g.value == a.value && g.source == a.note)
+            {
+                Some(g) => g.layouts.push(spec.name.clone()),
+                None => per_layout.push(Assumption {
+                    name: setting,
                     value: a.value,
                     source: a.note,
                     low: None,
                     high: None,
-                });
+                    layouts: vec![spec.name.clone()],
+                }),
             }
         }
     }
+    assumptions.extend(per_layout);
     assumptions.push(Assumption {
         name: "calibration".into(),
         value: run.calibration.clone(),
         source: "kernel CPU times measured on real frames (archsim kernels bench); see the calibration file's machine and date".into(),
         low: None,
         high: None,
+        layouts: Vec::new(),
     });
 
     let mut notes = vec![

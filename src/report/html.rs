@@ -6,8 +6,12 @@ use std::fmt::Write as _;
 
 use super::charts;
 use super::data::RunReport;
+use super::capacity::{capacity, Capacity};
 use super::money::{percent, quantity, usd};
-use super::summary::{comparison_rows, service_rows, summary_sentences, Row};
+use super::summary::{
+    comparison_grid, cost_grid, headline, latency_grid, load_grid, summary_sentences, verdict,
+    Grid,
+};
 use crate::error::Result;
 
 /// Escapes text for HTML element content and attribute values.
@@ -33,35 +37,54 @@ h1 { font-size: 1.7em; margin-bottom: 0.2em; }
 h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
 h3 { font-size: 1.05em; margin-top: 1.2em; }
 .meta { color: #555; margin-top: 0; }
-.summary { background: #f4f7fb; border-left: 4px solid #1f77b4; padding: 0.8em 1em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; display: block; max-width: 100%; overflow-x: auto; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; vertical-align: top; }
+.verdict { font-size: 1.35em; font-weight: bold; margin: 0.8em 0 0.6em; }
+.figures { display: flex; flex-wrap: wrap; gap: 1em; margin: 0 0 1em; }
+.figures div { flex: 1 1 15em; background: #f4f7fb; border-left: 4px solid #1f77b4; padding: 0.6em 1em; }
+.figures .big { display: block; font-size: 2.1em; font-weight: bold; line-height: 1.2; }
+.figures .what { color: #444; }
+.summary { color: #333; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; width: 100%; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f0f0f0; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: bold; }
+.keeps-up { color: #1a7f37; } .throttled { color: #9a6700; } .overloaded { color: #c62828; font-weight: bold; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
 footer { margin-top: 3em; color: #777; font-size: 0.85em; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  h2 { break-after: avoid; }
+  figure, tr, .figures div { break-inside: avoid; }
+  .figures div { border: 1px solid #999; }
+  figure svg { border: none; }
+}
+@page { margin: 15mm; }
 ";
 
-fn layout_table(out: &mut String, r: &RunReport, corner: &str, rows: &[Row], total_last: bool) {
-    out.push_str("<table>\n<tr><th>");
-    out.push_str(&escape(corner));
-    out.push_str("</th>");
-    for l in &r.layouts {
-        let _ = write!(out, "<th>{}</th>", escape(&l.name));
+/// A [`Grid`] as a table; `class_of` (row, column) may class a cell.
+fn grid_table(out: &mut String, g: &Grid, class_of: impl Fn(usize, usize) -> Option<&'static str>) {
+    out.push_str("<table>\n<tr>");
+    for h in &g.header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
     }
     out.push_str("</tr>\n");
-    for (i, row) in rows.iter().enumerate() {
-        let class = if total_last && i + 1 == rows.len() {
-            " class=\"total\""
-        } else {
-            ""
-        };
-        let _ = write!(out, "<tr{class}><th>{}</th>", escape(&row.label));
-        for c in &row.cells {
-            let _ = write!(out, "<td class=\"num\">{}</td>", escape(c));
+    for (r, row) in g.rows.iter().enumerate() {
+        out.push_str("<tr>");
+        for (c, cell) in row.iter().enumerate() {
+            let mut classes: Vec<&str> = Vec::new();
+            if g.numeric.get(c).copied().unwrap_or(false) {
+                classes.push("num");
+            }
+            classes.extend(class_of(r, c));
+            if c == 0 {
+                let _ = write!(out, "<th>{}</th>", escape(cell));
+            } else if classes.is_empty() {
+                let _ = write!(out, "<td>{}</td>", escape(cell));
+            } else {
+                let _ = write!(out, "<td class=\"{}\">{}</td>", classes.join(" "), escape(cell));
+            }
         }
         out.push_str("</tr>\n");
     }
@@ -83,6 +106,79 @@ fn figure(out: &mut String, chart: charts::Chart<'_>, caption: &str) -> Result<(
     Ok(())
 }
 
+/// CSS class of a capacity verdict.
+fn capacity_class(c: Capacity) -> &'static str {
+    match c {
+        Capacity::KeepsUp => "keeps-up",
+        Capacity::Throttled => "throttled",
+        Capacity::Overloaded { .. } => "overloaded",
+    }
+}
+
+/// The verdict and the three big figures: the saving, the cheapest layout's monthly
+/// cost, and where the distributed layout meets its wall.
+fn lead(o: &mut String, r: &RunReport) {
+    let _ = writeln!(o, "<p class=\"verdict\">{}</p>", escape(&verdict(r)));
+    let Some(h) = headline(r) else {
+        return;
+    };
+    let big = |o: &mut String, figure: &str, what: &str| {
+        let _ = writeln!(
+            o,
+            "<div><span class=\"big\">{}</span><span class=\"what\">{}</span></div>",
+            escape(figure),
+            escape(what)
+        );
+    };
+    o.push_str("<div class=\"figures\">\n");
+    match h.saving_pct {
+        Some(p) => big(
+            o,
+            &percent(p),
+            &format!(
+                "saving of {} against {} ({} a month)",
+                h.cheapest,
+                h.baseline,
+                usd(h.baseline_monthly_usd)
+            ),
+        ),
+        None => big(o, "—", &format!("{} is already the cheapest layout", h.baseline)),
+    }
+    big(
+        o,
+        &usd(h.cheapest_monthly_usd),
+        &format!("a month for {}, the cheapest layout", h.cheapest),
+    );
+    let walled = h
+        .wall
+        .as_ref()
+        .and_then(|(name, _)| r.layouts.iter().find(|l| l.name == *name));
+    match walled {
+        Some(l) => match (l.throttling_starts_at_streams, l.onset_searched_up_to) {
+            (Some(n), _) => big(
+                o,
+                &format!("{} streams", quantity(n as f64)),
+                &format!(
+                    "where {} starts to be throttled ({} quotas)",
+                    l.name,
+                    l.throttling_service.as_deref().unwrap_or("?")
+                ),
+            ),
+            (None, up_to) => big(
+                o,
+                "no wall",
+                &format!(
+                    "{} is not throttled up to {} streams",
+                    l.name,
+                    quantity(up_to.unwrap_or(0) as f64)
+                ),
+            ),
+        },
+        None => big(o, "—", "no throttling search ran (--no-onset)"),
+    }
+    o.push_str("</div>\n");
+}
+
 /// The whole page.
 pub fn render(r: &RunReport) -> Result<String> {
     let mut o = String::new();
@@ -99,16 +195,19 @@ pub fn render(r: &RunReport) -> Result<String> {
         escape(&r.kernels),
         escape(&names.join(", "))
     );
-
-    o.push_str("<h2>Summary</h2>\n<p class=\"summary\">");
-    o.push_str(&escape(&summary_sentences(r).join(" ")));
-    o.push_str("</p>\n");
+    lead(&mut o, r);
 
     o.push_str("<h2>Comparison</h2>\n");
-    layout_table(&mut o, r, "layout", &comparison_rows(r), false);
+    let comparison = comparison_grid(r);
+    let cap = comparison.header.len() - 1;
+    grid_table(&mut o, &comparison, |row, col| {
+        (col == cap).then(|| capacity_class(capacity(&r.layouts[row])))
+    });
+    o.push_str("<p class=\"summary\">");
+    o.push_str(&escape(&summary_sentences(r).join(" ")));
     o.push_str(
-        "<p>Monthly figures project the simulated period's usage to a 730-hour month, \
-         then price it, so volume tiers and free tiers apply once, to the month. Savings \
+        " Monthly figures project the simulated period's usage to a 730-hour month, \
+         then price it, so volume tiers and free tiers apply once, to the month; savings \
          are against the first layout's monthly cost.</p>\n",
     );
 
@@ -118,13 +217,7 @@ pub fn render(r: &RunReport) -> Result<String> {
         charts::cost_by_layout(&r.layouts),
         "Monthly cost of each layout, stacked by service.",
     )?;
-    layout_table(
-        &mut o,
-        r,
-        "cost of the period by service",
-        &service_rows(r),
-        true,
-    );
+    grid_table(&mut o, &cost_grid(r), |_, _| None);
 
     o.push_str("<h2>Latency</h2>\n");
     figure(
@@ -132,6 +225,20 @@ pub fn render(r: &RunReport) -> Result<String> {
         charts::latency_cdf(&r.layouts),
         "Fraction of frames answered within a given latency (log scale).",
     )?;
+    grid_table(&mut o, &latency_grid(r), |_, _| None);
+
+    o.push_str("<h2>Capacity</h2>\n");
+    grid_table(&mut o, &load_grid(r), |_, _| None);
+    let _ = writeln!(
+        o,
+        "<p>A layout <em>keeps up</em> when every captured frame is analysed and nothing is \
+         throttled; <em>throttled</em> when requests were throttled (or Lambda \
+         concurrency reached its quota) but delayed work still finished within {} s of the \
+         period's end; <em>overloaded</em> when frames were left unanalysed or work was still \
+         running later than that (a queue that grew). Where throttling starts comes from a \
+         search over stream counts.</p>",
+        crate::report::capacity::BACKLOG_S
+    );
 
     o.push_str("<h2>Timelines</h2>\n");
     for l in &r.layouts {
@@ -140,7 +247,7 @@ pub fn render(r: &RunReport) -> Result<String> {
             &mut o,
             charts::timeline(l),
             &format!(
-                "{}: active streams, Lambda concurrency, throttles per second and instances over time.",
+                "{}: the series this layout has over time; dashed lines are the quotas that bind it.",
                 l.name
             ),
         )?;
@@ -232,15 +339,32 @@ pub fn render(r: &RunReport) -> Result<String> {
     if r.assumptions.is_empty() {
         o.push_str("<p>No assumptions were recorded.</p>\n");
     } else {
-        o.push_str("<table>\n<tr><th>name</th><th>value</th><th>low</th><th>high</th><th>source or assumption</th></tr>\n");
+        o.push_str(
+            "<p>Each assumption once: scenario-wide ones first, then each layout setting with \
+             the layouts it applies to.</p>\n<table>\n<tr><th>setting</th><th>value</th>\
+             <th>applies to</th><th>range tried</th><th>source or assumption</th></tr>\n",
+        );
         for a in &r.assumptions {
+            let range = match (&a.low, &a.high) {
+                (Some(lo), Some(hi)) => format!("{lo} – {hi}"),
+                (Some(lo), None) => format!("from {lo}"),
+                (None, Some(hi)) => format!("up to {hi}"),
+                (None, None) => "—".into(),
+            };
+            let applies = if a.layouts.is_empty() {
+                "scenario".to_string()
+            } else if a.layouts.len() == r.layouts.len() && r.layouts.len() > 1 {
+                "every layout".to_string()
+            } else {
+                a.layouts.join(", ")
+            };
             let _ = writeln!(
                 o,
-                "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&a.name),
                 escape(&a.value),
-                escape(a.low.as_deref().unwrap_or("—")),
-                escape(a.high.as_deref().unwrap_or("—")),
+                escape(&applies),
+                escape(&range),
                 escape(&a.source)
             );
         }
@@ -342,6 +466,13 @@ mod tests {
         }
         // The user's text never becomes markup.
         assert!(!doc.descendants().any(|n| n.has_tag_name("b")));
+        // The answer leads: the verdict and the big figures come before any table.
+        let verdict_at = html.find("class=\"verdict\"").unwrap();
+        assert!(verdict_at < html.find("class=\"figures\"").unwrap());
+        assert!(html.find("class=\"figures\"").unwrap() < html.find("<table").unwrap());
+        // Nothing scrolls sideways; printing has its own rules.
+        assert!(!style.contains("overflow-x"), "{style}");
+        assert!(style.contains("@media print"));
         // Charts: cost, latency, three timelines, sweep, tornado.
         let svgs = doc
             .descendants()
@@ -351,9 +482,15 @@ mod tests {
         for s in [
             "USD per month",
             "The cheapest layout is",
+            "95.8%",
+            "against distributed ($23,695.80 a month)",
+            "850 streams",
+            "where distributed starts to be throttled (step_functions quotas)",
+            "distributed, express",
             "Prime Video tech blog, 2023",
             "assumption <& \"quoted\">",
             "step_functions subtotal",
+            "keeps up",
             "Baseline saving: 90.0%.",
             "distributed = monolith at workload.streams = 7.8",
         ] {

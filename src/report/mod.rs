@@ -2,9 +2,10 @@
 //! the simulation.
 //!
 //! The integrator fills a [`RunReport`] from a run and calls [`write_report`] for the
-//! output folder, or [`table::comparison_table`] for the terminal.
+//! output folder, or [`table::run_text`] for the terminal.
 
 pub mod bill;
+pub mod capacity;
 pub mod catalog;
 pub mod charts;
 pub mod data;
@@ -16,6 +17,8 @@ pub mod money;
 pub mod output;
 pub mod summary;
 pub mod table;
+pub mod term;
+pub mod whatif;
 
 pub use data::{
     Assumption, Crossover, LayoutSummary, Percentiles, RunReport, Sensitivity, SensitivityBar,

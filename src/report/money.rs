@@ -37,12 +37,25 @@ pub fn usd_axis(v: f64) -> String {
     }
 }
 
-/// A latency in milliseconds for people: `850 ms`, `2.5 ms`, `12,300 ms`.
-pub fn millis(v: f64) -> String {
-    if v.abs() >= 10.0 {
-        format!("{} ms", thousands(&format!("{v:.0}")))
-    } else {
+/// A duration given in milliseconds, in the unit a person reads it in: `850 ms` and
+/// `2.5 ms` below 10 s, then `12.3 s`, `33 min`, `2.4 h` (so 1,971,390 ms reads `33 min`).
+pub fn duration_ms(v: f64) -> String {
+    let a = v.abs();
+    if !a.is_finite() {
+        return format!("{v} ms");
+    }
+    if a < 10.0 {
         format!("{v:.1} ms")
+    } else if a < 10_000.0 {
+        format!("{} ms", thousands(&format!("{v:.0}")))
+    } else if a < 60_000.0 {
+        format!("{:.1} s", v / 1e3)
+    } else if a < 600_000.0 {
+        format!("{:.1} min", v / 60e3)
+    } else if a < 3_600_000.0 {
+        format!("{:.0} min", v / 60e3)
+    } else {
+        format!("{} h", thousands(&format!("{:.1}", v / 3_600e3)))
     }
 }
 
@@ -157,8 +170,14 @@ mod tests {
 
     #[test]
     fn latencies_and_percentages() {
-        assert_eq!(millis(12_345.6), "12,346 ms");
-        assert_eq!(millis(2.54), "2.5 ms");
+        assert_eq!(duration_ms(2.54), "2.5 ms");
+        assert_eq!(duration_ms(850.0), "850 ms");
+        assert_eq!(duration_ms(9_999.4), "9,999 ms");
+        assert_eq!(duration_ms(12_345.6), "12.3 s");
+        assert_eq!(duration_ms(59_940.0), "59.9 s");
+        assert_eq!(duration_ms(90_000.0), "1.5 min");
+        assert_eq!(duration_ms(1_971_390.0), "33 min");
+        assert_eq!(duration_ms(9_000_000.0), "2.5 h");
         assert_eq!(percent(95.83), "95.8%");
     }
 

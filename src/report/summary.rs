@@ -2,14 +2,46 @@
 //! plain-words summary, computed once from a [`RunReport`].
 
 use super::data::RunReport;
-use super::money::{millis, percent, quantity, usd, usd_rate};
-use crate::pricing::Service;
+use super::capacity::capacity;
+use super::data::LayoutSummary;
+use super::money::{duration_ms, percent, quantity, usd, usd_rate};
 
-/// One row of the comparison: a label and one cell per layout.
+/// A table of layouts: one row per layout, in the report's order, one column per
+/// figure. The terminal and the HTML page both render it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub label: String,
-    pub cells: Vec<String>,
+pub struct Grid {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Which columns hold figures (right-aligned).
+    pub numeric: Vec<bool>,
+}
+
+impl Grid {
+    /// A grid with a `layout` column first, then `columns` (label, cell of layout i).
+    fn of_layouts(r: &RunReport, columns: Vec<(String, Box<dyn Fn(usize) -> String + '_>)>) -> Grid {
+        let mut header = vec!["layout".to_string()];
+        header.extend(columns.iter().map(|(h, _)| h.clone()));
+        let rows = (0..r.layouts.len())
+            .map(|i| {
+                let mut row = vec![r.layouts[i].name.clone()];
+                row.extend(columns.iter().map(|(_, f)| f(i)));
+                row
+            })
+            .collect();
+        let mut numeric = vec![false];
+        numeric.extend(std::iter::repeat_n(true, columns.len()));
+        Grid {
+            header,
+            rows,
+            numeric,
+        }
+    }
+
+    /// The cell of `column` (by header) in layout row `i`.
+    pub fn cell(&self, i: usize, column: &str) -> Option<&str> {
+        let c = self.header.iter().position(|h| h == column)?;
+        self.rows.get(i)?.get(c).map(String::as_str)
+    }
 }
 
 fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
@@ -25,78 +57,224 @@ fn counts(map: &std::collections::BTreeMap<String, u64>) -> String {
     format!("{} ({})", quantity(total as f64), detail.join(", "))
 }
 
-/// The comparison rows, one cell per layout, in the report's layout order.
-pub fn comparison_rows(r: &RunReport) -> Vec<Row> {
-    let first = r.layouts.first().map_or("", |l| l.name.as_str());
-    let row = |label: String, f: &dyn Fn(usize) -> String| Row {
-        label,
-        cells: (0..r.layouts.len()).map(f).collect(),
-    };
-    let l = &r.layouts;
-    vec![
-        row("kind".into(), &|i| l[i].kind.clone()),
-        row("cost of the period".into(), &|i| {
-            format!(
-                "{} ({} h)",
-                usd(l[i].period_usd()),
-                quantity(l[i].period_hours)
-            )
-        }),
-        row("cost per month".into(), &|i| usd(l[i].monthly_usd)),
-        row("cost per stream-hour".into(), &|i| {
-            usd_rate(l[i].usd_per_stream_hour)
-        }),
-        row(
-            format!("saving vs {first}"),
-            &|i| match r.saving_vs_first_pct(i) {
-                Some(s) => percent(s),
-                None => "—".into(),
-            },
-        ),
-        row("latency p50".into(), &|i| millis(l[i].latency_ms.p50)),
-        row("latency p95".into(), &|i| millis(l[i].latency_ms.p95)),
-        row("latency p99".into(), &|i| millis(l[i].latency_ms.p99)),
-        row("latency max".into(), &|i| millis(l[i].latency_ms.max)),
-        row("frames analyzed".into(), &|i| {
-            quantity(l[i].frames_analyzed as f64)
-        }),
-        row("throttles".into(), &|i| counts(&l[i].throttles)),
-        row("retries".into(), &|i| counts(&l[i].retries)),
-        row("peak Lambda concurrency".into(), &|i| {
-            quantity(l[i].peak_lambda_concurrency as f64)
-        }),
-        row("peak instances".into(), &|i| {
-            quantity(l[i].peak_instances as f64)
-        }),
-    ]
+/// Header of the saving column: against the first layout.
+pub fn saving_header(r: &RunReport) -> String {
+    format!(
+        "saving vs {}",
+        r.layouts.first().map_or("", |l| l.name.as_str())
+    )
 }
 
-/// Cost of the period by service, one row per service present in any layout, then
-/// the total.
-pub fn service_rows(r: &RunReport) -> Vec<Row> {
-    let mut rows: Vec<Row> = Service::ALL
+/// The main figures: cost per month and per stream-hour, saving against the first
+/// layout, p95 latency and the capacity verdict.
+pub fn comparison_grid(r: &RunReport) -> Grid {
+    let l = &r.layouts;
+    let mut g = Grid::of_layouts(
+        r,
+        vec![
+            ("cost per month".into(), Box::new(|i| usd(l[i].monthly_usd))),
+            (
+                "per stream-hour".into(),
+                Box::new(|i| usd_rate(l[i].usd_per_stream_hour)),
+            ),
+            (
+                saving_header(r),
+                Box::new(|i| r.saving_vs_first_pct(i).map_or("—".into(), percent)),
+            ),
+            (
+                "latency p95".into(),
+                Box::new(|i| duration_ms(l[i].latency_ms.p95)),
+            ),
+            ("capacity".into(), Box::new(|i| capacity(&l[i]).label())),
+        ],
+    );
+    g.numeric[5] = false;
+    g
+}
+
+/// Services billed in any layout, in chart order.
+fn services_billed(r: &RunReport) -> Vec<crate::pricing::Service> {
+    crate::pricing::Service::ALL
         .into_iter()
         .filter(|s| r.layouts.iter().any(|l| l.bill.has(*s)))
-        .map(|s| Row {
-            label: s.label().to_string(),
-            cells: r
-                .layouts
-                .iter()
-                .map(|l| {
-                    if l.bill.has(s) {
-                        usd(l.bill.service_total(s))
-                    } else {
-                        "—".into()
-                    }
-                })
-                .collect(),
+        .collect()
+}
+
+/// Monthly cost by service (`—` where a layout does not use the service), then the
+/// monthly total.
+pub fn cost_grid(r: &RunReport) -> Grid {
+    let l = &r.layouts;
+    let mut columns: Vec<(String, Box<dyn Fn(usize) -> String + '_>)> = services_billed(r)
+        .into_iter()
+        .map(|s| {
+            let f: Box<dyn Fn(usize) -> String> = Box::new(move |i| {
+                l[i].monthly_by_service()
+                    .iter()
+                    .find(|(name, _)| *name == s)
+                    .map_or("—".into(), |(_, v)| usd(*v))
+            });
+            (s.label().to_string(), f)
         })
         .collect();
-    rows.push(Row {
-        label: "total".into(),
-        cells: r.layouts.iter().map(|l| usd(l.period_usd())).collect(),
-    });
-    rows
+    columns.push(("total a month".into(), Box::new(|i| usd(l[i].monthly_usd))));
+    Grid::of_layouts(r, columns)
+}
+
+/// Latency percentiles, capture to end of analysis, and capture of a defect to its
+/// notification (p95).
+pub fn latency_grid(r: &RunReport) -> Grid {
+    let l = &r.layouts;
+    Grid::of_layouts(
+        r,
+        vec![
+            ("p50".into(), Box::new(|i| duration_ms(l[i].latency_ms.p50))),
+            ("p95".into(), Box::new(|i| duration_ms(l[i].latency_ms.p95))),
+            ("p99".into(), Box::new(|i| duration_ms(l[i].latency_ms.p99))),
+            ("max".into(), Box::new(|i| duration_ms(l[i].latency_ms.max))),
+            (
+                "defect → notification p95".into(),
+                // No defect found (sampled kernels): no notification to time.
+                Box::new(|i| match l[i].notify_latency_ms {
+                    p if p.max > 0.0 => duration_ms(p.p95),
+                    _ => "—".into(),
+                }),
+            ),
+        ],
+    )
+}
+
+/// Load and capacity: frames analysed of those captured, throttles and retries, peaks
+/// against their quota, where throttling starts.
+pub fn load_grid(r: &RunReport) -> Grid {
+    let l = &r.layouts;
+    Grid::of_layouts(
+        r,
+        vec![
+            (
+                "frames analysed".into(),
+                Box::new(|i| {
+                    let (a, c) = (l[i].frames_analyzed, l[i].frames_captured);
+                    if a == c {
+                        format!("all {}", quantity(c as f64))
+                    } else {
+                        format!("{} of {}", quantity(a as f64), quantity(c as f64))
+                    }
+                }),
+            ),
+            ("throttles".into(), Box::new(|i| counts(&l[i].throttles))),
+            ("retries".into(), Box::new(|i| counts(&l[i].retries))),
+            (
+                "peak Lambda concurrency".into(),
+                Box::new(|i| match l[i].lambda_concurrency_quota {
+                    Some(q) => format!(
+                        "{} of {}",
+                        quantity(l[i].peak_lambda_concurrency as f64),
+                        quantity(q as f64)
+                    ),
+                    None => quantity(l[i].peak_lambda_concurrency as f64),
+                }),
+            ),
+            (
+                "peak instances".into(),
+                Box::new(|i| quantity(l[i].peak_instances as f64)),
+            ),
+            ("throttled from".into(), Box::new(|i| wall_words(&l[i]))),
+        ],
+    )
+}
+
+/// Where a layout's throttling starts, in words: `850 streams (step_functions)`,
+/// `none up to 20,000 streams`, or `—` when no search ran.
+pub fn wall_words(l: &LayoutSummary) -> String {
+    match (l.throttling_starts_at_streams, l.onset_searched_up_to) {
+        (Some(n), _) => format!(
+            "{} streams ({})",
+            quantity(n as f64),
+            l.throttling_service.as_deref().unwrap_or("?")
+        ),
+        (None, Some(up_to)) => format!("none up to {} streams", quantity(up_to as f64)),
+        (None, None) => "—".into(),
+    }
+}
+
+/// The answer in figures: the cheapest layout and its saving against the first, and
+/// where the distributed layout (or else the first layout searched) meets its wall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    pub cheapest: String,
+    pub cheapest_monthly_usd: f64,
+    /// The first layout, that the saving is measured against.
+    pub baseline: String,
+    pub baseline_monthly_usd: f64,
+    /// Saving (%) of the cheapest against the first; `None` when the first is cheapest
+    /// or costs nothing.
+    pub saving_pct: Option<f64>,
+    /// The layout whose quota wall is shown, and the wall in words.
+    pub wall: Option<(String, String)>,
+}
+
+/// The headline of a report; `None` without layouts.
+pub fn headline(r: &RunReport) -> Option<Headline> {
+    let first = r.layouts.first()?;
+    let (ci, cheapest) = r
+        .layouts
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.monthly_usd.total_cmp(&b.1.monthly_usd))?;
+    let searched = |l: &&LayoutSummary| l.onset_searched_up_to.is_some();
+    let walled = r
+        .layouts
+        .iter()
+        .filter(searched)
+        .find(|l| l.kind == "distributed")
+        .or_else(|| r.layouts.iter().find(searched));
+    Some(Headline {
+        cheapest: cheapest.name.clone(),
+        cheapest_monthly_usd: cheapest.monthly_usd,
+        baseline: first.name.clone(),
+        baseline_monthly_usd: first.monthly_usd,
+        saving_pct: r.saving_vs_first_pct(ci),
+        wall: walled.map(|l| (l.name.clone(), wall_words(l))),
+    })
+}
+
+/// The answer in one sentence: which layout is cheapest and by how much against the
+/// first, and whether every layout carries its load (or where the wall is).
+pub fn verdict(r: &RunReport) -> String {
+    let Some(h) = headline(r) else {
+        return "No layout was simulated.".into();
+    };
+    let mut s = match h.saving_pct {
+        Some(p) if h.cheapest != h.baseline => format!(
+            "{} is cheapest at {} a month, {} less than {}",
+            h.cheapest,
+            usd(h.cheapest_monthly_usd),
+            percent(p),
+            h.baseline
+        ),
+        _ => format!(
+            "{} is cheapest at {} a month",
+            h.cheapest,
+            usd(h.cheapest_monthly_usd)
+        ),
+    };
+    let overloaded: Vec<String> = r
+        .layouts
+        .iter()
+        .filter(|l| !capacity(l).keeps_up())
+        .map(|l| l.name.clone())
+        .collect();
+    if !overloaded.is_empty() {
+        s += &format!("; {} cannot keep up", and_list(&overloaded));
+        if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
+            s += &format!(": {name} is throttled from {words}");
+        }
+    } else if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
+        s += &format!("; every layout keeps up, {name} is throttled from {words}");
+    } else {
+        s += "; every layout keeps up";
+    }
+    s + "."
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -190,8 +368,8 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
             out.push(format!(
                 "The fastest answers come from {}, with 95% of frames within {}, against {} for {}.",
                 fast.name,
-                millis(fast.latency_ms.p95),
-                millis(slow.latency_ms.p95),
+                duration_ms(fast.latency_ms.p95),
+                duration_ms(slow.latency_ms.p95),
                 slow.name
             ));
         }
@@ -224,38 +402,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_have_one_cell_per_layout() {
+    fn grids_have_one_row_per_layout() {
         let r = RunReport::example();
-        for row in comparison_rows(&r).iter().chain(service_rows(&r).iter()) {
-            assert_eq!(row.cells.len(), 3, "{}", row.label);
+        for g in [comparison_grid(&r), cost_grid(&r), latency_grid(&r), load_grid(&r)] {
+            assert_eq!(g.rows.len(), 3, "{:?}", g.header);
+            assert!(g.rows.iter().all(|row| row.len() == g.header.len()));
+            assert_eq!(g.numeric.len(), g.header.len());
         }
-        let rows = comparison_rows(&r);
-        let saving = rows
-            .iter()
-            .find(|r| r.label == "saving vs distributed")
-            .unwrap();
-        assert_eq!(saving.cells[0], "—");
-        assert_eq!(saving.cells[1], "95.8%");
-        let throttles = rows.iter().find(|r| r.label == "throttles").unwrap();
+        let g = comparison_grid(&r);
+        assert_eq!(g.cell(0, "saving vs distributed"), Some("—"));
+        assert_eq!(g.cell(1, "saving vs distributed"), Some("95.8%"));
+        assert_eq!(g.cell(1, "cost per month"), Some("$992.80"));
+        assert_eq!(g.cell(0, "latency p95"), Some("900 ms"));
+        assert_eq!(g.cell(1, "capacity"), Some("keeps up"));
+        assert_eq!(g.cell(0, "capacity"), Some("throttled"));
+        let load = load_grid(&r);
         assert_eq!(
-            throttles.cells[0],
-            "1,540 (lambda 1,200, step_functions 340)"
+            load.cell(0, "throttles"),
+            Some("1,540 (lambda 1,200, step_functions 340)")
         );
-        assert_eq!(throttles.cells[1], "0");
+        assert_eq!(load.cell(1, "throttles"), Some("0"));
+        assert_eq!(load.cell(0, "peak Lambda concurrency"), Some("1,000 of 1,000"));
+        assert_eq!(load.cell(0, "throttled from"), Some("850 streams (step_functions)"));
+        assert_eq!(load.cell(1, "throttled from"), Some("—"));
     }
 
     #[test]
-    fn service_rows_mark_absent_services() {
+    fn cost_grid_marks_absent_services() {
         let r = RunReport::example();
-        let rows = service_rows(&r);
-        let labels: Vec<_> = rows.iter().map(|r| r.label.as_str()).collect();
+        let g = cost_grid(&r);
         assert_eq!(
-            labels,
-            ["lambda", "step_functions", "s3", "ec2", "fargate", "total"]
+            g.header,
+            ["layout", "lambda", "step_functions", "s3", "ec2", "fargate", "total a month"]
         );
-        assert_eq!(rows[0].cells[1], "—");
-        assert_eq!(rows[3].cells[1], "$13.60");
-        assert_eq!(rows[5].cells[0], "$324.60");
+        assert_eq!(g.cell(1, "lambda"), Some("—"));
+        // 13.60 for 10 hours is 992.80 for 730.
+        assert_eq!(g.cell(1, "ec2"), Some("$992.80"));
+        assert_eq!(g.cell(0, "total a month"), Some("$23,695.80"));
+    }
+
+    #[test]
+    fn headline_and_verdict() {
+        let r = RunReport::example();
+        let h = headline(&r).unwrap();
+        assert_eq!(h.cheapest, "monolith");
+        assert_eq!(h.baseline, "distributed");
+        let want = (1.0 - h.cheapest_monthly_usd / h.baseline_monthly_usd) * 100.0;
+        assert!((h.saving_pct.unwrap() - want).abs() < 1e-9);
+        assert_eq!(
+            h.wall,
+            Some(("distributed".into(), "850 streams (step_functions)".into()))
+        );
+        assert_eq!(
+            verdict(&r),
+            "monolith is cheapest at $992.80 a month, 95.8% less than distributed; every \
+             layout keeps up, distributed is throttled from 850 streams (step_functions)."
+        );
+        let mut r2 = r.clone();
+        r2.layouts[0].frames_analyzed /= 2;
+        assert!(verdict(&r2).contains("; distributed cannot keep up: distributed is throttled"));
+        r2.layouts.clear();
+        assert_eq!(verdict(&r2), "No layout was simulated.");
     }
 
     #[test]

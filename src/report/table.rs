@@ -1,52 +1,69 @@
-//! The comparison of a run as terminal tables.
+//! The comparison of a run as terminal tables, at most [`term::WIDTH`] columns wide.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment, Color};
 
+use super::capacity::{capacity, Capacity};
 use super::data::RunReport;
 use super::money::{quantity, usd};
-use super::summary::{comparison_rows, service_rows, Row};
+use super::summary::{comparison_grid, cost_grid, latency_grid, load_grid, verdict};
+use super::term::{self, grid_table, paragraph, Style};
 
-fn layout_table(r: &RunReport, first: &str, rows: &[Row]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec![Cell::new(first)];
-    header.extend(r.layouts.iter().map(|l| Cell::new(&l.name)));
-    t.set_header(header);
-    for row in rows {
-        let mut cells = vec![Cell::new(&row.label)];
-        cells.extend(
-            row.cells
-                .iter()
-                .map(|c| Cell::new(c).set_alignment(CellAlignment::Right)),
-        );
-        t.add_row(cells);
+/// Colour of a capacity verdict: green keeps up, yellow throttled, red overloaded.
+fn capacity_color(c: Capacity) -> Color {
+    match c {
+        Capacity::KeepsUp => Color::Green,
+        Capacity::Throttled => Color::Yellow,
+        Capacity::Overloaded { .. } => Color::Red,
     }
-    t
 }
 
-/// Layouts side by side: cost, saving, latency, throttles and peaks, then the cost
-/// of the period by service.
-pub fn comparison_table(r: &RunReport) -> String {
-    let metrics = layout_table(r, "layout", &comparison_rows(r));
-    let services = layout_table(r, "cost of the period by service", &service_rows(r));
-    format!("{metrics}\n{services}")
+/// The main comparison: one row per layout with cost a month, per stream-hour, the
+/// saving, p95 latency and the capacity verdict.
+pub fn comparison_table(r: &RunReport, style: Style) -> String {
+    let g = comparison_grid(r);
+    let cap = g.header.len() - 1;
+    grid_table(&g, style, |row, col| {
+        (col == cap).then(|| capacity_color(capacity(&r.layouts[row])))
+    })
+    .to_string()
 }
 
-/// The whole text output of `archsim run`: what ran, the comparison, what the
-/// numbers say, the notes (throttling onsets) and the defects found.
-pub fn run_text(r: &RunReport) -> String {
-    let mut out = format!(
-        "scenario {} (seed {}, kernels: {})\n\n{}\n",
-        r.scenario,
-        r.seed,
-        r.kernels,
-        comparison_table(r)
+/// The tables `--details` adds: cost a month by service, latency, load and capacity.
+pub fn details_tables(r: &RunReport, style: Style) -> String {
+    let none = |_, _| None;
+    format!(
+        "\nCost a month by service\n{}\n\nLatency (capture of a frame to the end of its analysis)\n{}\n\nLoad and capacity\n{}\n",
+        grid_table(&cost_grid(r), style, none),
+        grid_table(&latency_grid(r), style, none),
+        grid_table(&load_grid(r), style, none)
+    )
+}
+
+/// The whole text output of `archsim run`: what ran, the verdict, the comparison,
+/// what the numbers say, the notes (throttling onsets), the defects found, and with
+/// `details` the cost, latency and load tables.
+pub fn run_text(r: &RunReport, style: Style, details: bool) -> String {
+    let mut out = paragraph(
+        &format!(
+            "scenario {} (seed {}, kernels: {})",
+            r.scenario, r.seed, r.kernels
+        ),
+        2,
     );
+    out += "\n";
+    out += &style.bold(paragraph(&verdict(r), 0).trim_end());
+    out += "\n\n";
+    out += &comparison_table(r, style);
+    out += "\n";
+    if details {
+        out += &details_tables(r, style);
+    }
+    out += "\n";
     for s in super::summary::summary_sentences(r) {
-        out += &format!("{s}\n");
+        out += &paragraph(&s, 0);
     }
     for n in &r.notes {
-        out += &format!("- {n}\n");
+        out += &paragraph(&format!("- {n}"), 2);
     }
     if r.layouts.iter().any(|l| !l.defects.is_empty()) {
         out += "\nDefects found by the real detectors (same in every layout, as they must be):\n";
@@ -59,23 +76,27 @@ pub fn run_text(r: &RunReport) -> String {
             let list: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
             let streams: std::collections::BTreeSet<u32> =
                 l.defects.iter().map(|d| d.stream).collect();
-            out += &format!(
-                "  {}: {} in {} streams ({})\n",
-                l.name,
-                l.defects.len(),
-                streams.len(),
-                list.join(", ")
+            out += &paragraph(
+                &format!(
+                    "  {}: {} in {} streams ({})",
+                    l.name,
+                    l.defects.len(),
+                    streams.len(),
+                    list.join(", ")
+                ),
+                4,
             );
         }
+    }
+    if !details {
+        out += "\nMore with --details: cost by service, latency percentiles, throttles, retries and peaks.\n";
     }
     out
 }
 
 /// Every line item of every layout.
 pub fn line_items_table(r: &RunReport) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
+    let mut t = term::table([
         "layout", "service", "resource", "item", "quantity", "unit", "cost",
     ]);
     for l in &r.layouts {
@@ -91,41 +112,59 @@ pub fn line_items_table(r: &RunReport) -> String {
             ]);
         }
     }
+    term::keep_words(&mut t);
     t.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    fn widest(text: &str) -> usize {
+        text.lines().map(|l| l.width()).max().unwrap_or(0)
+    }
 
     #[test]
-    fn comparison_has_every_layout_and_metric() {
+    fn run_text_leads_with_the_verdict_and_fits() {
         let r = RunReport::example();
-        let t = comparison_table(&r);
+        let t = run_text(&r, Style::plain(), true);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[2].starts_with("monolith is cheapest at $992.80 a month"), "{t}");
         for s in [
-            "distributed",
-            "monolith",
-            "cloned-monolith",
-            "cost per month",
             "$23,695.80",
             "$992.80",
             "95.8%",
-            "latency p99",
-            "2,400 ms",
-            "peak Lambda concurrency",
+            "keeps up",
+            "Cost a month by service",
             "step_functions",
-            "$270.00",
+            "2,400 ms",
+            "3,600,000",
         ] {
             assert!(t.contains(s), "`{s}` missing:\n{t}");
         }
+        assert!(widest(&t) <= term::WIDTH as usize, "{t}");
+        assert!(!t.contains('\x1b'));
+        let short = run_text(&r, Style::plain(), false);
+        assert!(!short.contains("Cost a month by service"));
+        assert!(short.contains("--details"));
+    }
+
+    #[test]
+    fn colour_marks_the_verdict_and_capacity() {
+        let r = RunReport::example();
+        let t = run_text(&r, Style { color: true }, false);
+        assert!(t.contains("\x1b[1mmonolith is cheapest"), "{t}");
+        assert!(t.contains("\x1b[38;5;10m") || t.contains("\x1b[32m"), "{t:?}");
     }
 
     #[test]
     fn line_items_list_each_item() {
         let r = RunReport::example();
         let t = line_items_table(&r);
-        assert!(t.contains("tier-2 requests"), "{t}");
+        assert!(t.contains("tier-2"), "{t}");
         assert!(t.contains("$2.88"), "{t}");
-        assert_eq!(t.matches("monolith ").count(), 3, "{t}");
+        assert_eq!(t.matches("│ monolith ").count(), 1, "{t}");
+        assert!(widest(&t) <= term::WIDTH as usize);
     }
 }
