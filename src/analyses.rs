@@ -186,7 +186,7 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
         Some(o) => o.clone(),
         None => layouts
             .iter()
-            .find(|l| *l.kind.get_ref() == archsim::scenario::LayoutKind::Monolith)
+            .find(|l| l.kind.get_ref() == "monolith")
             .map(|l| l.name.clone())
             .ok_or_else(|| {
                 anyhow::Error::new(archsim::InputError::new(

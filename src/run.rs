@@ -210,7 +210,7 @@ pub fn run(
             .scenario
             .layouts
             .par_iter()
-            .filter(|spec| spec.kind.get_ref().is_serverless())
+            .filter(|spec| crate::layouts::of(spec).family() == crate::layouts::Family::Serverless)
             .map(|spec| {
                 let ctx = RunContext {
                     resolved: &r,

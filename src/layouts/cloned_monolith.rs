@@ -4,10 +4,50 @@
 
 use super::instances::{self, Group};
 use super::monolith;
-use super::{LayoutRun, RunContext};
+use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
+use crate::cloud::Assumption;
 use crate::scenario::LayoutSpec;
 
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+pub struct ClonedMonolith;
+
+impl Layout for ClonedMonolith {
+    fn kind(&self) -> &'static str {
+        "cloned-monolith"
+    }
+    fn summary(&self) -> &'static str {
+        "the monolith cloned, each clone running a subset of the detectors"
+    }
+    fn family(&self) -> Family {
+        Family::Instances
+    }
+    fn sections(&self) -> &'static [&'static str] {
+        &["ec2", "clones", "autoscale_every"]
+    }
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+        monolith::check_ec2(spec, cx)?;
+        if let Some(c) = &spec.clones {
+            if *c.get_ref() < 1 || *c.get_ref() as usize > cx.detectors {
+                return Err(cx.error(
+                    spec,
+                    c.span(),
+                    &format!(
+                        "clones must be between 1 and the number of detectors ({})",
+                        cx.detectors
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
+        monolith::ec2_assumptions(spec)
+    }
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+        simulate(ctx, spec)
+    }
+}
+
+fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
     let all = &ctx.resolved.detectors;
     let clones = spec
         .clones

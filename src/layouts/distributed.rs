@@ -4,11 +4,11 @@
 //! last Task aggregates and notifies. Every state transition is billed and drawn from
 //! the StateTransition token bucket.
 
-use super::serverless::{self, Orchestration};
-use super::{LayoutRun, RunContext};
+use super::serverless::{Orchestration, Serverless};
 use crate::pricing::usage::Workflow;
-use crate::scenario::LayoutSpec;
 
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    serverless::simulate(ctx, spec, Orchestration::StepFunctions(Workflow::Standard))
-}
+pub static DISTRIBUTED: Serverless = Serverless {
+    kind: "distributed",
+    summary: "Step Functions Standard + Lambda + S3, as Prime Video first built it",
+    orchestration: Orchestration::StepFunctions(Workflow::Standard),
+};

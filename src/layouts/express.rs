@@ -1,11 +1,11 @@
 //! The distributed pipeline under Step Functions Express workflows: billed by request
 //! and duration × memory instead of per transition, with no StateTransition quota.
 
-use super::serverless::{self, Orchestration};
-use super::{LayoutRun, RunContext};
+use super::serverless::{Orchestration, Serverless};
 use crate::pricing::usage::Workflow;
-use crate::scenario::LayoutSpec;
 
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    serverless::simulate(ctx, spec, Orchestration::StepFunctions(Workflow::Express))
-}
+pub static EXPRESS: Serverless = Serverless {
+    kind: "express",
+    summary: "Step Functions Express workflows instead of Standard",
+    orchestration: Orchestration::StepFunctions(Workflow::Express),
+};

@@ -2,8 +2,8 @@
 //! per task-second for its vCPUs and memory.
 
 use super::instances::{self, Fleet, Group};
-use super::{LayoutRun, RunContext};
-use crate::cloud::{FargateConfig, FargateService};
+use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
+use crate::cloud::{Assumption, FargateConfig, FargateService};
 use crate::pricing::Usage;
 use crate::scenario::LayoutSpec;
 use crate::sim::Time;
@@ -35,7 +35,53 @@ impl Fleet for FargateService {
     }
 }
 
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+pub struct Fargate;
+
+impl Layout for Fargate {
+    fn kind(&self) -> &'static str {
+        "fargate"
+    }
+    fn summary(&self) -> &'static str {
+        "the monolith on Fargate tasks"
+    }
+    fn family(&self) -> Family {
+        Family::Instances
+    }
+    fn sections(&self) -> &'static [&'static str] {
+        &["fargate", "autoscale_every"]
+    }
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+        match &spec.fargate {
+            Some(f) => cx.model(spec, f.span(), f.get_ref().check()),
+            None => Ok(()),
+        }
+    }
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
+        let p = |n: &str| format!("layouts.{}.{n}", spec.name);
+        let f = spec
+            .fargate
+            .as_ref()
+            .map(|f| f.get_ref().clone())
+            .unwrap_or_default();
+        vec![
+            Assumption::new(
+                &p("fargate.task_vcpu"),
+                f.task_vcpu,
+                "task size: a design choice (U)",
+            ),
+            Assumption::new(
+                &p("fargate.launch_delay"),
+                f.launch_delay,
+                "Fargate task start to serving, about a minute (U)",
+            ),
+        ]
+    }
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+        simulate(ctx, spec)
+    }
+}
+
+fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
     let detectors = ctx.resolved.detectors.clone();
     let mut cfg = spec
         .fargate

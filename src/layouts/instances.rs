@@ -131,7 +131,8 @@ pub fn simulate(
     let mut rng_work = rng_stream(r.scenario.seed, &spec.name, 1);
     let autoscale_every = spec
         .autoscale_every
-        .map_or(60 * NS_PER_SEC, |d| d.0.max(NS_PER_SEC));
+        .as_ref()
+        .map_or(60 * NS_PER_SEC, |d| d.get_ref().0.max(NS_PER_SEC));
 
     let mut q: EventQueue<Ev> = EventQueue::new();
     for s in 0..wl.max_streams() {
@@ -260,7 +261,9 @@ pub fn simulate(
     };
     Ok(LayoutRun {
         name: spec.name.clone(),
-        kind: *spec.kind.get_ref(),
+        kind: super::of(spec).kind(),
+        family: super::Family::Instances,
+        step_functions: false,
         usage,
         bill,
         period_hours: duration as f64 / 3.6e12,

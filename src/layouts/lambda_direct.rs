@@ -2,10 +2,10 @@
 //! detector Lambdas itself (asynchronously), the last detector the aggregator. No
 //! transitions to pay; Lambda's event queue holds throttled invocations back.
 
-use super::serverless::{self, Orchestration};
-use super::{LayoutRun, RunContext};
-use crate::scenario::LayoutSpec;
+use super::serverless::{Orchestration, Serverless};
 
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    serverless::simulate(ctx, spec, Orchestration::Direct)
-}
+pub static LAMBDA_DIRECT: Serverless = Serverless {
+    kind: "lambda-direct",
+    summary: "no Step Functions: the converter invokes the detectors itself",
+    orchestration: Orchestration::Direct,
+};

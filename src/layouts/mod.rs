@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::frames::Defect;
 use crate::kernels::{CostModel, DetectorParams};
 use crate::pricing::{Bill, Usage};
-use crate::scenario::{LayoutKind, LayoutSpec, Resolved};
+use crate::scenario::{LayoutSpec, Resolved};
 use crate::sim::{Histogram, Time};
 
 pub use common::{RealSample, TimelinePoint, Workload};
@@ -61,7 +61,11 @@ pub struct StreamDefect {
 #[derive(Debug, Clone)]
 pub struct LayoutRun {
     pub name: String,
-    pub kind: LayoutKind,
+    /// The layout's kind (`distributed`, `monolith`, ...).
+    pub kind: &'static str,
+    pub family: Family,
+    /// Whether its executions went through Step Functions.
+    pub step_functions: bool,
     /// Metered quantities; priced into `bill`.
     pub usage: Usage,
     pub bill: Bill,
@@ -106,16 +110,146 @@ impl LayoutRun {
     }
 }
 
+/// Which family of services a layout runs on: it decides which shared checks,
+/// assumptions and analyses (the throttle-onset search) apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Lambda and S3, with or without Step Functions.
+    Serverless,
+    /// One process per stream group on a fleet of instances or tasks.
+    Instances,
+    /// Each stage its own service on containers, queues between them.
+    Containers,
+}
+
+/// What a layout's checks see besides its own section.
+pub struct CheckContext<'a> {
+    pub catalog: &'a crate::pricing::Catalog,
+    /// Detectors of the workload.
+    pub detectors: usize,
+    pub file: &'a str,
+    pub text: &'a str,
+}
+
+impl CheckContext<'_> {
+    /// An input error at `span` of the scenario, naming layout `spec`.
+    pub fn error(
+        &self,
+        spec: &LayoutSpec,
+        span: std::ops::Range<usize>,
+        msg: &str,
+    ) -> crate::Error {
+        crate::Error::Input(crate::InputError::at_span(
+            self.file,
+            self.text,
+            span,
+            format!("layout `{}`: {msg}", spec.name),
+        ))
+    }
+
+    /// `r` as an input error at `span`.
+    pub fn model(
+        &self,
+        spec: &LayoutSpec,
+        span: std::ops::Range<usize>,
+        r: std::result::Result<(), String>,
+    ) -> crate::Result<()> {
+        r.map_err(|m| self.error(spec, span, &m))
+    }
+}
+
+/// One way of laying the pipeline out. A new layout is one implementation in one file
+/// plus its line in [`REGISTRY`].
+pub trait Layout: Sync {
+    /// The `kind` that selects it in a scenario.
+    fn kind(&self) -> &'static str;
+    /// One line for `--help` and error messages.
+    fn summary(&self) -> &'static str;
+    fn family(&self) -> Family;
+    /// Whether its executions go through Step Functions (and so are counted).
+    fn uses_step_functions(&self) -> bool {
+        false
+    }
+    /// The optional sections of `[[layouts]]` this kind takes; any other is rejected
+    /// at its position.
+    fn sections(&self) -> &'static [&'static str];
+    /// Checks the layout's own sections against the catalog and the workload.
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()>;
+    /// The assumptions behind the layout as it runs: its effective settings (scenario
+    /// values or defaults), each with why it has its value.
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<crate::cloud::Assumption>;
+    /// Simulates the layout over the scenario's period.
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun>;
+}
+
+/// Every layout archsim knows, by kind.
+pub static REGISTRY: &[&dyn Layout] = &[
+    &distributed::DISTRIBUTED,
+    &express::EXPRESS,
+    &lambda_direct::LAMBDA_DIRECT,
+    &monolith::Monolith,
+    &cloned_monolith::ClonedMonolith,
+    &fargate::Fargate,
+];
+
+/// The layout of `kind`, if archsim knows it.
+pub fn by_kind(kind: &str) -> Option<&'static dyn Layout> {
+    REGISTRY.iter().copied().find(|l| l.kind() == kind)
+}
+
+/// The kinds archsim knows, for error messages.
+pub fn kinds() -> Vec<&'static str> {
+    REGISTRY.iter().map(|l| l.kind()).collect()
+}
+
+/// The layout that `spec` names (checked when the scenario was read).
+pub fn of(spec: &LayoutSpec) -> &'static dyn Layout {
+    by_kind(spec.kind.get_ref()).expect("layout kinds are checked when the scenario is read")
+}
+
+/// Checks a layout of the scenario: a known kind, only the sections it takes, then
+/// the kind's own checks.
+pub fn check(spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    let Some(layout) = by_kind(spec.kind.get_ref()) else {
+        let known = kinds();
+        let hint = crate::error::nearest(spec.kind.get_ref(), &known)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        return Err(cx.error(
+            spec,
+            spec.kind.span(),
+            &format!(
+                "unknown kind `{}`{hint}; expected one of: {}",
+                spec.kind.get_ref(),
+                known.join(", ")
+            ),
+        ));
+    };
+    for (name, span) in spec.sections_present() {
+        if !layout.sections().contains(&name) {
+            let takes = layout.sections();
+            return Err(cx.error(
+                spec,
+                span,
+                &format!(
+                    "a {} layout has no `{name}` section{}",
+                    layout.kind(),
+                    if takes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (it takes: {})", takes.join(", "))
+                    }
+                ),
+            ));
+        }
+    }
+    layout.check(spec, cx)
+}
+
 /// Simulates one layout of the scenario.
 pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    match spec.kind.get_ref() {
-        LayoutKind::Distributed => distributed::simulate(ctx, spec),
-        LayoutKind::Express => express::simulate(ctx, spec),
-        LayoutKind::LambdaDirect => lambda_direct::simulate(ctx, spec),
-        LayoutKind::Monolith => monolith::simulate(ctx, spec),
-        LayoutKind::ClonedMonolith => cloned_monolith::simulate(ctx, spec),
-        LayoutKind::Fargate => fargate::simulate(ctx, spec),
-    }
+    of(spec).simulate(ctx, spec)
 }
 
 /// Detector thresholds used by the real kernels (the documented defaults).
@@ -123,100 +257,44 @@ pub fn detector_params() -> DetectorParams {
     DetectorParams::default()
 }
 
-/// The assumptions behind one layout as it runs: its effective service settings
-/// (scenario values or the defaults), each with why it has its value.
+/// The assumptions behind one layout as it runs.
 pub fn layout_assumptions(spec: &LayoutSpec) -> Vec<crate::cloud::Assumption> {
-    use crate::cloud::Assumption;
-    let mut out = Vec::new();
-    let p = |n: &str| format!("layouts.{}.{n}", spec.name);
-    let kind = *spec.kind.get_ref();
-    if kind.is_serverless() {
-        for (role, section, label) in [
-            (serverless::Role::Converter, &spec.converter, "converter"),
-            (serverless::Role::Detector, &spec.detector, "detector"),
-            (serverless::Role::Aggregator, &spec.aggregator, "aggregator"),
-        ] {
-            let (cfg, from) = match section {
-                Some(s) => (s.get_ref().clone(), "set in the scenario"),
-                None => (
-                    serverless::default_function(role),
-                    "default: not published; the post gives no Lambda sizes (U)",
-                ),
-            };
-            out.push(Assumption::new(
-                &p(&format!("{label}.memory_mb")),
-                cfg.memory_mb,
-                from,
-            ));
-            for a in cfg.assumptions() {
-                out.push(Assumption::new(
-                    &p(&format!("{label}.{}", a.name.trim_start_matches("lambda."))),
-                    a.value,
-                    &a.note,
-                ));
+    of(spec).assumptions(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_kinds_are_unique_and_sections_exist() {
+        let kinds = kinds();
+        let unique: std::collections::BTreeSet<_> = kinds.iter().collect();
+        assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
+        // Every section a kind claims is one a layout can set.
+        let text = "name = \"x\"\nkind = \"monolith\"\n";
+        let spec: LayoutSpec = toml::from_str(text).unwrap();
+        assert!(spec.sections_present().is_empty());
+        let known = [
+            "converter",
+            "detector",
+            "aggregator",
+            "account",
+            "aggregate_cpu",
+            "s3",
+            "s3_prefixes",
+            "step_functions",
+            "task_retry",
+            "retry",
+            "ec2",
+            "fargate",
+            "clones",
+            "autoscale_every",
+        ];
+        for l in REGISTRY {
+            for s in l.sections() {
+                assert!(known.contains(s), "{}: unknown section {s}", l.kind());
             }
-        }
-        let s3 = spec
-            .s3
-            .as_ref()
-            .map(|s| s.get_ref().clone())
-            .unwrap_or_default();
-        for a in s3.assumptions() {
-            out.push(Assumption::new(&p(&a.name), a.value, &a.note));
-        }
-        if kind != LayoutKind::LambdaDirect {
-            let sfn = spec
-                .step_functions
-                .as_ref()
-                .map(|s| s.get_ref().clone())
-                .unwrap_or_default();
-            for a in sfn.assumptions() {
-                out.push(Assumption::new(&p(&a.name), a.value, &a.note));
-            }
-        }
-        let agg = spec
-            .aggregate_cpu
-            .map_or("2ms".to_string(), |d| d.to_string());
-        out.push(Assumption::new(
-            &p("aggregate_cpu"),
-            agg,
-            "CPU of merging detector results and notifying: small, not measured (U)",
-        ));
-    } else if kind == LayoutKind::Fargate {
-        let f = spec
-            .fargate
-            .as_ref()
-            .map(|f| f.get_ref().clone())
-            .unwrap_or_default();
-        out.push(Assumption::new(
-            &p("fargate.task_vcpu"),
-            f.task_vcpu,
-            "task size: a design choice (U)",
-        ));
-        out.push(Assumption::new(
-            &p("fargate.launch_delay"),
-            f.launch_delay,
-            "Fargate task start to serving, about a minute (U)",
-        ));
-    } else {
-        let cfg = spec
-            .ec2
-            .as_ref()
-            .map(|e| e.get_ref().clone())
-            .unwrap_or_else(monolith::default_ec2);
-        let from = if spec.ec2.is_some() {
-            "set in the scenario"
-        } else {
-            "default: the post names no instance type (U)"
-        };
-        out.push(Assumption::new(
-            &p("ec2.instance_type"),
-            &cfg.instance_type,
-            from,
-        ));
-        for a in cfg.assumptions() {
-            out.push(Assumption::new(&p(&a.name), a.value, &a.note));
         }
     }
-    out
 }

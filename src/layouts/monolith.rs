@@ -2,9 +2,108 @@
 //! frames decoded and analysed in one process and passed in memory.
 
 use super::instances::{self, Group};
-use super::{LayoutRun, RunContext};
-use crate::cloud::{Ec2Config, Ec2Fleet};
+use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
+use crate::cloud::{Assumption, Ec2Config, Ec2Fleet};
 use crate::scenario::LayoutSpec;
+
+pub struct Monolith;
+
+impl Layout for Monolith {
+    fn kind(&self) -> &'static str {
+        "monolith"
+    }
+    fn summary(&self) -> &'static str {
+        "all components in one process on ECS on EC2, frames in memory"
+    }
+    fn family(&self) -> Family {
+        Family::Instances
+    }
+    fn sections(&self) -> &'static [&'static str] {
+        &["ec2", "autoscale_every"]
+    }
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+        check_ec2(spec, cx)
+    }
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
+        ec2_assumptions(spec)
+    }
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+        let detectors = ctx.resolved.detectors.clone();
+        let fleet = fleet(ctx, spec, spec.name.clone(), &detectors)?;
+        instances::simulate(
+            ctx,
+            spec,
+            vec![Group {
+                fleet: Box::new(fleet),
+                detectors,
+            }],
+        )
+    }
+}
+
+/// The `[layouts.ec2]` section's own rules: a known instance type, a discount in
+/// 0..=1, a sane target-tracking rule.
+pub fn check_ec2(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    let Some(e) = &l.ec2 else {
+        return Ok(());
+    };
+    let cfg = e.get_ref();
+    cx.model(
+        l,
+        e.span(),
+        cx.catalog.instance(&cfg.instance_type).map(|_| ()),
+    )?;
+    if !(0.0..=1.0).contains(&cfg.savings_plan_discount) {
+        return Err(cx.error(
+            l,
+            e.span(),
+            &format!(
+                "savings_plan_discount must be between 0 and 1, got {}",
+                cfg.savings_plan_discount
+            ),
+        ));
+    }
+    if let crate::cloud::Ec2Scaling::TargetTracking {
+        target_cpu,
+        min,
+        max,
+        ..
+    } = &cfg.scaling
+    {
+        if !(*target_cpu > 0.0 && *target_cpu <= 1.0) || min > max || *max == 0 {
+            return Err(cx.error(
+                l,
+                e.span(),
+                "target tracking needs target_cpu in (0, 1] and 1 <= max, min <= max",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The fleet's effective settings, each with why it has its value.
+pub fn ec2_assumptions(spec: &LayoutSpec) -> Vec<Assumption> {
+    let p = |n: &str| format!("layouts.{}.{n}", spec.name);
+    let cfg = spec
+        .ec2
+        .as_ref()
+        .map(|e| e.get_ref().clone())
+        .unwrap_or_else(default_ec2);
+    let from = if spec.ec2.is_some() {
+        "set in the scenario"
+    } else {
+        "default: the post names no instance type (U)"
+    };
+    let mut out = vec![Assumption::new(
+        &p("ec2.instance_type"),
+        &cfg.instance_type,
+        from,
+    )];
+    for a in cfg.assumptions() {
+        out.push(Assumption::new(&p(&a.name), a.value, &a.note));
+    }
+    out
+}
 
 /// The fleet when the scenario gives none: c5.2xlarge, target tracking at 70% CPU
 /// (assumptions, listed in the report).
@@ -42,17 +141,4 @@ pub fn fleet(
             format!("layout `{}`: {m}", spec.name),
         ))
     })
-}
-
-pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    let detectors = ctx.resolved.detectors.clone();
-    let fleet = fleet(ctx, spec, spec.name.clone(), &detectors)?;
-    instances::simulate(
-        ctx,
-        spec,
-        vec![Group {
-            fleet: Box::new(fleet),
-            detectors,
-        }],
-    )
 }

@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, VecDeque};
 use rand::Rng;
 
 use super::common::{cpu_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
-use super::{LayoutRun, RunContext};
+use super::{CheckContext, LayoutRun, RunContext};
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::s3::PrefixId;
 use crate::cloud::{
-    LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn, State,
-    StateMachine, Throttled,
+    Assumption, LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn,
+    State, StateMachine, Throttled,
 };
 use crate::kernels::Kernel;
 use crate::pricing::usage::Workflow;
@@ -274,6 +274,212 @@ fn fire(t: Time, exec: u32, next: Next, lat: Time, q: &mut EventQueue<Ev>, execs
     );
 }
 
+/// The sections of the layouts orchestrated by Step Functions; those without take
+/// all but the last two.
+pub const SECTIONS: &[&str] = &[
+    "converter",
+    "detector",
+    "aggregator",
+    "account",
+    "aggregate_cpu",
+    "s3",
+    "s3_prefixes",
+    "retry",
+    "step_functions",
+    "task_retry",
+];
+
+/// One serverless layout: the shared pipeline under its orchestration. The
+/// distributed, express and lambda-direct files each declare one.
+pub struct Serverless {
+    pub kind: &'static str,
+    pub summary: &'static str,
+    pub orchestration: Orchestration,
+}
+
+impl super::Layout for Serverless {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn summary(&self) -> &'static str {
+        self.summary
+    }
+    fn family(&self) -> super::Family {
+        super::Family::Serverless
+    }
+    fn uses_step_functions(&self) -> bool {
+        matches!(self.orchestration, Orchestration::StepFunctions(_))
+    }
+    fn sections(&self) -> &'static [&'static str] {
+        if self.uses_step_functions() {
+            SECTIONS
+        } else {
+            &SECTIONS[..SECTIONS.len() - 2]
+        }
+    }
+    fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+        check(spec, cx)
+    }
+    fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
+        assumptions(spec, self.uses_step_functions())
+    }
+    fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
+        simulate(ctx, spec, self.orchestration)
+    }
+}
+
+/// The checks every serverless layout shares: each function's settings, the
+/// account's concurrency, the bucket.
+pub fn check(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    for (f, role) in [
+        (&l.converter, "converter"),
+        (&l.detector, "detector"),
+        (&l.aggregator, "aggregator"),
+    ] {
+        if let Some(f) = f {
+            // Named by its section: the model's default name is `function`.
+            let mut cfg = f.get_ref().clone();
+            cfg.name = role.into();
+            cx.model(l, f.span(), cfg.check())?;
+        }
+    }
+    check_concurrency(l, cx)?;
+    if let Some(s3) = &l.s3 {
+        cx.model(l, s3.span(), s3.get_ref().check())?;
+    }
+    Ok(())
+}
+
+/// Lambda concurrency a serverless layout can run with: a function that can never
+/// get a concurrent execution would be retried for ever (the run would not end).
+fn check_concurrency(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    let (catalog, detectors) = (cx.catalog, cx.detectors);
+    let limit = match l
+        .account
+        .as_ref()
+        .and_then(|a| a.get_ref().concurrency_limit.map(|n| (n, a.span())))
+    {
+        Some((0, span)) => {
+            return Err(cx.error(
+                l,
+                span,
+                "concurrency_limit must be at least 1: with 0 no Lambda function can ever run",
+            ))
+        }
+        Some((n, _)) => n,
+        None => catalog.quotas.lambda_concurrent_executions.value,
+    };
+    // Each role's section, and how many functions it configures.
+    let roles = [
+        (&l.converter, "converter", 1u64),
+        (&l.detector, "detector", detectors as u64),
+        (&l.aggregator, "aggregator", 1),
+    ];
+    let mut reserved = 0u64;
+    let mut unreserved_functions = false;
+    let mut last_span = None;
+    for (section, role, count) in roles {
+        match section
+            .as_ref()
+            .and_then(|s| s.get_ref().reserved_concurrency.map(|r| (r, s.span())))
+        {
+            Some((0, span)) => {
+                return Err(cx.error(
+                    l,
+                    span,
+                    &format!(
+                        "the {role}'s reserved_concurrency is 0, which throttles every invocation, so the pipeline would never finish; leave it out or reserve at least 1"
+                    ),
+                ))
+            }
+            Some((r, span)) => {
+                reserved += r as u64 * count;
+                last_span = Some(span);
+            }
+            None => unreserved_functions = true,
+        }
+    }
+    if let Some(span) = last_span {
+        let limit = limit as u64;
+        if reserved > limit || (unreserved_functions && reserved >= limit) {
+            return Err(cx.error(
+                l,
+                span,
+                &format!(
+                    "reserved concurrency adds up to {reserved} (a detector's applies to each of its {detectors} functions), {} the account's concurrency limit of {limit}{}",
+                    if reserved > limit { "more than" } else { "all of" },
+                    if reserved > limit {
+                        ""
+                    } else {
+                        ", leaving none for the functions without a reservation"
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The assumptions of a serverless layout: each function's settings, the bucket's,
+/// the state machine's (when it has one) and the aggregation's CPU.
+pub fn assumptions(spec: &LayoutSpec, step_functions: bool) -> Vec<Assumption> {
+    let mut out = Vec::new();
+    let p = |n: &str| format!("layouts.{}.{n}", spec.name);
+    for (role, section, label) in [
+        (Role::Converter, &spec.converter, "converter"),
+        (Role::Detector, &spec.detector, "detector"),
+        (Role::Aggregator, &spec.aggregator, "aggregator"),
+    ] {
+        let (cfg, from) = match section {
+            Some(s) => (s.get_ref().clone(), "set in the scenario"),
+            None => (
+                default_function(role),
+                "default: not published; the post gives no Lambda sizes (U)",
+            ),
+        };
+        out.push(Assumption::new(
+            &p(&format!("{label}.memory_mb")),
+            cfg.memory_mb,
+            from,
+        ));
+        for a in cfg.assumptions() {
+            out.push(Assumption::new(
+                &p(&format!("{label}.{}", a.name.trim_start_matches("lambda."))),
+                a.value,
+                &a.note,
+            ));
+        }
+    }
+    let s3 = spec
+        .s3
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or_default();
+    for a in s3.assumptions() {
+        out.push(Assumption::new(&p(&a.name), a.value, &a.note));
+    }
+    if step_functions {
+        let sfn = spec
+            .step_functions
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default();
+        for a in sfn.assumptions() {
+            out.push(Assumption::new(&p(&a.name), a.value, &a.note));
+        }
+    }
+    let agg = spec
+        .aggregate_cpu
+        .as_ref()
+        .map_or("2ms".to_string(), |d| d.get_ref().to_string());
+    out.push(Assumption::new(
+        &p("aggregate_cpu"),
+        agg,
+        "CPU of merging detector results and notifying: small, not measured (U)",
+    ));
+    out
+}
+
 /// Runs the serverless pipeline under `orch` and meters what it used.
 pub fn simulate(
     ctx: &RunContext,
@@ -386,7 +592,10 @@ pub fn simulate(
         .as_ref()
         .map(|t| *t.get_ref())
         .unwrap_or_default();
-    let aggregate_cpu = spec.aggregate_cpu.map_or(millis(2), |d| d.0);
+    let aggregate_cpu = spec
+        .aggregate_cpu
+        .as_ref()
+        .map_or(millis(2), |d| d.get_ref().0);
 
     // Random streams: one for service draws, one for kernel costs.
     let mut rng = rng_stream(seed, &spec.name, 0);
@@ -766,7 +975,9 @@ pub fn simulate(
     *retries.get_mut("s3").unwrap() += work.s3_retries;
     Ok(LayoutRun {
         name: spec.name.clone(),
-        kind: *spec.kind.get_ref(),
+        kind: super::of(spec).kind(),
+        family: super::Family::Serverless,
+        step_functions: matches!(orch, Orchestration::StepFunctions(_)),
         usage,
         bill,
         period_hours: duration as f64 / 3.6e12,

@@ -50,7 +50,7 @@ pub fn layout_summary(
     };
     LayoutSummary {
         name: l.name.clone(),
-        kind: l.kind.as_str().to_string(),
+        kind: l.kind.to_string(),
         bill: l.bill.clone(),
         period_hours: l.period_hours,
         monthly_usd: monthly,
@@ -194,7 +194,7 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
             let per = |v: f64| if ss > 0.0 { v / ss } else { 0.0 };
             ExplainLayout {
                 name: l.name.clone(),
-                kind: l.kind.as_str().to_string(),
+                kind: l.kind.to_string(),
                 usage: l.usage.clone(),
                 stream_seconds: ss,
                 cpu_seconds_per_stream_second: l
@@ -202,9 +202,7 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
                     .iter()
                     .map(|(k, v)| (k.clone(), per(*v)))
                     .collect(),
-                executions_per_stream_second: (l.kind.is_serverless()
-                    && l.kind != crate::scenario::LayoutKind::LambdaDirect)
-                    .then(|| per(l.executions as f64)),
+                executions_per_stream_second: l.step_functions.then(|| per(l.executions as f64)),
             }
         })
         .collect();

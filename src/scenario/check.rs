@@ -4,9 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use toml::Spanned;
-
-use super::{at, LayoutKind, LayoutSpec, Profile, Resolved, Scenario};
+use super::{at, Profile, Resolved, Scenario};
 use crate::cloud::QuotaEra;
 use crate::error::Result;
 use crate::kernels::Kernel;
@@ -156,7 +154,13 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
                 format!("two layouts are named `{}`", l.name),
             ));
         }
-        check_layout(l, &catalog, detectors.len(), file, text)?;
+        let cx = crate::layouts::CheckContext {
+            catalog: &catalog,
+            detectors: detectors.len(),
+            file,
+            text,
+        };
+        crate::layouts::check(l, &cx)?;
     }
 
     // Every labelled assumption names a value written in the file.
@@ -188,219 +192,4 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         text: text.to_string(),
         scenario: s,
     })
-}
-
-/// A section that the layout's kind does not use.
-fn stray<T>(
-    section: &Option<Spanned<T>>,
-    name: &str,
-    l: &LayoutSpec,
-    file: &str,
-    text: &str,
-) -> Result<()> {
-    match section {
-        Some(s) => Err(at(
-            file,
-            text,
-            s.span(),
-            format!(
-                "layout `{}`: a {} layout has no `{name}` section",
-                l.name,
-                l.kind.get_ref().as_str()
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
-fn check_layout(
-    l: &LayoutSpec,
-    catalog: &Catalog,
-    detectors: usize,
-    file: &str,
-    text: &str,
-) -> Result<()> {
-    let kind = *l.kind.get_ref();
-    let model = |span: std::ops::Range<usize>, r: std::result::Result<(), String>| {
-        r.map_err(|m| at(file, text, span, format!("layout `{}`: {m}", l.name)))
-    };
-    if kind.is_serverless() {
-        stray(&l.ec2, "ec2", l, file, text)?;
-        stray(&l.fargate, "fargate", l, file, text)?;
-        stray(&l.clones, "clones", l, file, text)?;
-        for (f, role) in [
-            (&l.converter, "converter"),
-            (&l.detector, "detector"),
-            (&l.aggregator, "aggregator"),
-        ] {
-            if let Some(f) = f {
-                // Named by its section: the model's default name is `function`.
-                let mut cfg = f.get_ref().clone();
-                cfg.name = role.into();
-                model(f.span(), cfg.check())?;
-            }
-        }
-        check_concurrency(l, catalog, detectors, file, text)?;
-        if let Some(s3) = &l.s3 {
-            model(s3.span(), s3.get_ref().check())?;
-        }
-        if kind == LayoutKind::LambdaDirect {
-            stray(&l.step_functions, "step_functions", l, file, text)?;
-            stray(&l.task_retry, "task_retry", l, file, text)?;
-        }
-    } else {
-        for (s, n) in [
-            (&l.converter, "converter"),
-            (&l.detector, "detector"),
-            (&l.aggregator, "aggregator"),
-        ] {
-            stray(s, n, l, file, text)?;
-        }
-        stray(&l.account, "account", l, file, text)?;
-        stray(&l.s3, "s3", l, file, text)?;
-        stray(&l.s3_prefixes, "s3_prefixes", l, file, text)?;
-        stray(&l.step_functions, "step_functions", l, file, text)?;
-        stray(&l.task_retry, "task_retry", l, file, text)?;
-        match kind {
-            LayoutKind::Fargate => {
-                stray(&l.ec2, "ec2", l, file, text)?;
-                stray(&l.clones, "clones", l, file, text)?;
-                if let Some(f) = &l.fargate {
-                    model(f.span(), f.get_ref().check())?;
-                }
-            }
-            _ => {
-                stray(&l.fargate, "fargate", l, file, text)?;
-                if kind == LayoutKind::Monolith {
-                    stray(&l.clones, "clones", l, file, text)?;
-                }
-                if let Some(e) = &l.ec2 {
-                    let cfg = e.get_ref();
-                    model(e.span(), catalog.instance(&cfg.instance_type).map(|_| ()))?;
-                    if !(0.0..=1.0).contains(&cfg.savings_plan_discount) {
-                        return Err(at(
-                            file,
-                            text,
-                            e.span(),
-                            format!(
-                            "layout `{}`: savings_plan_discount must be between 0 and 1, got {}",
-                            l.name, cfg.savings_plan_discount
-                        ),
-                        ));
-                    }
-                    if let crate::cloud::Ec2Scaling::TargetTracking {
-                        target_cpu,
-                        min,
-                        max,
-                        ..
-                    } = &cfg.scaling
-                    {
-                        if !(*target_cpu > 0.0 && *target_cpu <= 1.0) || min > max || *max == 0 {
-                            return Err(at(file, text, e.span(), format!(
-                                "layout `{}`: target tracking needs target_cpu in (0, 1] and 1 <= max, min <= max",
-                                l.name
-                            )));
-                        }
-                    }
-                }
-                if let Some(c) = &l.clones {
-                    if *c.get_ref() < 1 || *c.get_ref() as usize > detectors {
-                        return Err(at(
-                            file,
-                            text,
-                            c.span(),
-                            format!(
-                                "layout `{}`: clones must be between 1 and the number of detectors ({detectors})",
-                                l.name
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Lambda concurrency a serverless layout can run with: a function that can never
-/// get a concurrent execution would be retried for ever (the run would not end).
-fn check_concurrency(
-    l: &LayoutSpec,
-    catalog: &Catalog,
-    detectors: usize,
-    file: &str,
-    text: &str,
-) -> Result<()> {
-    let limit = match l.account.as_ref().and_then(|a| {
-        a.get_ref()
-            .concurrency_limit
-            .map(|n| (n, a.span()))
-    }) {
-        Some((0, span)) => {
-            return Err(at(
-                file,
-                text,
-                span,
-                format!(
-                    "layout `{}`: concurrency_limit must be at least 1: with 0 no Lambda function can ever run",
-                    l.name
-                ),
-            ))
-        }
-        Some((n, _)) => n,
-        None => catalog.quotas.lambda_concurrent_executions.value,
-    };
-    // Each role's section, and how many functions it configures.
-    let roles = [
-        (&l.converter, "converter", 1u64),
-        (&l.detector, "detector", detectors as u64),
-        (&l.aggregator, "aggregator", 1),
-    ];
-    let mut reserved = 0u64;
-    let mut unreserved_functions = false;
-    let mut last_span = None;
-    for (section, role, count) in roles {
-        match section
-            .as_ref()
-            .and_then(|s| s.get_ref().reserved_concurrency.map(|r| (r, s.span())))
-        {
-            Some((0, span)) => {
-                return Err(at(
-                    file,
-                    text,
-                    span,
-                    format!(
-                        "layout `{}`: the {role}'s reserved_concurrency is 0, which throttles every invocation, so the pipeline would never finish; leave it out or reserve at least 1",
-                        l.name
-                    ),
-                ))
-            }
-            Some((r, span)) => {
-                reserved += r as u64 * count;
-                last_span = Some(span);
-            }
-            None => unreserved_functions = true,
-        }
-    }
-    if let Some(span) = last_span {
-        let limit = limit as u64;
-        if reserved > limit || (unreserved_functions && reserved >= limit) {
-            return Err(at(
-                file,
-                text,
-                span,
-                format!(
-                    "layout `{}`: reserved concurrency adds up to {reserved} (a detector's applies to each of its {detectors} functions), {} the account's concurrency limit of {limit}{}",
-                    l.name,
-                    if reserved > limit { "more than" } else { "all of" },
-                    if reserved > limit {
-                        ""
-                    } else {
-                        ", leaving none for the functions without a reservation"
-                    }
-                ),
-            ));
-        }
-    }
-    Ok(())
 }

@@ -164,45 +164,6 @@ impl Default for SampleSpec {
     }
 }
 
-/// The kinds of layout archsim knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LayoutKind {
-    /// Step Functions Standard + Lambda + S3, as Prime Video first built it.
-    Distributed,
-    /// Express workflows instead of Standard.
-    Express,
-    /// No Step Functions: the converter invokes the detectors itself.
-    LambdaDirect,
-    /// One process per stream group on ECS on EC2, frames in memory.
-    Monolith,
-    /// The monolith cloned into groups, each running a subset of the detectors.
-    ClonedMonolith,
-    /// The monolith on Fargate tasks instead of EC2 instances.
-    Fargate,
-}
-
-impl LayoutKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LayoutKind::Distributed => "distributed",
-            LayoutKind::Express => "express",
-            LayoutKind::LambdaDirect => "lambda-direct",
-            LayoutKind::Monolith => "monolith",
-            LayoutKind::ClonedMonolith => "cloned-monolith",
-            LayoutKind::Fargate => "fargate",
-        }
-    }
-
-    /// Serverless layouts run on Lambda and S3.
-    pub fn is_serverless(self) -> bool {
-        matches!(
-            self,
-            LayoutKind::Distributed | LayoutKind::Express | LayoutKind::LambdaDirect
-        )
-    }
-}
-
 /// Where the converter writes frames in S3: one prefix per stream (the request-rate
 /// quota applies per prefix) or one shared prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -231,7 +192,9 @@ pub struct AccountSpec {
 #[serde(deny_unknown_fields)]
 pub struct LayoutSpec {
     pub name: String,
-    pub kind: Spanned<LayoutKind>,
+    /// Which layout (see `layouts::REGISTRY`): distributed, express, lambda-direct,
+    /// monolith, cloned-monolith, fargate, ...
+    pub kind: Spanned<String>,
     #[serde(default)]
     pub description: String,
     // Serverless layouts.
@@ -248,7 +211,7 @@ pub struct LayoutSpec {
     pub account: Option<Spanned<AccountSpec>>,
     /// CPU time of the aggregate-and-notify step. Assumption.
     #[serde(default)]
-    pub aggregate_cpu: Option<Dur>,
+    pub aggregate_cpu: Option<Spanned<Dur>>,
     #[serde(default)]
     pub s3: Option<Spanned<S3Config>>,
     #[serde(default)]
@@ -272,7 +235,39 @@ pub struct LayoutSpec {
     pub clones: Option<Spanned<u32>>,
     /// How often the autoscaler evaluates.
     #[serde(default)]
-    pub autoscale_every: Option<Dur>,
+    pub autoscale_every: Option<Spanned<Dur>>,
+}
+
+impl LayoutSpec {
+    /// The optional sections this layout sets, with their positions (each kind takes
+    /// only some: `layouts::Layout::sections`).
+    pub fn sections_present(&self) -> Vec<(&'static str, Range<usize>)> {
+        fn at<T>(
+            out: &mut Vec<(&'static str, Range<usize>)>,
+            name: &'static str,
+            s: &Option<Spanned<T>>,
+        ) {
+            if let Some(s) = s {
+                out.push((name, s.span()));
+            }
+        }
+        let mut out = Vec::new();
+        at(&mut out, "converter", &self.converter);
+        at(&mut out, "detector", &self.detector);
+        at(&mut out, "aggregator", &self.aggregator);
+        at(&mut out, "account", &self.account);
+        at(&mut out, "aggregate_cpu", &self.aggregate_cpu);
+        at(&mut out, "s3", &self.s3);
+        at(&mut out, "s3_prefixes", &self.s3_prefixes);
+        at(&mut out, "step_functions", &self.step_functions);
+        at(&mut out, "task_retry", &self.task_retry);
+        at(&mut out, "retry", &self.retry);
+        at(&mut out, "ec2", &self.ec2);
+        at(&mut out, "fargate", &self.fargate);
+        at(&mut out, "clones", &self.clones);
+        at(&mut out, "autoscale_every", &self.autoscale_every);
+        out
+    }
 }
 
 /// A scenario with its resolved parts, ready to run.
