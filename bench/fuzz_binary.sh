@@ -37,9 +37,9 @@ for f in "$WORK"/m/*.toml; do
     catalog)     args=(catalog show --catalog "$f") ;;
     calibration) args=(run --calibration "$f" --no-onset --kernels sampled) ;;
   esac
-  err=$( (ulimit -v "$MEM_KB"; timeout -s KILL "$TIMEOUT_S" "$BIN" "${args[@]}" 2>&1 >/dev/null) )
+  (ulimit -v "$MEM_KB"; exec timeout -s KILL "$TIMEOUT_S" "$BIN" "${args[@]}" >/dev/null 2>"$WORK/err")
   code=$?
-  first=$(printf '%s\n' "$err" | head -n 1)
+  first=$(tr -d '\000' < "$WORK/err" | head -n 1)
   case $code in
     0) c=ok ;;
     2)

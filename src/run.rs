@@ -144,6 +144,29 @@ fn sample_error(r: &Resolved, e: crate::Error) -> crate::Error {
     }
 }
 
+/// The calibration a run uses: `flag` (`--calibration`) or the scenario's. One the
+/// scenario names but that cannot be read is reported at the scenario's line.
+pub fn scenario_calibration(
+    r: &Resolved,
+    flag: Option<&str>,
+    scenario_dir: Option<&Path>,
+) -> crate::Result<(Calibration, String)> {
+    let choice = flag.unwrap_or(&r.scenario.calibration);
+    calibration(r, choice, scenario_dir).map_err(|e| match e {
+        crate::Error::Input(i) if i.line.is_none() && flag.is_none() => crate::InputError::at_path(
+            &r.file,
+            &r.text,
+            "calibration",
+            format!(
+                "calibration `{choice}` (builtin, measure or a calibration file): {}: {}",
+                i.file, i.message
+            ),
+        )
+        .into(),
+        other => other,
+    })
+}
+
 /// Runs every layout of the scenario. `progress` gets the fraction done (0..=1).
 pub fn run(
     r: Resolved,
@@ -158,11 +181,7 @@ pub fn run(
         mode == KernelsMode::Real,
         opts.allow_large,
     )?;
-    let choice = opts
-        .calibration
-        .clone()
-        .unwrap_or_else(|| r.scenario.calibration.clone());
-    let (cal, cal_note) = calibration(&r, &choice, scenario_dir)?;
+    let (cal, cal_note) = scenario_calibration(&r, opts.calibration.as_deref(), scenario_dir)?;
     let cost = cal.cost_model(r.frame_size);
     let sample = match mode {
         KernelsMode::Real => Some(RealSample::generate(&r).map_err(|e| sample_error(&r, e))?),

@@ -305,6 +305,19 @@ fn unreadable_and_endless_files_are_input_errors() {
 fn scenario_messages_say_what_is_wrong() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
+    // Files the scenario names that cannot be read: at the scenario's line.
+    for (from, to) in [
+        ("calibration = \"builtin\"", "calibration = \"b9iltin\""),
+        ("catalog = \"aws-us-east-1\"", "catalog = \"nosuch.toml\""),
+    ] {
+        let f = put(
+            d,
+            "c.toml",
+            &edit(&read("scenarios/low-traffic.toml"), from, to),
+        );
+        let err = fails(d, &["run", &f]);
+        assert!(err.contains("cannot read file"), "{err}");
+    }
     let low = read("scenarios/low-traffic.toml");
     let f = put(
         d,

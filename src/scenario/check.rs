@@ -28,7 +28,18 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             || Path::new(&s.catalog).to_path_buf(),
             |d| d.join(&s.catalog),
         );
-        Catalog::load(&path)?
+        Catalog::load(&path).map_err(|e| match e {
+            // A catalog file that cannot be read: point at the scenario's line.
+            crate::Error::Input(i) if i.line.is_none() => {
+                crate::Error::Input(crate::InputError::at_path(
+                    file,
+                    text,
+                    "catalog",
+                    format!("catalog {}: {}", i.file, i.message),
+                ))
+            }
+            other => other,
+        })?
     } else {
         Catalog::by_id(&s.catalog).ok_or_else(|| {
             crate::Error::Input(crate::InputError::at_path(

@@ -273,6 +273,11 @@ pub fn check(target: Target, file: &str, bytes: Vec<u8>, dir: &Path) -> Outcome 
             Target::Scenario => {
                 let r = Scenario::parse(file, &text, Some(dir))?;
                 archsim::scenario::bounds::check_work(&r, r.duration, false, false)?;
+                // The calibration it names, as a run loads it (not `measure`: that runs
+                // the kernels).
+                if r.scenario.calibration != "measure" {
+                    archsim::run::scenario_calibration(&r, None, Some(dir))?;
+                }
             }
             Target::Usage => {
                 Usage::parse(file, &text, catalog())?;
