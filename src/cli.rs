@@ -20,7 +20,8 @@ Examples:
   archsim validate                                  check the engine against queueing theory
   archsim frames generate --photo astronaut --size 1280x720 --seconds 12 --defects \"black@40..45\" --out clip
   archsim kernels detect clip.y4m --audio clip.wav  find defects in a clip
-  archsim kernels bench --size 1920x1080            measure every kernel, write a calibration";
+  archsim kernels bench --size 1920x1080            measure every kernel, write a calibration
+  archsim asl count scenarios/prime-video.asl.json  transitions one execution of a state machine is billed";
 
 #[derive(Debug, Parser)]
 #[command(name = "archsim", version, about = ABOUT, after_help = EXAMPLES)]
@@ -63,6 +64,43 @@ pub enum Command {
     /// Run the real media-converter and defect-detector kernels: detect, bench.
     #[command(subcommand)]
     Kernels(KernelsCommand),
+    /// Your own Step Functions state machine (Amazon States Language): count.
+    #[command(subcommand)]
+    Asl(AslCommand),
+}
+
+const ASL_COUNT_EXAMPLES: &str = "\
+Examples:
+  archsim asl count scenarios/prime-video.asl.json                  8 transitions a chunk
+  archsim asl count scenarios/prime-video.asl.json --fail Convert=2 two throttles: 10
+  archsim asl count machine.asl.json --input input.json --format json
+
+One execution with instant tasks: a simulated function returns what it was given.
+--fail STATE=N makes that Task fail its first N attempts with
+Lambda.TooManyRequestsException (its Retry and Catch apply). Transitions follow AWS:
+one per state entered (inside Map iterations and Parallel branches too), one per retry,
+one per Distributed Map child execution started. See README.md for the ASL supported.";
+
+#[derive(Debug, Subcommand)]
+pub enum AslCommand {
+    /// One execution with instant tasks: transitions billed, states entered, retries.
+    #[command(after_help = ASL_COUNT_EXAMPLES)]
+    Count(AslCountArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AslCountArgs {
+    /// State machine definition (Amazon States Language JSON).
+    pub machine: PathBuf,
+    /// Execution input (JSON file); without it the execution gets `{}`.
+    #[arg(long, value_name = "INPUT.json")]
+    pub input: Option<PathBuf>,
+    /// STATE=N: that Task fails its first N attempts as a throttled function (repeatable).
+    #[arg(long = "fail", value_name = "STATE=N")]
+    pub fail: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 const GENERATE_EXAMPLES: &str = "\

@@ -7,7 +7,8 @@ use archsim::pricing::{self, Catalog, Usage};
 use archsim::report;
 
 use crate::cli::{
-    CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand, ValidateArgs,
+    AslCommand, AslCountArgs, CatalogCommand, Cli, Command, Format, FramesCommand, KernelsCommand,
+    ValidateArgs,
 };
 
 /// Runs the parsed command line.
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => crate::analyses::sweep_cmd(args)?,
         Command::Explain(args) => crate::analyses::explain_cmd(args)?,
         Command::Sensitivity(args) => crate::analyses::sensitivity_cmd(args)?,
+        Command::Asl(AslCommand::Count(args)) => asl_count(&args)?,
         Command::Frames(FramesCommand::Photos) => {
             print!("{}", archsim::frames::generate::PHOTO_SOURCES);
         }
@@ -207,6 +209,30 @@ fn validate(args: &ValidateArgs) -> Result<()> {
     if !v.passed {
         let failed = v.checks.iter().filter(|c| !c.passed).count();
         anyhow::bail!("{failed} validation check(s) failed");
+    }
+    Ok(())
+}
+
+/// `archsim asl count`: one execution of the user's state machine with instant tasks.
+fn asl_count(args: &AslCountArgs) -> Result<()> {
+    use archsim::cloud::asl;
+    let machine = std::sync::Arc::new(lib(asl::load(&args.machine))?);
+    let input = match &args.input {
+        Some(path) => {
+            let text = lib(archsim::error::read_text(path))?;
+            Some(asl::count::parse_input(&path.display().to_string(), &text)?)
+        }
+        None => None,
+    };
+    let mut fails = std::collections::BTreeMap::new();
+    for spec in &args.fail {
+        let (state, n) = asl::count::parse_fail(&machine, spec)?;
+        fails.insert(state, n);
+    }
+    let report = asl::count(&machine, input.as_ref(), &fails)?;
+    match args.format {
+        Format::Table => print!("{}", report.table()),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(())
 }

@@ -362,3 +362,48 @@ fn out_into_a_non_empty_folder_needs_force() {
     assert!(res.stdout.is_empty(), "refused before running");
     assert_eq!(listing(&out), before, "the folder is left untouched");
 }
+
+/// The pipeline is data: the Prime Video stages written out as `[[stages]]` give the
+/// same run, byte for byte in every layout, as the stages the video workload implies.
+#[test]
+fn explicit_stages_equal_the_derived_video_pipeline() {
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/low-traffic.toml"),
+    )
+    .unwrap();
+    let mut stages = String::from(
+        r#"
+[[stages]]
+name = "converter"
+kernels = ["h264_decode*25", "scale"]
+output_bytes = "jpeg"
+serialize = { kernels = ["jpeg_encode"] }
+deserialize = { kernels = ["jpeg_decode"] }
+"#,
+    );
+    let detectors = ["black", "freeze", "block_corruption", "silence", "av_sync"];
+    for d in detectors {
+        stages.push_str(&format!(
+            "\n[[stages]]\nname = \"{d}\"\nafter = [\"converter\"]\nkernels = [\"{d}\"]\n"
+        ));
+    }
+    stages.push_str(&format!(
+        "\n[[stages]]\nname = \"aggregator\"\nafter = {detectors:?}\ncpu = {{ kind = \"fixed\", value = \"2ms\" }}\nper = \"batch\"\n"
+    ));
+    // `[[stages]]` go before the first `[[layouts]]` (top-level arrays, any order).
+    let at = base.find("[[layouts]]").unwrap();
+    let text = format!("{}{stages}\n{}", &base[..at], &base[at..]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("staged.toml");
+    std::fs::write(&file, text).unwrap();
+    let derived = json(&ok(&[
+        "run",
+        "scenarios/low-traffic.toml",
+        "--format",
+        "json",
+    ]));
+    let staged = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
+    let layouts = |v: &Value| v["layouts"].clone();
+    assert_eq!(layouts(&derived).as_array().unwrap().len(), 4);
+    assert_eq!(layouts(&staged), layouts(&derived));
+}

@@ -8,6 +8,7 @@
 //! `meter`. Every parameter that is not a published figure is data with a default
 //! labelled as an assumption (see [`Assumption`] and each model's `assumptions()`).
 
+pub mod asl;
 pub mod ec2;
 pub mod fargate;
 mod fleet;

@@ -48,7 +48,10 @@ impl Layout for ClonedMonolith {
 }
 
 fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    let all = &ctx.resolved.detectors;
+    // The stages side by side are split between the clones; the first clone also
+    // runs the last stage.
+    let n = ctx.resolved.pipeline.stages.len();
+    let all: Vec<usize> = (1..n - 1).collect();
     let clones = spec
         .clones
         .as_ref()
@@ -56,16 +59,14 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         .clamp(1, all.len() as u32) as usize;
     let mut groups = Vec::new();
     for g in 0..clones {
-        let detectors = all[g * all.len() / clones..(g + 1) * all.len() / clones].to_vec();
-        let fleet = monolith::fleet(
-            ctx,
-            spec,
-            format!("{}-clone-{}", spec.name, g + 1),
-            &detectors,
-        )?;
+        let mut stages = all[g * all.len() / clones..(g + 1) * all.len() / clones].to_vec();
+        if g == 0 {
+            stages.push(n - 1);
+        }
+        let fleet = monolith::fleet(ctx, spec, format!("{}-clone-{}", spec.name, g + 1), &stages)?;
         groups.push(Group {
             fleet: Box::new(fleet),
-            detectors,
+            stages,
         });
     }
     instances::simulate(ctx, spec, groups)

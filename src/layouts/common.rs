@@ -162,6 +162,52 @@ pub fn cpu_ns(cost: &dyn CostModel, kernel: Kernel, n: f64, rng: &mut Rng64) -> 
     crate::sim::round_u64((n * mean + n.sqrt() * dev).max(0.0))
 }
 
+/// CPU time of a stage's `work` for `n` items (kernels drawn as [`cpu_ns`]; a
+/// distribution's sum of `n` draws approximated the same way: `n` means plus one
+/// draw's deviation scaled by √n).
+pub fn work_ns(
+    cost: &dyn CostModel,
+    work: &crate::scenario::pipeline::Work,
+    n: f64,
+    rng: &mut Rng64,
+    ledger: &mut CpuLedger,
+) -> u64 {
+    use crate::scenario::pipeline::Work;
+    match work {
+        Work::None => 0,
+        Work::Kernels(list) => {
+            let mut total = 0u64;
+            for &(k, times) in list {
+                let c = cpu_ns(cost, k, n * times, rng);
+                ledger.add(k, c);
+                total = total.saturating_add(c);
+            }
+            total
+        }
+        Work::Cpu(d) => {
+            if n <= 0.0 {
+                return 0;
+            }
+            let one = d.sample(rng);
+            if n == 1.0 {
+                return one;
+            }
+            let mean = d.mean();
+            crate::sim::round_u64((n * mean + n.sqrt() * (one as f64 - mean)).max(0.0))
+        }
+    }
+}
+
+/// Mean CPU nanoseconds of `work` for one item.
+pub fn mean_work_ns(cost: &dyn CostModel, work: &crate::scenario::pipeline::Work) -> f64 {
+    use crate::scenario::pipeline::Work;
+    match work {
+        Work::None => 0.0,
+        Work::Kernels(list) => list.iter().map(|&(k, n)| n * cost.mean_cpu_ns(k)).sum(),
+        Work::Cpu(d) => d.mean(),
+    }
+}
+
 /// CPU seconds spent per kernel (an array by kernel: `add` is on the hot path).
 #[derive(Default)]
 pub struct CpuLedger([Option<u128>; Kernel::ALL.len()]);

@@ -82,14 +82,14 @@ impl Layout for Fargate {
 }
 
 fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-    let detectors = ctx.resolved.detectors.clone();
+    let stages = instances::all_stages(ctx);
     let mut cfg = spec
         .fargate
         .as_ref()
         .map(|f| f.get_ref().clone())
         .unwrap_or_else(default_fargate);
     cfg.name = spec.name.clone();
-    instances::size_scaling(ctx, &detectors, cfg.task_vcpu, &mut cfg.scaling);
+    instances::size_scaling(ctx, &stages, cfg.task_vcpu, &mut cfg.scaling);
     let service = FargateService::new(&ctx.resolved.catalog, cfg).map_err(|m| {
         crate::Error::Input(crate::InputError::new(
             &ctx.resolved.file,
@@ -101,7 +101,7 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         spec,
         vec![Group {
             fleet: Box::new(service),
-            detectors,
+            stages,
         }],
     )
 }

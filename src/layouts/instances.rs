@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use super::common::{cpu_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
+use super::common::{
+    mean_work_ns, work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload,
+};
 use super::{LayoutRun, RunContext};
 use crate::cloud::{Ec2Fleet, Ec2Scaling};
-use crate::kernels::Kernel;
 use crate::pricing::{price, Usage};
+use crate::scenario::pipeline::Per;
 use crate::scenario::LayoutSpec;
 use crate::sim::{rng_stream, EventQueue, Histogram, Time, NS_PER_SEC};
 
@@ -45,11 +47,19 @@ impl Fleet for Ec2Fleet {
     }
 }
 
-/// One group of processes: its fleet and the detectors it runs (all of them for the
-/// monolith, a subset for each clone of the cloned monolith).
+/// One group of processes: its fleet and the stages it runs. Every group runs the
+/// pipeline's first stage (a clone repeats the media conversion); the monolith's one
+/// group runs every other stage, each clone of the cloned monolith a share of the
+/// stages side by side, and the first group the last stage too.
 pub struct Group {
     pub fleet: Box<dyn Fleet>,
-    pub detectors: Vec<Kernel>,
+    /// Stages besides the first, by index in the pipeline.
+    pub stages: Vec<usize>,
+}
+
+/// The stages of the monolith's single group: all but the first.
+pub fn all_stages(ctx: &RunContext) -> Vec<usize> {
+    (1..ctx.resolved.pipeline.stages.len()).collect()
 }
 
 /// Target tracking at 70% CPU from one machine up, sized for the streams at the
@@ -65,14 +75,23 @@ pub fn default_scaling() -> crate::cloud::Ec2Scaling {
     }
 }
 
-/// Mean CPU nanoseconds one analysed frame costs a group running `detectors`.
-pub fn mean_frame_cpu(ctx: &RunContext, detectors: &[Kernel]) -> f64 {
-    let cost = ctx.cost;
+/// Mean CPU nanoseconds one item costs a group running the first stage and
+/// `stages` (a per-batch stage's share spread over the batch's items).
+pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {
+    let p = &ctx.resolved.pipeline;
     let w = &ctx.resolved.scenario.workload;
-    let decoded = w.source_fps.0 / w.frames_per_second.get_ref().0;
-    decoded * cost.mean_cpu_ns(Kernel::H264Decode)
-        + cost.mean_cpu_ns(Kernel::Scale)
-        + detectors.iter().map(|k| cost.mean_cpu_ns(*k)).sum::<f64>()
+    let items = (w.frames_per_second.get_ref().0 * w.chunk_seconds.get_ref().0).max(1.0);
+    std::iter::once(0)
+        .chain(stages.iter().copied())
+        .map(|i| {
+            let st = &p.stages[i];
+            let m = mean_work_ns(ctx.cost, &st.work);
+            match st.per {
+                Per::Item => m,
+                Per::Batch => m / items,
+            }
+        })
+        .sum()
 }
 
 /// Instances a target-tracking fleet should start with: enough cores for the streams
@@ -80,7 +99,7 @@ pub fn mean_frame_cpu(ctx: &RunContext, detectors: &[Kernel]) -> f64 {
 /// this), within min..max.
 pub fn initial_size(
     ctx: &RunContext,
-    detectors: &[Kernel],
+    stages: &[usize],
     vcpu: u32,
     target: f64,
     min: u32,
@@ -90,13 +109,13 @@ pub fn initial_size(
     let streams = ctx
         .streams_override
         .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-    let cores = streams as f64 * w.frames_per_second.get_ref().0 * mean_frame_cpu(ctx, detectors)
+    let cores = streams as f64 * w.frames_per_second.get_ref().0 * mean_frame_cpu(ctx, stages)
         / NS_PER_SEC as f64;
     ((cores / (vcpu as f64 * target)).ceil() as u32).clamp(min.max(1), max.max(1))
 }
 
 /// Settles `initial = 0` of a target-tracking scaling to the demand at time 0.
-pub fn size_scaling(ctx: &RunContext, detectors: &[Kernel], vcpu: u32, scaling: &mut Ec2Scaling) {
+pub fn size_scaling(ctx: &RunContext, stages: &[usize], vcpu: u32, scaling: &mut Ec2Scaling) {
     if let Ec2Scaling::TargetTracking {
         target_cpu,
         min,
@@ -106,7 +125,7 @@ pub fn size_scaling(ctx: &RunContext, detectors: &[Kernel], vcpu: u32, scaling: 
     } = scaling
     {
         if *initial == 0 {
-            *initial = initial_size(ctx, detectors, vcpu, *target_cpu, *min, *max);
+            *initial = initial_size(ctx, stages, vcpu, *target_cpu, *min, *max);
         }
     }
 }
@@ -154,10 +173,11 @@ pub fn simulate(
     let mut latency = Histogram::new();
     let mut notify_latency = Histogram::new();
     let mut frames_captured = 0u64;
-    let mut frames_by_detector: BTreeMap<String, u64> = r
-        .detectors
+    // Items analysed by each stage between the first and the last (the detectors).
+    let middle = 1..r.pipeline.stages.len().saturating_sub(1);
+    let mut frames_by_detector: BTreeMap<String, u64> = r.pipeline.stages[middle.clone()]
         .iter()
-        .map(|k| (k.name().to_string(), 0))
+        .map(|st| (st.name.clone(), 0))
         .collect();
     let mut ledger = CpuLedger::default();
     let mut last_end: Time = 0;
@@ -188,26 +208,24 @@ pub fn simulate(
                     continue;
                 }
                 frames_captured += 1;
-                // Decode and scale happen in every group (a clone repeats them).
+                // The first stage runs in every group (a clone repeats it); a
+                // per-batch stage with the chunk's last frame.
+                let last_of_batch = (index + 1) % per_chunk == 0;
+                let pipeline = &r.pipeline;
                 let mut done = now;
                 for g in groups.iter_mut() {
-                    let decode = cpu_ns(
-                        cost,
-                        Kernel::H264Decode,
-                        wl.decoded_per_frame,
-                        &mut rng_work,
-                    );
-                    let scale = cpu_ns(cost, Kernel::Scale, 1.0, &mut rng_work);
-                    ledger.add(Kernel::H264Decode, decode);
-                    ledger.add(Kernel::Scale, scale);
-                    let mut work = decode + scale;
-                    for k in &g.detectors {
-                        let c = cpu_ns(cost, *k, 1.0, &mut rng_work);
-                        ledger.add(*k, c);
-                        work += c;
-                        *frames_by_detector
-                            .get_mut(k.name())
-                            .expect("detector counted") += 1;
+                    let mut work = 0u64;
+                    for i in std::iter::once(0).chain(g.stages.iter().copied()) {
+                        let st = &pipeline.stages[i];
+                        let n = match st.per {
+                            Per::Item => 1.0,
+                            Per::Batch if last_of_batch => 1.0,
+                            Per::Batch => continue,
+                        };
+                        work += work_ns(cost, &st.work, n, &mut rng_work, &mut ledger);
+                        if middle.contains(&i) {
+                            *frames_by_detector.get_mut(&st.name).expect("middle stage") += 1;
+                        }
                     }
                     let (_, end) = g.fleet.run(now, work);
                     done = done.max(end);

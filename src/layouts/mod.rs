@@ -128,6 +128,7 @@ pub struct CheckContext<'a> {
     pub catalog: &'a crate::pricing::Catalog,
     /// Detectors of the workload.
     pub detectors: usize,
+    pub pipeline: &'a crate::scenario::pipeline::Pipeline,
     pub file: &'a str,
     pub text: &'a str,
 }

@@ -28,14 +28,14 @@ impl Layout for Monolith {
         ec2_assumptions(spec)
     }
     fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
-        let detectors = ctx.resolved.detectors.clone();
-        let fleet = fleet(ctx, spec, spec.name.clone(), &detectors)?;
+        let stages = instances::all_stages(ctx);
+        let fleet = fleet(ctx, spec, spec.name.clone(), &stages)?;
         instances::simulate(
             ctx,
             spec,
             vec![Group {
                 fleet: Box::new(fleet),
-                detectors,
+                stages,
             }],
         )
     }
@@ -115,12 +115,13 @@ pub fn default_ec2() -> Ec2Config {
     }
 }
 
-/// The scenario's fleet settings for `spec`, named `name`, sized for `detectors`.
+/// The scenario's fleet settings for `spec`, named `name`, sized for a group running
+/// the first stage and `stages`.
 pub fn fleet(
     ctx: &RunContext,
     spec: &LayoutSpec,
     name: String,
-    detectors: &[crate::kernels::Kernel],
+    stages: &[usize],
 ) -> crate::Result<Ec2Fleet> {
     let mut cfg = spec
         .ec2
@@ -134,7 +135,7 @@ pub fn fleet(
         .instance(&cfg.instance_type)
         .map(|i| i.vcpu)
         .unwrap_or(1);
-    instances::size_scaling(ctx, detectors, vcpu, &mut cfg.scaling);
+    instances::size_scaling(ctx, stages, vcpu, &mut cfg.scaling);
     Ec2Fleet::new(&ctx.resolved.catalog, cfg).map_err(|m| {
         crate::Error::Input(crate::InputError::new(
             &ctx.resolved.file,

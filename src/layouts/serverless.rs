@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use rand::Rng;
 
-use super::common::{cpu_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
+use super::common::{work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
 use super::{CheckContext, LayoutRun, RunContext};
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::s3::PrefixId;
@@ -19,11 +19,11 @@ use crate::cloud::{
     Assumption, LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn,
     State, StateMachine, Throttled,
 };
-use crate::kernels::Kernel;
 use crate::pricing::usage::Workflow;
 use crate::pricing::{price, Usage};
+use crate::scenario::pipeline::{OutputBytes, Per, Pipeline, Stage};
 use crate::scenario::{LayoutSpec, S3Prefixes};
-use crate::sim::{millis, rng_stream, EventQueue, Histogram, Rng64, Time};
+use crate::sim::{rng_stream, EventQueue, Histogram, Rng64, Time};
 
 /// Who moves a chunk from step to step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +331,13 @@ impl super::Layout for Serverless {
 /// The checks every serverless layout shares: each function's settings, the
 /// account's concurrency, the bucket.
 pub fn check(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
+    if !cx.pipeline.is_fan_out_fan_in() {
+        return Err(cx.error(
+            l,
+            l.kind.span(),
+            "the serverless layouts run pipelines shaped first stage → stages side by side → last stage (the Prime Video shape); this pipeline has another shape",
+        ));
+    }
     for (f, role) in [
         (&l.converter, "converter"),
         (&l.detector, "detector"),
@@ -491,7 +498,10 @@ pub fn simulate(
     let cost = ctx.cost;
     let wl = Workload::new(ctx)?;
     let detectors = &r.detectors;
-    let n_det = detectors.len();
+    let pipeline = &r.pipeline;
+    // The stages between the first and the last run side by side (the Map).
+    let middle = &pipeline.stages[1..pipeline.stages.len() - 1];
+    let n_det = middle.len();
     let frames = wl.frames_per_chunk;
     let seed = r.scenario.seed;
     let input_err = |m: String| {
@@ -531,12 +541,12 @@ pub fn simulate(
         ))
         .map_err(input_err)?;
     let mut detector_fns: Vec<LambdaFn> = Vec::new();
-    for k in detectors {
+    for st in middle {
         let f = lambda
             .add_function(function(
                 Role::Detector,
                 &spec.detector,
-                format!("{}-detector-{}", spec.name, k.name()),
+                format!("{}-detector-{}", spec.name, st.name),
             ))
             .map_err(input_err)?;
         detector_fns.push(f);
@@ -592,10 +602,7 @@ pub fn simulate(
         .as_ref()
         .map(|t| *t.get_ref())
         .unwrap_or_default();
-    let aggregate_cpu = spec
-        .aggregate_cpu
-        .as_ref()
-        .map_or(millis(2), |d| d.get_ref().0);
+    let aggregate_cpu = spec.aggregate_cpu.as_ref().map(|d| d.get_ref().0);
 
     // Random streams: one for service draws, one for kernel costs.
     let mut rng = rng_stream(seed, &spec.name, 0);
@@ -642,7 +649,7 @@ pub fn simulate(
     let handlers = Handlers {
         wl: &wl,
         cost,
-        detectors,
+        pipeline,
         aggregate_cpu,
         prefixes: &prefixes,
         client: &client,
@@ -987,10 +994,10 @@ pub fn simulate(
         throttles,
         retries,
         frames_captured,
-        frames_by_detector: detectors
+        frames_by_detector: middle
             .iter()
             .zip(frames_by_detector)
-            .map(|(k, n)| (k.name().to_string(), n))
+            .map(|(st, n)| (st.name.clone(), n))
             .collect(),
         peak_lambda_concurrency: lambda.peak_concurrency(),
         peak_instances: 0,
@@ -1085,8 +1092,9 @@ fn after_invoke(step: Step, exec: u32, end: Time, q: &mut EventQueue<Ev>, execs:
 struct Handlers<'a> {
     wl: &'a Workload,
     cost: &'a dyn crate::kernels::CostModel,
-    detectors: &'a [Kernel],
-    aggregate_cpu: Time,
+    pipeline: &'a Pipeline,
+    /// The layout's `aggregate_cpu`, replacing the last stage's work.
+    aggregate_cpu: Option<Time>,
     prefixes: &'a [PrefixId],
     client: &'a RetryPolicy,
 }
@@ -1114,12 +1122,17 @@ impl Handlers<'_> {
         rng: &mut Rng64,
         work: &mut Work,
     ) -> Result<crate::cloud::Invocation, Throttled> {
+        let stage = match step {
+            Step::Convert => 0,
+            Step::Detect(i) => 1 + i as usize,
+            Step::Aggregate => self.pipeline.stages.len() - 1,
+        };
         let body = Body::new(
-            step,
+            self.pipeline,
+            stage,
+            self.wl.frames_per_chunk,
             e.frame_bytes,
-            self.wl,
             self.cost,
-            self.detectors,
             self.aggregate_cpu,
             &mut work.rng,
             &mut work.ledger,
@@ -1144,58 +1157,59 @@ impl Handlers<'_> {
 struct Body {
     cpu_ns: u64,
     puts: u32,
+    put_bytes: u64,
     gets: u32,
-    bytes: u64,
+    get_bytes: u64,
 }
 
 impl Body {
+    /// The handler of `stage` for a batch of `items`: it GETs and deserializes each
+    /// item of every input handed on through S3, does its work, then serializes and
+    /// PUTs each item of its output if that goes through S3. `frame_bytes` is the
+    /// size of this batch's JPEG frames; `cpu_override` replaces a per-batch stage's
+    /// work (the layout's `aggregate_cpu`).
     #[allow(clippy::too_many_arguments)]
     fn new(
-        step: Step,
-        bytes: u64,
-        wl: &Workload,
+        pipeline: &Pipeline,
+        stage: usize,
+        items: u32,
+        frame_bytes: u64,
         cost: &dyn crate::kernels::CostModel,
-        detectors: &[Kernel],
-        aggregate_cpu: Time,
+        cpu_override: Option<Time>,
         rng: &mut Rng64,
         ledger: &mut CpuLedger,
     ) -> Body {
-        let n = wl.frames_per_chunk as f64;
-        match step {
-            Step::Convert => {
-                let decode = cpu_ns(cost, Kernel::H264Decode, n * wl.decoded_per_frame, rng);
-                let scale = cpu_ns(cost, Kernel::Scale, n, rng);
-                let encode = cpu_ns(cost, Kernel::JpegEncode, n, rng);
-                ledger.add(Kernel::H264Decode, decode);
-                ledger.add(Kernel::Scale, scale);
-                ledger.add(Kernel::JpegEncode, encode);
-                Body {
-                    cpu_ns: decode + scale + encode,
-                    puts: wl.frames_per_chunk,
-                    gets: 0,
-                    bytes,
-                }
+        let n = items as f64;
+        let st = &pipeline.stages[stage];
+        let bytes_of = |s: &Stage| match s.output {
+            OutputBytes::Fixed(b) => b,
+            OutputBytes::JpegFrame => frame_bytes,
+        };
+        let mut body = Body {
+            cpu_ns: 0,
+            puts: 0,
+            put_bytes: bytes_of(st),
+            gets: 0,
+            get_bytes: 0,
+        };
+        for &i in &st.after {
+            let input = &pipeline.stages[i];
+            if input.writes_objects() {
+                body.gets += items;
+                body.get_bytes = bytes_of(input);
+                body.cpu_ns += work_ns(cost, &input.deserialize, n, rng, ledger);
             }
-            Step::Detect(i) => {
-                let decode = cpu_ns(cost, Kernel::JpegDecode, n, rng);
-                let k = detectors[i as usize];
-                let detect = cpu_ns(cost, k, n, rng);
-                ledger.add(Kernel::JpegDecode, decode);
-                ledger.add(k, detect);
-                Body {
-                    cpu_ns: decode + detect,
-                    puts: 0,
-                    gets: wl.frames_per_chunk,
-                    bytes,
-                }
-            }
-            Step::Aggregate => Body {
-                cpu_ns: aggregate_cpu,
-                puts: 0,
-                gets: 0,
-                bytes: 0,
-            },
         }
+        body.cpu_ns += match (st.per, cpu_override) {
+            (Per::Batch, Some(cpu)) => cpu,
+            (Per::Batch, None) => work_ns(cost, &st.work, 1.0, rng, ledger),
+            (Per::Item, _) => work_ns(cost, &st.work, n, rng, ledger),
+        };
+        if st.writes_objects() {
+            body.puts = items;
+            body.cpu_ns += work_ns(cost, &st.serialize, n, rng, ledger);
+        }
+        body
     }
 
     /// Runs from `start` at `speed` cores: GETs, CPU, PUTs; returns the end.
@@ -1216,7 +1230,7 @@ impl Body {
             S3Op::Get,
             t,
             self.gets,
-            self.bytes,
+            self.get_bytes,
             s3,
             prefix,
             rng,
@@ -1229,7 +1243,7 @@ impl Body {
             S3Op::Put,
             t,
             self.puts,
-            self.bytes,
+            self.put_bytes,
             s3,
             prefix,
             rng,

@@ -148,6 +148,18 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         ));
     }
 
+    // The pipeline.
+    let pipeline = if s.stages.is_empty() {
+        super::pipeline::Pipeline::video(
+            &detectors,
+            w.source_fps.0 / w.frames_per_second.get_ref().0,
+            super::pipeline::default_aggregate_cpu(),
+        )
+    } else {
+        super::pipeline::resolve(&s.stages, frames_per_chunk.round() as u64)
+            .map_err(|e| err(e.span, e.message))?
+    };
+
     // Layouts.
     if s.layouts.is_empty() {
         return Err(crate::Error::Input(crate::InputError::at_path(
@@ -168,6 +180,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         let cx = crate::layouts::CheckContext {
             catalog: &catalog,
             detectors: detectors.len(),
+            pipeline: &pipeline,
             file,
             text,
         };
@@ -196,6 +209,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
     Ok(Resolved {
         frame_size: w.frame_size.0,
         detectors,
+        pipeline,
         duration,
         billing_date,
         catalog,

@@ -4,6 +4,7 @@
 
 pub mod bounds;
 mod check;
+pub mod pipeline;
 mod values;
 
 use std::collections::BTreeMap;
@@ -56,6 +57,10 @@ pub struct Scenario {
     #[serde(default = "default_calibration")]
     pub calibration: String,
     pub workload: Workload,
+    /// The pipeline's stages (`[[stages]]`); a video workload without them gets the
+    /// Prime Video monitor's (see `pipeline::Pipeline::video`).
+    #[serde(default)]
+    pub stages: Vec<pipeline::StageSpec>,
     pub layouts: Vec<LayoutSpec>,
     /// Assumptions by dotted path (`workload.frames_per_second`), each with its note
     /// and the low/high values `archsim sensitivity` tries.
@@ -281,6 +286,8 @@ pub struct Resolved {
     pub catalog: Catalog,
     pub frame_size: FrameSize,
     pub detectors: Vec<Kernel>,
+    /// The stages every layout derives from.
+    pub pipeline: pipeline::Pipeline,
     pub duration: Time,
     pub billing_date: String,
 }
