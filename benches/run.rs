@@ -31,6 +31,7 @@ fn distributed_200_streams_10min(bencher: divan::Bencher) {
         kernels: Some(KernelsChoice::Sampled),
         calibration: None,
         skip_onset: true,
+        allow_large: false,
     };
     bencher
         .counter(divan::counter::ItemsCount::new(200u64 * 300))

@@ -24,9 +24,15 @@ fn lib<T>(r: archsim::Result<T>) -> Result<T> {
 fn duration_flag(text: &Option<String>) -> Result<Option<Time>> {
     match text {
         None => Ok(None),
-        Some(t) => Dur::parse(t)
-            .map(|d| Some(d.0))
-            .map_err(|m| anyhow::Error::new(archsim::InputError::new("--duration", m))),
+        Some(t) => {
+            let d = Dur::parse(t)
+                .map_err(|m| anyhow::Error::new(archsim::InputError::new("--duration", m)))?;
+            Ok(Some(lib(archsim::scenario::bounds::check_duration_flag(
+                d.0,
+                "--duration",
+                t,
+            ))?))
+        }
     }
 }
 
@@ -66,6 +72,7 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
     let opts = VariantOptions {
         duration,
         layouts: a.layouts.clone(),
+        allow_large: a.allow_large,
     };
     let outcome = lib(sweep(&text, &file, a.scenario.parent(), &specs, &opts))?;
 
@@ -151,7 +158,7 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
             dir.write("sweep.svg", lib(chart.svg())?.as_bytes())?;
             dir.write("sweep.png", &lib(chart.png())?)?;
         }
-        eprintln!("wrote {}", dir.path().display());
+        eprintln!("wrote {}", lib(dir.commit())?.display());
     }
     Ok(())
 }
@@ -173,6 +180,7 @@ pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
         kernels: Some(archsim::scenario::KernelsChoice::Sampled),
         calibration: None,
         skip_onset: a.no_onset,
+        allow_large: a.allow_large,
     };
     let run = lib(archsim::run::run(resolved, &opts, dir.as_deref(), None))?;
     let input = archsim::report::from_run::explain_input(&run);
@@ -216,6 +224,7 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
     let opts = VariantOptions {
         duration,
         layouts: None,
+        allow_large: a.allow_large,
     };
     let s = lib(sensitivity(
         &text,
@@ -284,7 +293,7 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
         let chart = charts::tornado(&s);
         dir.write("tornado.svg", lib(chart.svg())?.as_bytes())?;
         dir.write("tornado.png", &lib(chart.png())?)?;
-        eprintln!("wrote {}", dir.path().display());
+        eprintln!("wrote {}", lib(dir.commit())?.display());
     }
     Ok(())
 }

@@ -351,13 +351,14 @@ pub struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Write each layout's usage file (`LAYOUT.usage.toml`) into this folder.
+    /// Write each layout's usage file (`LAYOUT.usage.toml`) into this folder (a new
+    /// or empty one; --force replaces it whole).
     #[arg(long, value_name = "DIR")]
     pub usage_out: Option<PathBuf>,
     /// Write the report folder (summary.json, CSVs, charts, report.html) here.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Replace files in an existing --out folder.
+    /// Replace an existing --out (and --usage-out) folder.
     #[arg(long)]
     pub force: bool,
     /// Skip the search for the stream count where throttling starts.
@@ -366,6 +367,9 @@ pub struct RunArgs {
     /// Also print cost by service, latency percentiles, throttles, retries and peaks.
     #[arg(long)]
     pub details: bool,
+    /// Run even when the work estimate is past the bound (README: Limits).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 const SWEEP_EXAMPLES: &str = "\
@@ -401,6 +405,9 @@ pub struct SweepArgs {
     /// Replace files in an existing --out folder.
     #[arg(long)]
     pub force: bool,
+    /// Run even when the work estimate is past the bound (README: Limits).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 const EXPLAIN_EXAMPLES: &str = "\
@@ -423,6 +430,9 @@ pub struct ExplainArgs {
     /// Skip the search for where throttling starts.
     #[arg(long)]
     pub no_onset: bool,
+    /// Run even when the work estimate is past the bound (README: Limits).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 const SENSITIVITY_EXAMPLES: &str = "\
@@ -454,6 +464,9 @@ pub struct SensitivityArgs {
     /// Replace files in an existing --out folder.
     #[arg(long)]
     pub force: bool,
+    /// Run even when the work estimate is past the bound (README: Limits).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 /// Which kernels run.

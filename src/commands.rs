@@ -20,8 +20,15 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Price(args) => {
             let usage = Usage::load(&args.usage, &catalog)?;
-            let catalog = resolve_usage_catalog(&usage, catalog, cli.catalog.is_some())?;
+            let catalog =
+                resolve_usage_catalog(&usage, &args.usage, catalog, cli.catalog.is_some())?;
             let bill = pricing::price(&usage, &catalog);
+            if !bill.total_usd.is_finite() {
+                anyhow::bail!(archsim::InputError::new(
+                    args.usage.display().to_string(),
+                    "the quantities overflow the bill (the total is not a finite number): check the largest values"
+                ));
+            }
             match args.format {
                 Format::Table => println!("{}", report::bill::bill_table(&bill)),
                 Format::Json => println!("{}", serde_json::to_string_pretty(&bill)?),
@@ -135,7 +142,12 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 /// A usage file may name its catalog; it must be the one in use.
-fn resolve_usage_catalog(usage: &Usage, catalog: Catalog, explicit: bool) -> Result<Catalog> {
+fn resolve_usage_catalog(
+    usage: &Usage,
+    usage_file: &std::path::Path,
+    catalog: Catalog,
+    explicit: bool,
+) -> Result<Catalog> {
     match &usage.catalog {
         Some(id) if *id != catalog.id => {
             if explicit {
@@ -148,8 +160,10 @@ fn resolve_usage_catalog(usage: &Usage, catalog: Catalog, explicit: bool) -> Res
                 ));
             }
             Catalog::by_id(id).ok_or_else(|| {
-                anyhow::Error::new(archsim::InputError::new(
-                    "usage file",
+                anyhow::Error::new(archsim::InputError::at_path(
+                    usage_file.display().to_string(),
+                    &std::fs::read_to_string(usage_file).unwrap_or_default(),
+                    "catalog",
                     format!("unknown catalog `{id}`: the embedded one is `aws-us-east-1`; pass another with --catalog FILE"),
                 ))
             })
@@ -297,9 +311,16 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
         }),
         calibration: args.calibration.clone(),
         skip_onset: args.no_onset,
+        allow_large: args.allow_large,
     };
-    // Where the results go is checked before the (possibly long) run.
+    // Where the results go is checked (and locked) before the (possibly long) run.
     let out_dir = match &args.out {
+        Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
+            dir, args.force,
+        ))?),
+        None => None,
+    };
+    let usage_dir = match &args.usage_out {
         Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
             dir, args.force,
         ))?),
@@ -323,26 +344,17 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
     let result = lib(result)?;
     let report = archsim::report::from_run::run_report(&result);
 
-    if let Some(dir) = &args.usage_out {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    if let Some(dir) = usage_dir {
         for l in &result.layouts {
-            let path = dir.join(format!(
-                "{}.usage.toml",
-                archsim::report::export::slug(&l.name)
-            ));
-            lib(archsim::report::output::write_atomic(
-                &path,
-                l.usage.to_toml().as_bytes(),
-            ))?;
+            let name = format!("{}.usage.toml", archsim::report::export::slug(&l.name));
+            lib(dir.write(&name, l.usage.to_toml().as_bytes()))?;
         }
+        lib(dir.commit())?;
     }
     if let Some(dir) = out_dir {
-        let written = lib(archsim::report::export::write_report(
-            dir.path(),
-            &report,
-            true,
-        ))?;
-        eprintln!("wrote {} files to {}", written.len(), dir.path().display());
+        let written = lib(archsim::report::export::write_report_into(&dir, &report))?;
+        let dest = lib(dir.commit())?;
+        eprintln!("wrote {} files to {}", written.len(), dest.display());
     }
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),

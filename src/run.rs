@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub calibration: Option<String>,
     /// Skip the throttle-onset search.
     pub skip_onset: bool,
+    /// Run even past the work bound (`scenario::bounds::check_work`).
+    pub allow_large: bool,
 }
 
 /// Whether the detectors really ran.
@@ -102,6 +104,69 @@ pub fn calibration(
     }
 }
 
+/// A run-time input error without a position, mapped to the layout's `kind` in the
+/// scenario file so every error names where it comes from.
+fn layout_error(r: &Resolved, spec: &crate::scenario::LayoutSpec, e: crate::Error) -> crate::Error {
+    match e {
+        crate::Error::Input(i) if i.line.is_none() => crate::InputError::at_span(
+            &r.file,
+            &r.text,
+            spec.kind.span(),
+            format!("layout `{}`: {}", spec.name, i.message),
+        )
+        .into(),
+        other => other,
+    }
+}
+
+/// The sample generator names its flags (`--defects`, `--seconds`); from a scenario,
+/// its errors point at `[workload.sample]` instead.
+fn sample_error(r: &Resolved, e: crate::Error) -> crate::Error {
+    match e {
+        crate::Error::Input(i) if i.line.is_none() => {
+            let field = match i.file.trim_start_matches('-') {
+                "fps" => "workload.frames_per_second",
+                "size" => "workload.frame_size",
+                f @ ("defects" | "seconds" | "photo") => {
+                    return crate::InputError::at_path(
+                        &r.file,
+                        &r.text,
+                        &format!("workload.sample.{f}"),
+                        format!("sample {f}: {}", i.message),
+                    )
+                    .into()
+                }
+                _ => "workload.sample",
+            };
+            crate::InputError::at_path(&r.file, &r.text, field, i.message).into()
+        }
+        other => other,
+    }
+}
+
+/// The calibration a run uses: `flag` (`--calibration`) or the scenario's. One the
+/// scenario names but that cannot be read is reported at the scenario's line.
+pub fn scenario_calibration(
+    r: &Resolved,
+    flag: Option<&str>,
+    scenario_dir: Option<&Path>,
+) -> crate::Result<(Calibration, String)> {
+    let choice = flag.unwrap_or(&r.scenario.calibration);
+    calibration(r, choice, scenario_dir).map_err(|e| match e {
+        crate::Error::Input(i) if i.line.is_none() && flag.is_none() => crate::InputError::at_path(
+            &r.file,
+            &r.text,
+            "calibration",
+            format!(
+                "calibration `{choice}` (builtin, measure or a calibration file): {}: {}",
+                i.file, i.message
+            ),
+        )
+        .into(),
+        other => other,
+    })
+}
+
 /// Runs every layout of the scenario. `progress` gets the fraction done (0..=1).
 pub fn run(
     r: Resolved,
@@ -110,14 +175,16 @@ pub fn run(
     progress: Option<&(dyn Fn(f64) + Sync)>,
 ) -> crate::Result<ScenarioRun> {
     let mode = kernels_mode(&r, opts.kernels.unwrap_or(r.scenario.kernels));
-    let choice = opts
-        .calibration
-        .clone()
-        .unwrap_or_else(|| r.scenario.calibration.clone());
-    let (cal, cal_note) = calibration(&r, &choice, scenario_dir)?;
+    crate::scenario::bounds::check_work(
+        &r,
+        r.duration,
+        mode == KernelsMode::Real,
+        opts.allow_large,
+    )?;
+    let (cal, cal_note) = scenario_calibration(&r, opts.calibration.as_deref(), scenario_dir)?;
     let cost = cal.cost_model(r.frame_size);
     let sample = match mode {
-        KernelsMode::Real => Some(RealSample::generate(&r)?),
+        KernelsMode::Real => Some(RealSample::generate(&r).map_err(|e| sample_error(&r, e))?),
         KernelsMode::Sampled => None,
     };
     let n = r.scenario.layouts.len().max(1) as f64;
@@ -150,7 +217,7 @@ pub fn run(
                 streams_override: None,
                 duration_override: None,
             };
-            simulate(&ctx, spec)
+            simulate(&ctx, spec).map_err(|e| layout_error(&r, spec, e))
         })
         .collect();
     let layouts = layouts.into_iter().collect::<crate::Result<Vec<_>>>()?;
@@ -172,7 +239,7 @@ pub fn run(
                     streams_override: None,
                     duration_override: None,
                 };
-                onset::find(&ctx, spec, max_streams)
+                onset::find(&ctx, spec, max_streams).map_err(|e| layout_error(&r, spec, e))
             })
             .collect();
         onsets = found.into_iter().collect::<crate::Result<Vec<_>>>()?;

@@ -129,8 +129,23 @@ impl H264Decoder {
     ) -> Result<u64> {
         let mut frame = Frame::new(FrameSize::new(16, 16));
         let mut n = 0;
+        if stream.is_empty() {
+            return Err(InputError::new(
+                self.name.clone(),
+                "byte offset 0: the stream is empty; expected H.264 Annex-B NAL units (starting 00 00 00 01)",
+            )
+            .into());
+        }
         for nal in openh264::nal_units(stream) {
-            if self.decode_nal(nal, &mut frame)? {
+            let offset = nal.as_ptr() as usize - stream.as_ptr() as usize;
+            let got = self.decode_nal(nal, &mut frame).map_err(|e| match e {
+                Error::Input(mut i) => {
+                    i.message = format!("byte offset {offset}: {}", i.message);
+                    Error::Input(i)
+                }
+                other => other,
+            })?;
+            if got {
                 sink(&frame)?;
                 n += 1;
             }
@@ -152,10 +167,10 @@ impl H264Decoder {
             sink(f)?;
             n += 1;
         }
-        if n == 0 && !stream.is_empty() {
+        if n == 0 {
             return Err(InputError::new(
                 self.name.clone(),
-                "no picture could be decoded: not an H.264 Annex-B stream",
+                format!("byte offset {}: no picture could be decoded from the {} bytes: expected an H.264 Annex-B stream", stream.len(), stream.len()),
             )
             .into());
         }

@@ -283,3 +283,12 @@ mod tests {
         assert_eq!((s.start_frame, s.end_frame), (125, 150));
     }
 }
+
+/// Largest media file read whole into memory (an H.264 elementary stream): 2 GiB.
+pub const MAX_MEDIA_BYTES: u64 = 2 << 30;
+
+/// Reads a media file whole, at most [`MAX_MEDIA_BYTES`] (so `/dev/zero` cannot be
+/// read until memory runs out). Errors name the file (exit code 2).
+pub fn read_media(path: &std::path::Path) -> crate::Result<Vec<u8>> {
+    crate::error::read_capped(path, MAX_MEDIA_BYTES, "cut the clip shorter")
+}

@@ -23,13 +23,67 @@ pub struct Y4mReader<R: Read> {
 impl Y4mReader<BufReader<File>> {
     /// Opens a Y4M file; errors name the file (exit code 2).
     pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path).map_err(|e| {
-            InputError::new(path.display().to_string(), format!("cannot read file: {e}"))
-        })?;
-        Y4mReader::new(
-            BufReader::with_capacity(1 << 20, file),
-            &path.display().to_string(),
+        let name = path.display().to_string();
+        let file = File::open(path)
+            .map_err(|e| InputError::new(name.clone(), format!("cannot read file: {e}")))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| InputError::new(name.clone(), format!("cannot read file: {e}")))?;
+        let reader = Y4mReader::new(BufReader::with_capacity(1 << 20, file), &name)?;
+        if meta.is_file() {
+            check_length(path, &name, meta.len(), &reader)?;
+        }
+        Ok(reader)
+    }
+}
+
+/// Checks that a Y4M file holds a whole number of frames of the size its header
+/// states (each `FRAME` line and its planes), so a lying header or a truncated last
+/// frame is an error at its byte offset rather than a short count.
+fn check_length<R: Read>(path: &Path, name: &str, len: u64, r: &Y4mReader<R>) -> Result<()> {
+    let mut head = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .map_err(|e| InputError::new(name, format!("cannot read file: {e}")))?;
+    let Some(header_len) = head.iter().position(|&b| b == b'\n').map(|i| i as u64 + 1) else {
+        return Ok(());
+    };
+    // Frames with parameters on their FRAME line have no fixed length: not checked.
+    let after = &head[header_len as usize..];
+    if after.len() >= 6 && &after[..6] != b"FRAME\n" {
+        return Ok(());
+    }
+    let (cw, ch) = r.size.chroma();
+    let planes = r.size.pixels() + if r.mono { 0 } else { 2 * (cw * ch) as u64 };
+    let frame_len = 6 + planes;
+    let body = len - header_len.min(len);
+    if body == 0 {
+        return Err(InputError::new(name, format!(
+            "byte offset {header_len}: no frames after the header; expected `FRAME` and {planes} bytes per {} frame",
+            r.size
+        )).into());
+    }
+    let whole = body / frame_len;
+    if body % frame_len != 0 {
+        let offset = header_len + whole * frame_len;
+        return Err(InputError::new(name, format!(
+            "byte offset {offset}: frame {whole} is cut short ({} of {frame_len} bytes); the header states {} frames of {planes} bytes each: truncated file or a header that does not match the frames",
+            body % frame_len,
+            r.size
+        )).into());
+    }
+    Ok(())
+}
+
+impl<R: Read> Y4mReader<R> {
+    /// Byte offset in the file of frame `index` is unknown to a plain reader; the
+    /// file check above reports lengths, this names the frame.
+    fn frame_error(&self, e: impl std::fmt::Display) -> Error {
+        InputError::new(
+            self.name.clone(),
+            format!("frame {}: garbled Y4M frame: {e}", self.index),
         )
+        .into()
     }
 }
 
@@ -91,13 +145,7 @@ impl<R: Read> Y4mReader<R> {
         let frame = match self.dec.read_frame() {
             Ok(f) => f,
             Err(::y4m::Error::EOF) => return Ok(false),
-            Err(e) => {
-                return Err(InputError::new(
-                    self.name.clone(),
-                    format!("frame {}: garbled Y4M frame: {e}", self.index),
-                )
-                .into())
-            }
+            Err(e) => return Err(self.frame_error(e)),
         };
         out.reshape(self.size);
         out.y.copy_from_slice(frame.get_y_plane());

@@ -17,6 +17,11 @@ use super::convert::{JpegCodec, Scaler};
 use super::cost::{CostModel, Kernel};
 use super::detect::{plain_sum, DetectorBank, DetectorParams};
 
+/// Longest CPU-time sample a calibration may hold: a minute per frame.
+pub const MAX_SAMPLE_NS: u64 = 60 * 1_000_000_000;
+/// Most samples per kernel or list.
+pub const MAX_SAMPLES: usize = 1_000_000;
+
 /// The calibration shipped with archsim (measured on the development machine).
 pub const BUILTIN: &str = include_str!("../../calibration/default.toml");
 
@@ -91,7 +96,8 @@ impl Calibration {
     /// Parses and checks calibration TOML; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Calibration> {
         let cal: Calibration = crate::error::parse_toml(file, text)?;
-        cal.check().map_err(|m| InputError::new(file, m))?;
+        cal.check()
+            .map_err(|(path, m)| InputError::at_path(file, text, &path, m))?;
         Ok(cal)
     }
 
@@ -111,27 +117,97 @@ impl Calibration {
         toml::to_string(self).map_err(|e| Error::Other(format!("calibration: {e}")))
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// The first impossible value, as a dotted path into the file and what was
+    /// expected. Bounds keep every sample finite in the simulation: a CPU sample of at
+    /// most [`MAX_SAMPLE_NS`], at most [`MAX_SAMPLES`] of them per kernel.
+    fn check(&self) -> Result<(), (String, String)> {
         if self.sizes.is_empty() {
-            return Err("a calibration needs at least one [[size]]".into());
+            return Err((
+                "size".into(),
+                "a calibration needs at least one [[size]]".into(),
+            ));
         }
-        for s in &self.sizes {
+        for (i, s) in self.sizes.iter().enumerate() {
+            let at = |f: &str| format!("size[{i}].{f}");
             s.size()
                 .check()
-                .map_err(|m| format!("size {}: {m}", s.size()))?;
+                .map_err(|m| (at("width"), format!("size {}: {m}", s.size())))?;
+            if !(s.fps.is_finite() && s.fps > 0.0 && s.fps <= 1000.0) {
+                return Err((
+                    at("fps"),
+                    format!("fps must be more than 0 and at most 1000, got {}", s.fps),
+                ));
+            }
+            let raw = s.size().pixels() as f64 * 3.0;
+            if !(s.h264_bytes_per_frame.is_finite()
+                && s.h264_bytes_per_frame > 0.0
+                && s.h264_bytes_per_frame <= raw)
+            {
+                return Err((at("h264_bytes_per_frame"), format!(
+                    "h264_bytes_per_frame must be more than 0 and at most {raw} (3 bytes a pixel), got {}",
+                    s.h264_bytes_per_frame
+                )));
+            }
             if s.jpeg_bytes.is_empty() {
-                return Err(format!("size {}: jpeg_bytes is empty", s.size()));
+                return Err((
+                    at("jpeg_bytes"),
+                    format!("size {}: jpeg_bytes is empty", s.size()),
+                ));
+            }
+            if let Some((j, b)) = s
+                .jpeg_bytes
+                .iter()
+                .enumerate()
+                .find(|(_, b)| **b == 0 || **b as f64 > raw)
+            {
+                return Err((format!("size[{i}].jpeg_bytes[{j}]"), format!(
+                    "a JPEG frame has more than 0 and at most {raw} bytes (3 bytes a pixel), got {b}"
+                )));
+            }
+            if s.jpeg_bytes.len() > MAX_SAMPLES || s.sum_ns.len() > MAX_SAMPLES {
+                return Err((
+                    at("jpeg_bytes"),
+                    format!("at most {MAX_SAMPLES} samples per list"),
+                ));
+            }
+            if let Some((j, ns)) = s
+                .sum_ns
+                .iter()
+                .enumerate()
+                .find(|(_, ns)| **ns > MAX_SAMPLE_NS)
+            {
+                return Err((
+                    format!("size[{i}].sum_ns[{j}]"),
+                    format!("a sample must be at most {MAX_SAMPLE_NS} ns (60 s), got {ns}"),
+                ));
             }
             for k in Kernel::ALL {
                 match s.samples(k) {
                     Some(ns) if !ns.is_empty() => {}
                     _ => {
-                        return Err(format!(
-                            "size {}: no samples for kernel `{}`",
-                            s.size(),
-                            k.name()
+                        return Err((
+                            at("kernel"),
+                            format!("size {}: no samples for kernel `{}`", s.size(), k.name()),
                         ))
                     }
+                }
+            }
+            for (ki, k) in s.kernels.iter().enumerate() {
+                if k.ns.len() > MAX_SAMPLES {
+                    return Err((
+                        format!("size[{i}].kernel[{ki}].ns"),
+                        format!(
+                            "at most {MAX_SAMPLES} samples per kernel, got {}",
+                            k.ns.len()
+                        ),
+                    ));
+                }
+                if let Some((j, ns)) = k.ns.iter().enumerate().find(|(_, ns)| **ns > MAX_SAMPLE_NS)
+                {
+                    return Err((format!("size[{i}].kernel[{ki}].ns[{j}]"), format!(
+                        "`{}`: a CPU-time sample must be at most {MAX_SAMPLE_NS} ns (60 s per frame), got {ns}",
+                        k.kernel.name()
+                    )));
                 }
             }
         }
@@ -345,6 +421,20 @@ fn timed<T>(overhead: u64, f: impl FnOnce() -> T) -> (u64, T) {
 /// once to H.264, then per frame times H.264 decode, scale, JPEG encode, JPEG decode,
 /// each detector, and a plain sum over the same luma, on this thread's CPU clock.
 pub fn measure(size: FrameSize, fps: f64, opts: &MeasureOptions) -> Result<Calibration> {
+    if opts.frames == 0 || opts.frames > 100_000 {
+        return Err(InputError::new(
+            "--frames",
+            format!("measure from 1 to 100000 frames, got {}", opts.frames),
+        )
+        .into());
+    }
+    if opts.warmup > 10_000 {
+        return Err(InputError::new(
+            "--warmup",
+            format!("at most 10000 warm-up frames, got {}", opts.warmup),
+        )
+        .into());
+    }
     let total = opts.frames + opts.warmup;
     let mut spec = GenerateSpec::new(&opts.photo, size, fps, total as f64 / fps);
     spec.seed = opts.seed;

@@ -94,6 +94,23 @@ impl Default for DetectorParams {
 impl DetectorParams {
     /// Checks the values make sense; the message names the field.
     pub fn check(&self) -> Result<(), String> {
+        let non_negative = [
+            ("black_mean_luma", self.black_mean_luma),
+            ("black_min_s", self.black_min_s),
+            ("freeze_mad", self.freeze_mad),
+            ("freeze_min_s", self.freeze_min_s),
+            ("freeze_bridge_mad", self.freeze_bridge_mad),
+            ("block_texture_floor", self.block_texture_floor),
+            ("block_baseline_factor", self.block_baseline_factor),
+            ("silence_min_s", self.silence_min_s),
+            ("av_flash_luma", self.av_flash_luma),
+            ("av_ring_luma", self.av_ring_luma),
+        ];
+        for (name, v) in non_negative {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("{name} must be a finite number >= 0, got {v}"));
+            }
+        }
         let pos = [
             ("black_ratio", self.black_ratio),
             ("freeze_min_s", self.freeze_min_s + 1e-12),
@@ -952,7 +969,11 @@ impl DetectorParams {
         let text = crate::error::read_text(path)?;
         let name = path.display().to_string();
         let p: DetectorParams = crate::error::parse_toml(&name, &text)?;
-        p.check().map_err(|m| crate::InputError::new(name, m))?;
+        // Each message starts with the field's name: point at it.
+        p.check().map_err(|m| {
+            let field = m.split_whitespace().next().unwrap_or_default();
+            crate::InputError::at_path(name, &text, field, m.clone())
+        })?;
         Ok(p)
     }
 }
@@ -1053,9 +1074,7 @@ pub fn detect_files(
             }
         }
         VideoFormat::H264 => {
-            let bytes = std::fs::read(video).map_err(|e| {
-                crate::InputError::new(name.clone(), format!("cannot read file: {e}"))
-            })?;
+            let bytes = crate::frames::read_media(video)?;
             let mut dec = crate::frames::h264::H264Decoder::new(&name)?;
             dec.decode_stream(&bytes, |f| {
                 feed(f, rate, &mut bank);

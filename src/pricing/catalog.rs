@@ -350,7 +350,7 @@ impl Catalog {
     /// Parses catalog text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Catalog> {
         let catalog: Catalog = parse_toml(file, text)?;
-        catalog.check(file)?;
+        catalog.check(file, text)?;
         Ok(catalog)
     }
 
@@ -396,9 +396,36 @@ impl Catalog {
         }
     }
 
-    /// Rejects values no real catalog can have (negative prices, unordered tiers).
-    fn check(&self, file: &str) -> Result<()> {
-        let bad = |msg: String| Err(Error::Input(InputError::new(file, msg)));
+    /// Rejects values no real catalog can have (negative prices, unordered tiers) and
+    /// quotas that would stop a run from progressing: every quota and rate must be
+    /// at least 1 (there is no "unlimited" in a catalog; leave a limit high instead).
+    /// Errors point at the value in `text`.
+    fn check(&self, file: &str, text: &str) -> Result<()> {
+        self.problem().map_or(Ok(()), |(path, msg)| {
+            Err(Error::Input(InputError::at_path(
+                file,
+                text,
+                &path,
+                format!("{path}: {msg}"),
+            )))
+        })?;
+        // Every `confidence` anywhere in the file is P or S.
+        if let Ok(doc) = text.parse::<toml::Table>() {
+            if let Some(path) = bad_confidence(&toml::Value::Table(doc), String::new()) {
+                return Err(Error::Input(InputError::at_path(
+                    file,
+                    text,
+                    &path,
+                    format!("{path}: confidence must be \"P\" (primary) or \"S\" (secondary)"),
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The first impossible value: its dotted path and what was expected.
+    fn problem(&self) -> Option<(String, String)> {
+        let fail = |path: &str, msg: &str| Some((path.to_string(), msg.to_string()));
         let tiered = [
             ("lambda.duration.x86_64", &self.lambda.duration.x86_64),
             ("lambda.duration.arm64", &self.lambda.duration.arm64),
@@ -409,32 +436,33 @@ impl Catalog {
         ];
         for (name, rate) in tiered {
             if rate.tiers.is_empty() {
-                return bad(format!("{name}: needs at least one tier"));
+                return fail(&format!("{name}.tiers"), "needs at least one tier");
             }
             let mut last = 0.0;
             for (i, t) in rate.tiers.iter().enumerate() {
+                let at = format!("{name}.tiers[{i}]");
                 if !(t.usd.is_finite() && t.usd >= 0.0) {
-                    return bad(format!(
-                        "{name}: tier {} has a negative or non-finite price",
-                        i + 1
-                    ));
+                    return fail(&format!("{at}.usd"), "expected a finite price >= 0");
                 }
                 match t.up_to {
                     Some(u) if !(u.is_finite() && u > last) => {
-                        return bad(format!(
-                            "{name}: tier {} bound must exceed the one before",
-                            i + 1
-                        ))
+                        return fail(
+                            &format!("{at}.up_to"),
+                            "a tier's bound must be finite and exceed the one before",
+                        )
                     }
                     Some(u) => last = u,
                     None if i + 1 != rate.tiers.len() => {
-                        return bad(format!("{name}: only the last tier may omit `up_to`"))
+                        return fail(&at, "only the last tier may omit `up_to`")
                     }
                     None => {}
                 }
             }
             if rate.tiers.last().and_then(|t| t.up_to).is_some() {
-                return bad(format!("{name}: the last tier must omit `up_to`"));
+                return fail(
+                    &format!("{name}.tiers[{}].up_to", rate.tiers.len() - 1),
+                    "the last tier must omit `up_to`",
+                );
             }
         }
         let rates = [
@@ -461,36 +489,186 @@ impl Catalog {
             ),
         ];
         for (name, r) in rates {
-            if !(r.usd.is_finite() && r.usd >= 0.0 && r.per.is_finite() && r.per > 0.0) {
-                return bad(format!("{name}: usd must be >= 0 and per > 0"));
+            if !(r.usd.is_finite() && r.usd >= 0.0) {
+                return fail(&format!("{name}.usd"), "expected a finite price >= 0");
+            }
+            if !(r.per.is_finite() && r.per > 0.0) {
+                return fail(&format!("{name}.per"), "expected a finite number > 0");
             }
         }
         for (name, i) in &self.ec2.instances {
-            if !(i.usd_per_hour.is_finite() && i.usd_per_hour >= 0.0) || i.vcpu == 0 {
-                return bad(format!(
-                    "ec2.instances.{name}: needs vcpu > 0 and usd_per_hour >= 0"
-                ));
+            let at = format!("ec2.instances.{name}");
+            if !(i.usd_per_hour.is_finite() && i.usd_per_hour >= 0.0) {
+                return fail(
+                    &format!("{at}.usd_per_hour"),
+                    "expected a finite price >= 0",
+                );
+            }
+            if i.vcpu == 0 {
+                return fail(&format!("{at}.vcpu"), "expected at least 1 vCPU");
+            }
+            if !(i.memory_gib.is_finite() && i.memory_gib > 0.0) {
+                return fail(&format!("{at}.memory_gib"), "expected a finite number > 0");
             }
         }
-        if self.sqs.chunk_bytes.value == 0
-            || self.sqs.max_message_bytes.value < self.sqs.chunk_bytes.value
-            || self.sqs.max_batch.value == 0
-        {
-            return bad("sqs: chunk_bytes and max_batch must be > 0 and max_message_bytes at least one chunk".into());
+        if self.sqs.chunk_bytes.value == 0 {
+            return fail("sqs.chunk_bytes", "expected at least 1 byte");
+        }
+        if self.sqs.max_message_bytes.value < self.sqs.chunk_bytes.value {
+            return fail("sqs.max_message_bytes", "expected at least one chunk_bytes");
+        }
+        if self.sqs.max_batch.value == 0 {
+            return fail("sqs.max_batch", "expected at least 1 message");
         }
         let ebs = &self.ebs;
-        if !(ebs.root_volume_gb.value.is_finite() && ebs.root_volume_gb.value >= 0.0)
-            || !(ebs.hours_per_month.value.is_finite() && ebs.hours_per_month.value > 0.0)
-        {
-            return bad("ebs: root_volume_gb must be >= 0 and hours_per_month > 0".into());
+        if !(ebs.root_volume_gb.value.is_finite() && ebs.root_volume_gb.value >= 0.0) {
+            return fail("ebs.root_volume_gb", "expected a finite number >= 0");
         }
-        if self.step_functions.express_memory_chunk_mb == 0
-            || self.step_functions.express_duration_increment_ms == 0
-            || self.lambda.duration_rounding_ms == 0
-        {
-            return bad("rounding increments must be positive".into());
+        if !(ebs.hours_per_month.value.is_finite() && ebs.hours_per_month.value > 0.0) {
+            return fail("ebs.hours_per_month", "expected a finite number > 0");
         }
-        Ok(())
+        for (name, r) in [
+            ("fargate.x86_64", &self.fargate.x86_64),
+            ("fargate.arm64", &self.fargate.arm64),
+        ] {
+            for (field, v) in [
+                ("usd_per_vcpu_hour", r.usd_per_vcpu_hour),
+                ("usd_per_gb_hour", r.usd_per_gb_hour),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    return fail(&format!("{name}.{field}"), "expected a finite price >= 0");
+                }
+            }
+        }
+        let free = &self.lambda.free_tier;
+        for (field, v) in [("requests", free.requests), ("gb_seconds", free.gb_seconds)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return fail(
+                    &format!("lambda.free_tier.{field}"),
+                    "expected a finite number >= 0",
+                );
+            }
+        }
+        for (path, v) in [
+            (
+                "step_functions.express_memory_chunk_mb",
+                self.step_functions.express_memory_chunk_mb as u64,
+            ),
+            (
+                "step_functions.express_duration_increment_ms",
+                self.step_functions.express_duration_increment_ms,
+            ),
+            (
+                "lambda.duration_rounding_ms",
+                self.lambda.duration_rounding_ms,
+            ),
+            ("lambda.mb_per_vcpu", self.lambda.mb_per_vcpu as u64),
+            ("lambda.memory_min_mb", self.lambda.memory_min_mb as u64),
+        ] {
+            if v == 0 {
+                return fail(path, "must be at least 1");
+            }
+        }
+        if self.lambda.memory_max_mb < self.lambda.memory_min_mb {
+            return fail("lambda.memory_max_mb", "must be at least memory_min_mb");
+        }
+        if !(self.lambda.max_vcpu.is_finite() && self.lambda.max_vcpu > 0.0) {
+            return fail("lambda.max_vcpu", "expected a finite number > 0");
+        }
+        // Quotas: a zero would stop a run from ever finishing.
+        let q = &self.quotas;
+        let mut counts = vec![
+            (
+                "quotas.lambda_concurrent_executions.value",
+                q.lambda_concurrent_executions.value,
+            ),
+            (
+                "quotas.lambda_scaling_2023.initial_burst",
+                q.lambda_scaling_2023.initial_burst,
+            ),
+            (
+                "quotas.lambda_scaling_2023.per_minute",
+                q.lambda_scaling_2023.per_minute,
+            ),
+            (
+                "quotas.lambda_scaling_current.increment",
+                q.lambda_scaling_current.increment,
+            ),
+            (
+                "quotas.sfn_inline_map_max_concurrency.value",
+                q.sfn_inline_map_max_concurrency.value,
+            ),
+            ("quotas.s3_per_prefix.put_per_s", q.s3_per_prefix.put_per_s),
+            ("quotas.s3_per_prefix.get_per_s", q.s3_per_prefix.get_per_s),
+        ];
+        let mut rates = vec![(
+            "quotas.lambda_scaling_current.every_s",
+            q.lambda_scaling_current.every_s,
+        )];
+        for (name, b) in [
+            ("quotas.sfn_standard_2023", &q.sfn_standard_2023),
+            ("quotas.sfn_standard_current", &q.sfn_standard_current),
+            ("quotas.sfn_express", &q.sfn_express),
+        ] {
+            counts.push((
+                leak(format!("{name}.start_execution_bucket")),
+                b.start_execution_bucket,
+            ));
+            rates.push((
+                leak(format!("{name}.start_execution_refill_per_s")),
+                b.start_execution_refill_per_s,
+            ));
+            if let Some(v) = b.state_transition_bucket {
+                counts.push((leak(format!("{name}.state_transition_bucket")), v));
+            }
+            if let Some(v) = b.state_transition_refill_per_s {
+                rates.push((leak(format!("{name}.state_transition_refill_per_s")), v));
+            }
+        }
+        for (path, v) in counts {
+            if v == 0 {
+                return fail(
+                    path,
+                    "a quota of 0 would stop every run from progressing; expected at least 1",
+                );
+            }
+        }
+        for (path, v) in rates {
+            if !(v.is_finite() && v > 0.0) {
+                return fail(path, "a rate of 0 would stop every run from progressing; expected a finite number > 0");
+            }
+        }
+        None
+    }
+}
+
+/// A path string kept for the error path list (a handful per catalog check).
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// The dotted path of the first `confidence` that is not "P" or "S".
+fn bad_confidence(v: &toml::Value, path: String) -> Option<String> {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+            if k == "confidence" && !matches!(v.as_str(), Some("P") | Some("S")) {
+                Some(join(k))
+            } else {
+                bad_confidence(v, join(k))
+            }
+        }),
+        toml::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| bad_confidence(v, format!("{path}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -520,6 +698,33 @@ mod tests {
             err.contains("c5.2xlarge") && err.contains("m5.4xlarge"),
             "{err}"
         );
+    }
+
+    /// A catalog's value checks point at the value, and zero quotas are rejected.
+    #[test]
+    fn bad_values_are_positioned_and_zero_quotas_rejected() {
+        for (from, to, want) in [
+            ("initial_burst = 3000", "initial_burst = 0", "initial_burst"),
+            ("put_per_s = 3500", "put_per_s = 0", "put_per_s"),
+            (
+                "state_transition_refill_per_s = 1500",
+                "state_transition_refill_per_s = 0",
+                "state_transition_refill_per_s",
+            ),
+            ("mb_per_vcpu = 1769", "mb_per_vcpu = 0", "mb_per_vcpu"),
+            ("confidence = \"P\"", "confidence = \"Z\"", "confidence"),
+        ] {
+            assert!(AWS_US_EAST_1.contains(from), "{from}");
+            let text = AWS_US_EAST_1.replacen(from, to, 1);
+            let err = Catalog::parse("c.toml", &text).unwrap_err().to_string();
+            assert!(err.contains(want) && err.starts_with("c.toml:"), "{err}");
+            let line: usize = err.split(':').nth(1).unwrap().parse().unwrap();
+            let at = text.lines().nth(line - 1).unwrap();
+            assert!(
+                at.contains(want) || at.contains(&to[..to.find(' ').unwrap()]),
+                "{err}\n{at}"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,13 @@ use toml::Spanned;
 use super::catalog::{Architecture, Catalog};
 use crate::error::{parse_toml, read_text, Error, InputError, Result};
 
-/// A quantity that must be finite and not negative (hours, GB-months, milliseconds).
+/// Largest quantity a usage file may state (requests, hours, milliseconds, GB-months):
+/// far beyond any account's month, and small enough that every product the bill
+/// forms stays finite (no `$inf` or `null` in a bill).
+pub const USAGE_MAX: f64 = 1e15;
+
+/// A quantity that must be finite, not negative and at most [`USAGE_MAX`] (hours,
+/// GB-months, milliseconds).
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
 pub struct NonNegative(pub f64);
 
@@ -29,6 +35,11 @@ impl<'de> Deserialize<'de> for NonNegative {
                 "expected a number >= 0, got {v}"
             )));
         }
+        if v > USAGE_MAX {
+            return Err(de::Error::custom(format!(
+                "expected a number at most {USAGE_MAX:e}, got {v}"
+            )));
+        }
         Ok(NonNegative(v))
     }
 }
@@ -39,7 +50,8 @@ impl Serialize for NonNegative {
     }
 }
 
-/// A whole count that must not be negative (requests, transitions).
+/// A whole count that must not be negative nor above [`USAGE_MAX`] (requests,
+/// transitions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Count(pub u64);
 
@@ -53,10 +65,15 @@ impl<'de> Deserialize<'de> for Count {
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Count, E> {
                 u64::try_from(v)
-                    .map(Count)
                     .map_err(|_| E::custom(format!("expected a whole number >= 0, got {v}")))
+                    .and_then(|v| self.visit_u64(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Count, E> {
+                if v as f64 > USAGE_MAX {
+                    return Err(E::custom(format!(
+                        "expected a whole number at most {USAGE_MAX:e}, got {v}"
+                    )));
+                }
                 Ok(Count(v))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Count, E> {

@@ -264,11 +264,20 @@ pub fn exporters(report: &RunReport) -> Vec<Box<dyn Exporter>> {
 /// fixed order. Returns the paths written.
 pub fn write_report(dir: &Path, report: &RunReport, force: bool) -> Result<Vec<PathBuf>> {
     let out = OutputDir::create(dir, force)?;
+    let names = write_report_into(&out, report)?;
+    let dest = out.commit()?;
+    Ok(names.iter().map(|n| dest.join(n)).collect())
+}
+
+/// Writes every file of the report into `out`, a folder prepared (and checked) before
+/// the run; the caller commits it. Returns the file names.
+pub fn write_report_into(out: &OutputDir, report: &RunReport) -> Result<Vec<String>> {
     let exporters = exporters(report);
     let rendered: Vec<Result<Vec<u8>>> = exporters.par_iter().map(|e| e.render(report)).collect();
     let mut written = Vec::with_capacity(exporters.len());
     for (e, bytes) in exporters.iter().zip(rendered) {
-        written.push(out.write(e.file_name(), &bytes?)?);
+        out.write(e.file_name(), &bytes?)?;
+        written.push(e.file_name().to_string());
     }
     Ok(written)
 }

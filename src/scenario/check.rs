@@ -21,17 +21,31 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             "duration must be longer than 0".into(),
         ));
     }
+    super::bounds::check(&s, file, text)?;
 
     let catalog = if s.catalog.ends_with(".toml") {
         let path = dir.map_or_else(
             || Path::new(&s.catalog).to_path_buf(),
             |d| d.join(&s.catalog),
         );
-        Catalog::load(&path)?
+        Catalog::load(&path).map_err(|e| match e {
+            // A catalog file that cannot be read: point at the scenario's line.
+            crate::Error::Input(i) if i.line.is_none() => {
+                crate::Error::Input(crate::InputError::at_path(
+                    file,
+                    text,
+                    "catalog",
+                    format!("catalog {}: {}", i.file, i.message),
+                ))
+            }
+            other => other,
+        })?
     } else {
         Catalog::by_id(&s.catalog).ok_or_else(|| {
-            crate::Error::Input(crate::InputError::new(
+            crate::Error::Input(crate::InputError::at_path(
                 file,
+                text,
+                "catalog",
                 format!("unknown catalog `{}`: the embedded one is `aws-us-east-1`; or give a catalog file path ending in .toml", s.catalog),
             ))
         })?
@@ -157,8 +171,10 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
 
     // Layouts.
     if s.layouts.is_empty() {
-        return Err(crate::Error::Input(crate::InputError::new(
+        return Err(crate::Error::Input(crate::InputError::at_path(
             file,
+            text,
+            "layouts",
             "at least one [[layouts]] is needed",
         )));
     }

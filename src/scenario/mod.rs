@@ -2,6 +2,7 @@
 //! Serde structs with `deny_unknown_fields`; values checked where they are read so
 //! every mistake names the file, line and column.
 
+pub mod bounds;
 mod check;
 pub mod pipeline;
 mod values;

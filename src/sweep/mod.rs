@@ -21,7 +21,7 @@ const FLAG: &str = "--vary";
 pub const MAX_POINTS: usize = 10_000;
 
 /// Most points a grid may have.
-pub const MAX_GRID: usize = 100_000;
+pub const MAX_GRID: usize = 10_000;
 
 /// One `--vary PATH=VALUES` flag, parsed.
 #[derive(Debug, Clone, PartialEq)]

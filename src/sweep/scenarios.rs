@@ -7,6 +7,7 @@ use std::path::Path;
 use toml::Value;
 
 use super::{apply, crossovers_on, grid, run_grid, value_label, VarySpec};
+
 use crate::error::Result;
 use crate::report::data::{Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries};
 use crate::run::{run, RunOptions};
@@ -20,6 +21,8 @@ pub struct VariantOptions {
     pub duration: Option<Time>,
     /// Only these layouts (default: all).
     pub layouts: Option<Vec<String>>,
+    /// Run variants past the work bound.
+    pub allow_large: bool,
 }
 
 /// What one variant cost, per layout in scenario order.
@@ -40,31 +43,12 @@ pub fn run_variant(
     assignments: &[(String, Value)],
     opts: &VariantOptions,
 ) -> Result<Vec<VariantCost>> {
-    let mut doc = base.clone();
-    for (path, value) in assignments {
-        apply(&mut doc, path, value.clone())?;
-    }
-    let text = toml::to_string(&doc).map_err(|e| crate::Error::Other(format!("{file}: {e}")))?;
-    let label = if assignments.is_empty() {
-        file.to_string()
-    } else {
-        let a: Vec<String> = assignments
-            .iter()
-            .map(|(p, v)| format!("{p}={}", value_label(v)))
-            .collect();
-        format!("{file} with {}", a.join(", "))
-    };
-    let mut resolved = Scenario::parse(&label, &text, dir)?;
-    if let Some(d) = opts.duration {
-        resolved.duration = d;
-    }
-    if let Some(keep) = &opts.layouts {
-        resolved.scenario.layouts.retain(|l| keep.contains(&l.name));
-    }
+    let resolved = resolve_variant(base, file, dir, assignments, opts)?;
     let options = RunOptions {
         kernels: Some(KernelsChoice::Sampled),
         calibration: None,
         skip_onset: true,
+        allow_large: opts.allow_large,
     };
     let result = run(resolved, &options, dir, None)?;
     let catalog = &result.resolved.catalog;
@@ -89,6 +73,116 @@ pub fn run_variant(
             },
         })
         .collect())
+}
+
+/// The variant of `base` with `assignments` applied, checked and resolved as it will
+/// run. Its errors name the real file, the values assigned and the position of the
+/// varied value in that file ("low-traffic.toml:20:11: with workload.streams = 1.5: …").
+pub fn resolve_variant(
+    base: &toml::Table,
+    file: &str,
+    dir: Option<&Path>,
+    assignments: &[(String, Value)],
+    opts: &VariantOptions,
+) -> Result<crate::scenario::Resolved> {
+    let mut doc = base.clone();
+    for (path, value) in assignments {
+        apply(&mut doc, path, value.clone())?;
+    }
+    let text = toml::to_string(&doc).map_err(|e| crate::Error::Other(format!("{file}: {e}")))?;
+    let mut resolved =
+        Scenario::parse(file, &text, dir).map_err(|e| variant_error(e, base, file, assignments))?;
+    if let Some(d) = opts.duration {
+        resolved.duration = d;
+    }
+    if let Some(keep) = &opts.layouts {
+        resolved.scenario.layouts.retain(|l| keep.contains(&l.name));
+    }
+    Ok(resolved)
+}
+
+/// Maps an error in a variant's (re-serialised) text to the real file: the position
+/// of the first varied value as written there, the assignments in the message.
+fn variant_error(
+    e: crate::Error,
+    base: &toml::Table,
+    file: &str,
+    assignments: &[(String, Value)],
+) -> crate::Error {
+    let crate::Error::Input(i) = e else { return e };
+    if assignments.is_empty() || i.file != file {
+        return crate::Error::Input(i);
+    }
+    let Ok(real) = crate::error::read_text(Path::new(file)) else {
+        return crate::Error::Input(i);
+    };
+    let with: Vec<String> = assignments
+        .iter()
+        .map(|(p, v)| format!("{p} = {}", value_label(v)))
+        .collect();
+    let path = file_path_of(base, &assignments[0].0);
+    crate::InputError::at_path(
+        file,
+        &real,
+        &path,
+        format!("with {}: {}", with.join(", "), i.message),
+    )
+    .into()
+}
+
+/// A sweep path (`layouts.NAME.ec2.instance_type`) as a path into the file
+/// (`layouts[1].ec2.instance_type`).
+fn file_path_of(base: &toml::Table, path: &str) -> String {
+    if let Some(rest) = path.strip_prefix("layouts.") {
+        let (name, tail) = rest.split_once('.').unwrap_or((rest, ""));
+        let index = base.get("layouts").and_then(Value::as_array).and_then(|a| {
+            a.iter()
+                .position(|l| l.get("name").and_then(Value::as_str) == Some(name))
+        });
+        if let Some(i) = index {
+            return if tail.is_empty() {
+                format!("layouts[{i}]")
+            } else {
+                format!("layouts[{i}].{tail}")
+            };
+        }
+    }
+    path.to_string()
+}
+
+/// Checks `--layouts` names against the scenario's layouts.
+fn check_layout_names(base: &toml::Table, opts: &VariantOptions) -> Result<()> {
+    let Some(keep) = &opts.layouts else {
+        return Ok(());
+    };
+    let names: Vec<&str> = base
+        .get("layouts")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.get("name").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    for k in keep {
+        if !names.contains(&k.as_str()) {
+            let hint = crate::error::nearest(k, &names)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            return Err(crate::InputError::new(
+                "--layouts",
+                format!(
+                    "no layout named `{k}`{hint}; the scenario has: {}",
+                    names.join(", ")
+                ),
+            )
+            .into());
+        }
+    }
+    if keep.is_empty() {
+        return Err(crate::InputError::new("--layouts", "name at least one layout").into());
+    }
+    Ok(())
 }
 
 /// The default period of a variant: the scenario's, but at most 10 minutes when the
@@ -129,11 +223,24 @@ pub fn sweep(
 ) -> Result<SweepOutcome> {
     let base: toml::Table = toml::from_str(text)
         .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+    check_layout_names(&base, opts)?;
     let points = grid(specs)?;
-    // Check every assignment before the long runs.
+    // Check every variant, and the work of the whole grid, before the long runs.
+    let mut events = 0.0;
     for p in &points {
-        let mut doc = base.clone();
-        p.apply_to(&mut doc)?;
+        let r = resolve_variant(&base, file, dir, &p.assignments, opts)?;
+        events += crate::scenario::bounds::estimated_events(&r, r.duration);
+    }
+    let bound = crate::scenario::bounds::MAX_EVENTS;
+    if events > bound && !opts.allow_large {
+        return Err(crate::InputError::new(
+            "--vary",
+            format!(
+                "the grid's {} points would simulate about {events:.2e} events in all, more than the {bound:.0e} a run may take (several minutes): use fewer grid points, a shorter --duration, or pass --allow-large",
+                points.len()
+            ),
+        )
+        .into());
     }
     let results = run_grid(&points, |p| {
         run_variant(&base, file, dir, &p.assignments, opts)
@@ -264,6 +371,22 @@ pub fn sensitivity(
     let base: toml::Table = toml::from_str(text)
         .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
     let resolved = Scenario::parse(file, text, dir)?;
+    let bound = crate::scenario::bounds::MAX_EVENTS;
+    let runs = 1 + 2 * resolved.scenario.assumptions.len();
+    let events = runs as f64
+        * crate::scenario::bounds::estimated_events(
+            &resolved,
+            opts.duration.unwrap_or(resolved.duration),
+        );
+    if events > bound && !opts.allow_large {
+        return Err(crate::InputError::at_span(
+            file,
+            text,
+            resolved.scenario.workload.streams.span(),
+            format!("the {runs} runs would simulate about {events:.2e} events in all, more than the {bound:.0e} a run may take (several minutes): use a shorter --duration, or pass --allow-large"),
+        )
+        .into());
+    }
     let opts = VariantOptions {
         layouts: Some(vec![against.to_string(), of.to_string()]),
         ..opts.clone()
