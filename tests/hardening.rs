@@ -267,8 +267,12 @@ fn price_rejects_what_would_overflow_and_names_the_catalog_line() {
         ),
     );
     let err = fails(d, &["price", &f]);
+    let line = 1 + usage
+        .lines()
+        .position(|l| l.starts_with("catalog = "))
+        .expect("the usage example names its catalog");
     assert!(
-        err.starts_with("error: u.toml:6:") && err.contains("unknown catalog"),
+        err.starts_with(&format!("error: u.toml:{line}:")) && err.contains("unknown catalog"),
         "{err}"
     );
 }

@@ -416,7 +416,7 @@ impl Catalog {
                     file,
                     text,
                     &path,
-                    format!("{path}: confidence must be \"P\" (primary) or \"S\" (secondary)"),
+                    format!("{path}: confidence must be \"P\" (primary), \"S\" (secondary) or \"U\" (an assumption)"),
                 )));
             }
         }
@@ -658,7 +658,7 @@ fn bad_confidence(v: &toml::Value, path: String) -> Option<String> {
     };
     match v {
         toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
-            if k == "confidence" && !matches!(v.as_str(), Some("P") | Some("S")) {
+            if k == "confidence" && !matches!(v.as_str(), Some("P") | Some("S") | Some("U")) {
                 Some(join(k))
             } else {
                 bad_confidence(v, join(k))
