@@ -300,8 +300,8 @@ pub fn render(w: &WhatIf) -> String {
         escape(w.layouts.first().map_or("", String::as_str))
     );
     o.push_str(
-        "<p class=\"note\">Each point ran with sampled kernels; costs per month extrapolate \
-         the simulated period to 730 hours. Throttles are requests the quotas delayed.</p>\n",
+        "<p class=\"note\">Each point ran with sampled kernels; costs per month project \
+         the simulated period's usage to a 730-hour month, then price it. Throttles are requests the quotas delayed.</p>\n",
     );
     let _ = writeln!(
         o,
