@@ -6,7 +6,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = args.next().unwrap_or_else(|| "report-demo".into());
     let force = args.any(|a| a == "--force");
     let report = archsim::report::RunReport::example();
-    println!("{}", archsim::report::table::comparison_table(&report, archsim::report::term::Style::plain()));
+    println!(
+        "{}",
+        archsim::report::table::comparison_table(&report, archsim::report::term::Style::plain())
+    );
     for path in archsim::report::write_report(dir.as_ref(), &report, force)? {
         println!("wrote {}", path.display());
     }

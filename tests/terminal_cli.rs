@@ -33,7 +33,10 @@ fn fits(args: &[&str]) -> String {
             line.width()
         );
     }
-    assert!(!text.contains('\x1b'), "{args:?}: colour codes in piped output");
+    assert!(
+        !text.contains('\x1b'),
+        "{args:?}: colour codes in piped output"
+    );
     text
 }
 
@@ -83,20 +86,21 @@ fn bash_completion_loads() {
     let bin = env!("CARGO_BIN_EXE_archsim");
     let o = Command::new("bash")
         .arg("-c")
-        .arg(format!("source <('{bin}' completions bash) && complete -p archsim"))
+        .arg(format!(
+            "source <('{bin}' completions bash) && complete -p archsim"
+        ))
         .output()
         .expect("bash runs");
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let spec = String::from_utf8_lossy(&o.stdout);
     assert!(spec.contains("archsim"), "{spec}");
     for shell in ["zsh", "fish", "powershell"] {
         let o = archsim(&["completions", shell]);
         assert!(o.status.success() && !o.stdout.is_empty(), "{shell}");
-        assert!(String::from_utf8_lossy(&o.stdout).contains("sweep"), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("sweep"),
+            "{shell}"
+        );
     }
 }
 
@@ -105,6 +109,12 @@ fn man_page_is_roff_naming_the_subcommands() {
     let o = archsim(&["man"]);
     assert!(o.status.success());
     let page = String::from_utf8(o.stdout).unwrap();
-    assert!(page.starts_with(".ie") || page.contains(".TH archsim"), "{page}");
-    assert!(page.contains("completions") && page.contains("sweep"), "{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH archsim"),
+        "{page}"
+    );
+    assert!(
+        page.contains("completions") && page.contains("sweep"),
+        "{page}"
+    );
 }

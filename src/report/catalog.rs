@@ -62,7 +62,10 @@ fn tiered_rows(t: &mut Table, name: &str, r: &TieredRate) {
 /// Every rate and quota of `c`.
 pub fn catalog_text(c: &Catalog) -> String {
     let mut out = super::term::paragraph(
-        &format!("{} — {} ({}, {})", c.id, c.description, c.region, c.currency),
+        &format!(
+            "{} — {} ({}, {})",
+            c.id, c.description, c.region, c.currency
+        ),
         2,
     );
     out.push('\n');

@@ -802,7 +802,10 @@ mod tests {
         assert!(monolith.contains("Instances"), "{monolith}");
         assert!(!monolith.contains("Lambda concurrency"), "{monolith}");
         assert!(!monolith.contains("Throttles"), "{monolith}");
-        check_png(&timeline(&r.layouts[1]).png().unwrap(), timeline(&r.layouts[1]).size());
+        check_png(
+            &timeline(&r.layouts[1]).png().unwrap(),
+            timeline(&r.layouts[1]).size(),
+        );
         assert_eq!(timeline(&r.layouts[1]).size(), (WIDTH, HEIGHT * 3 / 5));
         // The stream count where throttling starts is drawn when the load nears it.
         let mut l = r.layouts[0].clone();

@@ -4,13 +4,12 @@
 
 use std::fmt::Write as _;
 
+use super::capacity::{capacity, Capacity};
 use super::charts;
 use super::data::RunReport;
-use super::capacity::{capacity, Capacity};
 use super::money::{percent, quantity, usd};
 use super::summary::{
-    comparison_grid, cost_grid, headline, latency_grid, load_grid, summary_sentences, verdict,
-    Grid,
+    comparison_grid, cost_grid, headline, latency_grid, load_grid, summary_sentences, verdict, Grid,
 };
 use crate::error::Result;
 
@@ -83,7 +82,12 @@ fn grid_table(out: &mut String, g: &Grid, class_of: impl Fn(usize, usize) -> Opt
             } else if classes.is_empty() {
                 let _ = write!(out, "<td>{}</td>", escape(cell));
             } else {
-                let _ = write!(out, "<td class=\"{}\">{}</td>", classes.join(" "), escape(cell));
+                let _ = write!(
+                    out,
+                    "<td class=\"{}\">{}</td>",
+                    classes.join(" "),
+                    escape(cell)
+                );
             }
         }
         out.push_str("</tr>\n");
@@ -142,7 +146,11 @@ fn lead(o: &mut String, r: &RunReport) {
                 usd(h.baseline_monthly_usd)
             ),
         ),
-        None => big(o, "—", &format!("{} is already the cheapest layout", h.baseline)),
+        None => big(
+            o,
+            "—",
+            &format!("{} is already the cheapest layout", h.baseline),
+        ),
     }
     big(
         o,

@@ -1,9 +1,9 @@
 //! What the HTML page and the terminal table both say: the comparison rows and the
 //! plain-words summary, computed once from a [`RunReport`].
 
-use super::data::RunReport;
 use super::capacity::capacity;
 use super::data::LayoutSummary;
+use super::data::RunReport;
 use super::money::{duration_ms, percent, quantity, usd, usd_rate};
 
 /// A table of layouts: one row per layout, in the report's order, one column per
@@ -18,7 +18,10 @@ pub struct Grid {
 
 impl Grid {
     /// A grid with a `layout` column first, then `columns` (label, cell of layout i).
-    fn of_layouts(r: &RunReport, columns: Vec<(String, Box<dyn Fn(usize) -> String + '_>)>) -> Grid {
+    fn of_layouts(
+        r: &RunReport,
+        columns: Vec<(String, Box<dyn Fn(usize) -> String + '_>)>,
+    ) -> Grid {
         let mut header = vec!["layout".to_string()];
         header.extend(columns.iter().map(|(h, _)| h.clone()));
         let rows = (0..r.layouts.len())
@@ -404,7 +407,12 @@ mod tests {
     #[test]
     fn grids_have_one_row_per_layout() {
         let r = RunReport::example();
-        for g in [comparison_grid(&r), cost_grid(&r), latency_grid(&r), load_grid(&r)] {
+        for g in [
+            comparison_grid(&r),
+            cost_grid(&r),
+            latency_grid(&r),
+            load_grid(&r),
+        ] {
             assert_eq!(g.rows.len(), 3, "{:?}", g.header);
             assert!(g.rows.iter().all(|row| row.len() == g.header.len()));
             assert_eq!(g.numeric.len(), g.header.len());
@@ -422,8 +430,14 @@ mod tests {
             Some("1,540 (lambda 1,200, step_functions 340)")
         );
         assert_eq!(load.cell(1, "throttles"), Some("0"));
-        assert_eq!(load.cell(0, "peak Lambda concurrency"), Some("1,000 of 1,000"));
-        assert_eq!(load.cell(0, "throttled from"), Some("850 streams (step_functions)"));
+        assert_eq!(
+            load.cell(0, "peak Lambda concurrency"),
+            Some("1,000 of 1,000")
+        );
+        assert_eq!(
+            load.cell(0, "throttled from"),
+            Some("850 streams (step_functions)")
+        );
         assert_eq!(load.cell(1, "throttled from"), Some("—"));
     }
 
@@ -433,7 +447,15 @@ mod tests {
         let g = cost_grid(&r);
         assert_eq!(
             g.header,
-            ["layout", "lambda", "step_functions", "s3", "ec2", "fargate", "total a month"]
+            [
+                "layout",
+                "lambda",
+                "step_functions",
+                "s3",
+                "ec2",
+                "fargate",
+                "total a month"
+            ]
         );
         assert_eq!(g.cell(1, "lambda"), Some("—"));
         // 13.60 for 10 hours is 992.80 for 730.

@@ -130,7 +130,10 @@ mod tests {
         let r = RunReport::example();
         let t = run_text(&r, Style::plain(), true);
         let lines: Vec<&str> = t.lines().collect();
-        assert!(lines[2].starts_with("monolith is cheapest at $992.80 a month"), "{t}");
+        assert!(
+            lines[2].starts_with("monolith is cheapest at $992.80 a month"),
+            "{t}"
+        );
         for s in [
             "$23,695.80",
             "$992.80",
@@ -155,7 +158,10 @@ mod tests {
         let r = RunReport::example();
         let t = run_text(&r, Style { color: true }, false);
         assert!(t.contains("\x1b[1mmonolith is cheapest"), "{t}");
-        assert!(t.contains("\x1b[38;5;10m") || t.contains("\x1b[32m"), "{t:?}");
+        assert!(
+            t.contains("\x1b[38;5;10m") || t.contains("\x1b[32m"),
+            "{t:?}"
+        );
     }
 
     #[test]

@@ -166,7 +166,11 @@ mod tests {
         assert!(text.contains("step_functions"), "split a word:\n{text}");
         assert!(text.lines().count() > 4, "{text}");
         for line in text.lines() {
-            assert!(line.width() <= WIDTH as usize, "{} > {WIDTH}: {line}", line.width());
+            assert!(
+                line.width() <= WIDTH as usize,
+                "{} > {WIDTH}: {line}",
+                line.width()
+            );
         }
     }
 
@@ -190,7 +194,9 @@ mod tests {
             numeric: vec![false],
         };
         let red = |_, _| Some(comfy_table::Color::Red);
-        assert!(!grid_table(&g, Style::plain(), red).to_string().contains('\x1b'));
+        assert!(!grid_table(&g, Style::plain(), red)
+            .to_string()
+            .contains('\x1b'));
         assert!(grid_table(&g, Style { color: true }, red)
             .to_string()
             .contains('\x1b'));

@@ -289,7 +289,9 @@ pub fn render(w: &WhatIf) -> String {
     o.push_str("<div class=\"controls\" id=\"controls\"></div>\n");
     o.push_str("<noscript><p>This page needs JavaScript for its sliders; the same figures are in results.csv beside it.</p></noscript>\n");
     o.push_str("<p id=\"verdict\"></p>\n<div class=\"figures\">\n");
-    o.push_str("<div><span class=\"big\" id=\"saving\"></span><span id=\"saving-what\"></span></div>\n");
+    o.push_str(
+        "<div><span class=\"big\" id=\"saving\"></span><span id=\"saving-what\"></span></div>\n",
+    );
     o.push_str("<div><span class=\"big\" id=\"cheapest-cost\"></span><span id=\"cheapest-what\"></span></div>\n</div>\n");
     o.push_str("<div id=\"chart\"></div>\n<p class=\"note\">Cost a month of each layout at this setting, the cheapest in green; the scale is fixed over the whole sweep, so the bars grow and shrink as the sliders move.</p>\n");
     let _ = writeln!(
@@ -342,7 +344,10 @@ mod tests {
             .iter()
             .flat_map(|&s| [2, 4].map(|c| point(s, c)))
             .collect();
-        let paths = ["workload.streams".to_string(), "workload.chunk_seconds".to_string()];
+        let paths = [
+            "workload.streams".to_string(),
+            "workload.chunk_seconds".to_string(),
+        ];
         WhatIf::from_points("low-traffic </script>", &paths, &points)
     }
 
@@ -364,7 +369,14 @@ mod tests {
         assert!(html.contains("id=\"whatif-data\""));
         assert!(html.contains("location.hash"));
         // Nothing fetched: no src or href, no fetch or XHR.
-        for bad in ["src=", "href=", "fetch(", "XMLHttpRequest", "@import", "url("] {
+        for bad in [
+            "src=",
+            "href=",
+            "fetch(",
+            "XMLHttpRequest",
+            "@import",
+            "url(",
+        ] {
             assert!(!html.contains(bad), "`{bad}` in the page");
         }
         // A value cannot close the data element early.
