@@ -472,3 +472,35 @@ fn stage_work_from_a_string_and_from_lambda_logs() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("staged.toml:") && err.contains("p99"), "{err}");
 }
+
+/// A pipeline of another shape than first → side by side → last runs in the
+/// monolith; the layouts that need that shape say so at the layout (exit 2).
+#[test]
+fn a_chain_of_stages_runs_in_the_monolith_and_is_refused_where_the_shape_matters() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = std::fs::read_to_string(root.join("scenarios/low-traffic.toml")).unwrap();
+    let at = base.find("[[layouts]]").unwrap();
+    let chain = "\n[[stages]]\nname = \"decode\"\nkernels = [\"h264_decode*25\", \"scale\"]\n\n[[stages]]\nname = \"black\"\nkernels = [\"black\"]\n";
+    let monolith = "[[layouts]]\nname = \"m\"\nkind = \"monolith\"\n[layouts.ec2]\ninstance_type = \"c5.large\"\nscaling = { kind = \"fixed\", instances = 1 }\n";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chain.toml");
+    std::fs::write(&file, format!("{}{chain}\n{monolith}", &base[..at])).unwrap();
+    let out = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
+    let m = &out["layouts"][0];
+    assert!(m["frames_captured"].as_u64().unwrap() > 0);
+    assert_eq!(m["frames_analyzed"], m["frames_captured"], "{m}");
+    for kind in ["cloned-monolith", "distributed"] {
+        let text = format!(
+            "{}{chain}\n{monolith}\n[[layouts]]\nname = \"x\"\nkind = \"{kind}\"\n",
+            &base[..at]
+        );
+        std::fs::write(&file, text).unwrap();
+        let bad = archsim(&["run", file.to_str().unwrap()]);
+        assert_eq!(bad.status.code(), Some(2), "{kind}");
+        let err = String::from_utf8_lossy(&bad.stderr);
+        assert!(
+            err.contains("chain.toml:") && err.contains("stages side by side"),
+            "{err}"
+        );
+    }
+}

@@ -25,14 +25,22 @@ impl Layout for ClonedMonolith {
     }
     fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
         monolith::check_ec2(spec, cx)?;
+        // The clones split the stages side by side between them.
+        if !cx.pipeline.is_fan_out_fan_in() {
+            return Err(cx.error(
+                spec,
+                spec.kind.span(),
+                "a cloned monolith splits the stages side by side between its clones: it needs a pipeline shaped first stage → stages side by side → last stage",
+            ));
+        }
+        let side_by_side = cx.pipeline.stages.len() - 2;
         if let Some(c) = &spec.clones {
-            if *c.get_ref() < 1 || *c.get_ref() as usize > cx.detectors {
+            if *c.get_ref() < 1 || *c.get_ref() as usize > side_by_side {
                 return Err(cx.error(
                     spec,
                     c.span(),
                     &format!(
-                        "clones must be between 1 and the number of detectors ({})",
-                        cx.detectors
+                        "clones must be between 1 and the number of detectors ({side_by_side})"
                     ),
                 ));
             }
