@@ -272,26 +272,32 @@ mod tests {
         let kinds = kinds();
         let unique: std::collections::BTreeSet<_> = kinds.iter().collect();
         assert_eq!(unique.len(), kinds.len(), "{kinds:?}");
-        // Every section a kind claims is one a layout can set.
+        // Every section a kind claims is one a layout can set: a layout with every
+        // section lists them all.
         let text = "name = \"x\"\nkind = \"monolith\"\n";
         let spec: LayoutSpec = toml::from_str(text).unwrap();
         assert!(spec.sections_present().is_empty());
-        let known = [
-            "converter",
-            "detector",
-            "aggregator",
-            "account",
-            "aggregate_cpu",
-            "s3",
-            "s3_prefixes",
-            "step_functions",
-            "task_retry",
-            "retry",
-            "ec2",
-            "fargate",
-            "clones",
-            "autoscale_every",
-        ];
+        let every = r#"
+name = "x"
+kind = "monolith"
+aggregate_cpu = "2ms"
+s3_prefixes = "shared"
+clones = 2
+autoscale_every = "1min"
+converter = {}
+detector = {}
+aggregator = {}
+account = {}
+s3 = {}
+step_functions = {}
+task_retry = {}
+retry = {}
+ec2 = { instance_type = "c5.large" }
+fargate = {}
+"#;
+        let all: LayoutSpec = toml::from_str(every).unwrap();
+        let known: Vec<&str> = all.sections_present().iter().map(|(n, _)| *n).collect();
+        assert_eq!(known.len(), 14, "{known:?}");
         for l in REGISTRY {
             for s in l.sections() {
                 assert!(known.contains(s), "{}: unknown section {s}", l.kind());

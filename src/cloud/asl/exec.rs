@@ -225,18 +225,24 @@ impl Execution {
                 .is_some_and(|k| k.alive && k.phase == phase)
     }
 
+    /// Cursor `c` asks for the transition into its state (`retry` for a retried
+    /// attempt).
+    fn ask_to_enter(&mut self, c: CursorId, retry: bool) {
+        let k = &mut self.cursors[c as usize];
+        k.phase = Phase::Enter;
+        let (state, workflow) = (k.state, k.workflow);
+        self.pending.push(Action::Enter {
+            cursor: c,
+            state,
+            retry,
+            workflow,
+        });
+    }
+
     /// The transition requested by `Enter` or `StartChild` may proceed.
     pub fn granted(&mut self, c: CursorId) {
         if self.live(c, Phase::Start) {
-            let k = &mut self.cursors[c as usize];
-            k.phase = Phase::Enter;
-            let (state, workflow) = (k.state, k.workflow);
-            self.pending.push(Action::Enter {
-                cursor: c,
-                state,
-                retry: false,
-                workflow,
-            });
+            self.ask_to_enter(c, false);
         } else if self.live(c, Phase::Enter) {
             self.run(c);
         }
@@ -273,15 +279,7 @@ impl Execution {
     /// A Wait state or a retry interval of cursor `c` has elapsed.
     pub fn waited(&mut self, c: CursorId) {
         if self.live(c, Phase::RetryWait) {
-            let k = &mut self.cursors[c as usize];
-            k.phase = Phase::Enter;
-            let (state, workflow) = (k.state, k.workflow);
-            self.pending.push(Action::Enter {
-                cursor: c,
-                state,
-                retry: true,
-                workflow,
-            });
+            self.ask_to_enter(c, true);
         } else if self.live(c, Phase::Wait) {
             let m = self.machine.clone();
             let def = m.state(self.cursors[c as usize].state);
