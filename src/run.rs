@@ -216,6 +216,7 @@ pub fn run(
                 progress: Some(&cb),
                 streams_override: None,
                 duration_override: None,
+                quotas_raised: false,
             };
             simulate(&ctx, spec).map_err(|e| layout_error(&r, spec, e))
         })
@@ -238,6 +239,7 @@ pub fn run(
                     progress: None,
                     streams_override: None,
                     duration_override: None,
+                    quotas_raised: false,
                 };
                 onset::find(&ctx, spec, max_streams).map_err(|e| layout_error(&r, spec, e))
             })

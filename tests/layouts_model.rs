@@ -332,6 +332,7 @@ fn onset_search_finds_step_functions_between_the_bounds() {
         progress: None,
         streams_override: None,
         duration_override: None,
+        quotas_raised: false,
     };
     let spec = &r.scenario.layouts[0];
     let found = onset::find(&ctx, spec, 1000).expect("the search runs");

@@ -189,6 +189,7 @@ pub fn simulate(
     let mut last_end: Time = 0;
     let mut progress = Progress::new(ctx.progress, duration);
     let mut frames_pending = wl.max_streams() as usize;
+    let mut items = super::ItemCounts::default();
 
     while let Some((now, ev)) = q.pop() {
         progress.at(now);
@@ -237,6 +238,12 @@ pub fn simulate(
                     done = done.max(end);
                 }
                 last_end = last_end.max(done);
+                items.offered += 1;
+                if done > duration {
+                    items.late += 1;
+                } else {
+                    items.analysed += 1;
+                }
                 latency.record(done - now);
                 if wl.has_defect(index) {
                     notify_latency.record(done - now);
@@ -306,5 +313,8 @@ pub fn simulate(
         executions: 0,
         events: q.events_processed(),
         sim_end: last_end,
+        items,
+        gate_waits: super::GateWaits::default(),
+        overload: crate::scenario::overload::OverloadPolicy::Queue,
     })
 }

@@ -638,6 +638,7 @@ pub fn simulate(
         .collect();
     let mut frames_captured = 0u64;
     let mut frames_by_detector = vec![0u64; n_det];
+    let mut frames_late = 0u64; // analysed after the period ended
     let mut executions = 0u64;
     let mut last_end: Time = 0;
     let mut work = Work {
@@ -932,6 +933,9 @@ pub fn simulate(
                 for c in frames_by_detector.iter_mut() {
                     *c += frames as u64;
                 }
+                if now > duration {
+                    frames_late += frames as u64;
+                }
                 if let Some(rd) = real.as_mut() {
                     rd.chunk_done(e.stream, e.chunk);
                 }
@@ -1007,6 +1011,33 @@ pub fn simulate(
         executions,
         events: q.events_processed(),
         sim_end: last_end,
+        // Until the drop policy is implemented here: every frame is queued and
+        // served, the refusals (not yet their waits) counted per gate.
+        items: super::ItemCounts {
+            offered: frames_captured,
+            analysed: frames_captured - frames_late,
+            late: frames_late,
+            dropped: 0,
+        },
+        gate_waits: {
+            use super::Gate;
+            let mut g = super::GateWaits::default();
+            let st = sfn.as_ref().map(|s| s.stats());
+            g.add_many(
+                Gate::StartExecution,
+                st.map_or(0, |s| s.start_throttles) + start_waiting,
+                0,
+            );
+            g.add_many(
+                Gate::StateTransitions,
+                st.map_or(0, |s| s.transition_throttles),
+                0,
+            );
+            g.add_many(Gate::LambdaConcurrency, lambda.throttles() + held_back, 0);
+            g.add_many(Gate::S3PrefixRate, work.s3_throttles, 0);
+            g
+        },
+        overload: crate::scenario::overload::OverloadPolicy::Queue,
     })
 }
 

@@ -98,6 +98,12 @@ pub struct LayoutSummary {
     /// The Lambda concurrency quota in force (serverless layouts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda_concurrency_quota: Option<u64>,
+    /// Whether it carries its load: offered vs served items, the binding quota.
+    #[serde(default)]
+    pub capacity: crate::layouts::Capacity,
+    /// Every item offered, by what became of it.
+    #[serde(default)]
+    pub items: crate::layouts::ItemCounts,
 }
 
 /// A defect found in one stream.
@@ -553,6 +559,19 @@ fn example_layout(
         onset_searched_up_to: (peak_lambda > 0).then_some(20_000),
         drain_s: 2.0,
         lambda_concurrency_quota: (peak_lambda > 0).then_some(1000),
+        capacity: crate::layouts::Capacity {
+            verdict: crate::layouts::Verdict::KeepsUp,
+            offered_items_per_s: 100.0,
+            served_items_per_s: 100.0,
+            served_fraction: 1.0,
+            binding: None,
+        },
+        items: crate::layouts::ItemCounts {
+            offered: 3_600_000,
+            analysed: 3_600_000,
+            late: 0,
+            dropped: 0,
+        },
     }
 }
 

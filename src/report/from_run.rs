@@ -93,6 +93,8 @@ pub fn layout_summary(
         onset_searched_up_to: onset.map(|o| o.searched_up_to),
         drain_s: (l.sim_end as f64 / 1e9 - l.period_hours * 3600.0).max(0.0),
         lambda_concurrency_quota: None,
+        capacity: l.capacity(),
+        items: l.items,
     }
 }
 

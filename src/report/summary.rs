@@ -1,7 +1,7 @@
 //! What the HTML page and the terminal table both say: the comparison rows and the
 //! plain-words summary, computed once from a [`RunReport`].
 
-use super::capacity::capacity;
+use super::capacity::{capacity, mark_latency};
 use super::data::LayoutSummary;
 use super::data::RunReport;
 use super::money::{duration_ms, percent, quantity, usd, usd_rate};
@@ -86,7 +86,7 @@ pub fn comparison_grid(r: &RunReport) -> Grid {
             ),
             (
                 "latency p95".into(),
-                Box::new(|i| duration_ms(l[i].latency_ms.p95)),
+                Box::new(|i| mark_latency(&l[i], duration_ms(l[i].latency_ms.p95))),
             ),
             ("capacity".into(), Box::new(|i| capacity(&l[i]).label())),
         ],
@@ -265,12 +265,12 @@ pub fn verdict(r: &RunReport) -> String {
         .layouts
         .iter()
         .filter(|l| !capacity(l).keeps_up())
-        .map(|l| l.name.clone())
+        .map(|l| l.capacity.sentence(&l.name))
         .collect();
     if !overloaded.is_empty() {
-        s += &format!("; {} cannot keep up", and_list(&overloaded));
+        s += &format!("; {}", overloaded.join("; "));
         if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
-            s += &format!(": {name} is throttled from {words}");
+            s += &format!(" ({name} is throttled from {words})");
         }
     } else if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
         s += &format!("; every layout keeps up, {name} is throttled from {words}");
@@ -481,8 +481,21 @@ mod tests {
              layout keeps up, distributed is throttled from 850 streams (step_functions)."
         );
         let mut r2 = r.clone();
-        r2.layouts[0].frames_analyzed /= 2;
-        assert!(verdict(&r2).contains("; distributed cannot keep up: distributed is throttled"));
+        let mut gates = crate::layouts::GateWaits::default();
+        gates.add(crate::layouts::Gate::StateTransitions, 1);
+        let items = crate::layouts::ItemCounts {
+            offered: 100,
+            analysed: 19,
+            late: 0,
+            dropped: 81,
+        };
+        r2.layouts[0].capacity = crate::layouts::accounting::capacity(&items, &gates, 1.0, 60.0);
+        assert_eq!(
+            verdict(&r2),
+            "monolith is cheapest at $992.80 a month, 95.8% less than distributed; distributed \
+             keeps up with 19% of the load; the state-transition quota binds (distributed is \
+             throttled from 850 streams (step_functions))."
+        );
         r2.layouts.clear();
         assert_eq!(verdict(&r2), "No layout was simulated.");
     }
