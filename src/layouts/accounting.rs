@@ -33,18 +33,19 @@ impl ItemCounts {
             == Some(self.offered)
     }
 
-    /// Counts `n` items that arrived, started at `start` (or never: `None`) and
-    /// finished at `end`, in a period ending at `period_end`.
+    /// Counts `n` items that arrived and were served from `start` to `end` (`None`:
+    /// never started, dropped), in a period ending at `period_end`. Whether an item
+    /// may still start is the caller's rule (the overload deadline, and nothing new
+    /// after the end).
     pub fn record(
         &mut self,
         n: u64,
-        start_end: Option<(crate::sim::Time, crate::sim::Time)>,
+        served: Option<(crate::sim::Time, crate::sim::Time)>,
         period_end: crate::sim::Time,
     ) {
         self.offered += n;
-        match start_end {
+        match served {
             None => self.dropped += n,
-            Some((start, _)) if start >= period_end => self.dropped += n,
             Some((_, end)) if end > period_end => self.late += n,
             Some(_) => self.analysed += n,
         }
@@ -287,8 +288,7 @@ mod tests {
         let mut c = ItemCounts::default();
         c.record(3, Some((0, NS_PER_SEC)), end);
         c.record(2, Some((end - 1, end + 5)), end);
-        c.record(1, Some((end, end + 5)), end);
-        c.record(4, None, end);
+        c.record(5, None, end);
         assert_eq!(
             c,
             ItemCounts {

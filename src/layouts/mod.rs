@@ -259,6 +259,11 @@ pub trait Layout: Sync {
     fn uses_step_functions(&self) -> bool {
         false
     }
+    /// Whether it honours `RunContext::quotas_raised` (every soft quota it meets read
+    /// through `RunContext::quota`), so a rerun with quotas raised means something.
+    fn lifts_quotas(&self) -> bool {
+        false
+    }
     /// The optional sections of `[[layouts]]` this kind takes; any other is rejected
     /// at its position.
     fn sections(&self) -> &'static [&'static str];

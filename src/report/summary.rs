@@ -219,11 +219,10 @@ pub struct Headline {
 /// The headline of a report; `None` without layouts.
 pub fn headline(r: &RunReport) -> Option<Headline> {
     let first = r.layouts.first()?;
-    let (ci, cheapest) = r
-        .layouts
-        .iter()
-        .enumerate()
-        .min_by(|a, b| a.1.monthly_usd.total_cmp(&b.1.monthly_usd))?;
+    let (ci, cheapest) = r.layouts.iter().enumerate().min_by(|a, b| {
+        a.1.carried_monthly_usd()
+            .total_cmp(&b.1.carried_monthly_usd())
+    })?;
     let searched = |l: &&LayoutSummary| l.onset_searched_up_to.is_some();
     let walled = r
         .layouts
@@ -233,9 +232,9 @@ pub fn headline(r: &RunReport) -> Option<Headline> {
         .or_else(|| r.layouts.iter().find(searched));
     Some(Headline {
         cheapest: cheapest.name.clone(),
-        cheapest_monthly_usd: cheapest.monthly_usd,
+        cheapest_monthly_usd: cheapest.carried_monthly_usd(),
         baseline: first.name.clone(),
-        baseline_monthly_usd: first.monthly_usd,
+        baseline_monthly_usd: first.carried_monthly_usd(),
         saving_pct: r.saving_vs_first_pct(ci),
         wall: walled.map(|l| (l.name.clone(), wall_words(l))),
     })
@@ -298,7 +297,7 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
     }
     let mut out = Vec::new();
     let by_cost = |a: &&super::data::LayoutSummary, b: &&super::data::LayoutSummary| {
-        a.monthly_usd.total_cmp(&b.monthly_usd)
+        a.carried_monthly_usd().total_cmp(&b.carried_monthly_usd())
     };
     let cheapest = l.iter().min_by(by_cost).expect("not empty");
     let dearest = l.iter().max_by(by_cost).expect("not empty");
@@ -306,22 +305,24 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
         out.push(format!(
             "{} costs {} a month ({} per stream-hour).",
             cheapest.name,
-            usd(cheapest.monthly_usd),
-            usd_rate(cheapest.usd_per_stream_hour)
+            usd(cheapest.carried_monthly_usd()),
+            usd_rate(cheapest.carried_usd_per_stream_hour())
         ));
     } else {
         let mut s = format!(
             "The cheapest layout is {}, at {} a month ({} per stream-hour)",
             cheapest.name,
-            usd(cheapest.monthly_usd),
-            usd_rate(cheapest.usd_per_stream_hour)
+            usd(cheapest.carried_monthly_usd()),
+            usd_rate(cheapest.carried_usd_per_stream_hour())
         );
-        if dearest.monthly_usd > 0.0 && dearest.name != cheapest.name {
+        if dearest.carried_monthly_usd() > 0.0 && dearest.name != cheapest.name {
             s += &format!(
                 ": {} less than {}, the most expensive at {} a month.",
-                percent((1.0 - cheapest.monthly_usd / dearest.monthly_usd) * 100.0),
+                percent(
+                    (1.0 - cheapest.carried_monthly_usd() / dearest.carried_monthly_usd()) * 100.0
+                ),
                 dearest.name,
-                usd(dearest.monthly_usd)
+                usd(dearest.carried_monthly_usd())
             );
         } else {
             s += ".";
@@ -343,6 +344,18 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
             .collect();
         if !versus.is_empty() {
             out.push(format!("Against {}, {}.", l[0].name, and_list(&versus)));
+        }
+    }
+    for x in l {
+        if let Some(q) = &x.with_quotas_raised {
+            out.push(format!(
+                "Under its quotas {} bills {} a month for the share it serves; with quotas raised to carry the load it would cost {} ({} per stream-hour; {}), the figure the saving compares.",
+                x.name,
+                usd(x.monthly_usd),
+                usd(q.monthly_usd),
+                usd_rate(q.usd_per_stream_hour),
+                q.capacity.sentence(&x.name)
+            ));
         }
     }
     let first = &l[0];
