@@ -54,6 +54,10 @@ pub struct ScenarioRun {
     /// Where the calibration came from.
     pub calibration: String,
     pub layouts: Vec<LayoutRun>,
+    /// Each overloaded layout rerun with every soft quota raised (`quotas_raised`),
+    /// aligned with `layouts`; `None` where the layout keeps up or cannot lift its
+    /// quotas.
+    pub raised: Vec<Option<LayoutRun>>,
     /// Throttling onset of each serverless layout.
     pub onsets: Vec<Onset>,
     /// Injected defects of the sample clip (ground truth), when the real kernels ran.
@@ -216,11 +220,37 @@ pub fn run(
                 progress: Some(&cb),
                 streams_override: None,
                 duration_override: None,
+                quotas_raised: false,
             };
             simulate(&ctx, spec).map_err(|e| layout_error(&r, spec, e))
         })
         .collect();
     let layouts = layouts.into_iter().collect::<crate::Result<Vec<_>>>()?;
+
+    // The bill "with quotas raised to carry the load": AWS raises soft quotas on
+    // request, so an overloaded layout is also billed as if they did not bind.
+    let raised: Vec<crate::Result<Option<LayoutRun>>> = r
+        .scenario
+        .layouts
+        .par_iter()
+        .zip(&layouts)
+        .map(|(spec, run)| {
+            let lifts = crate::layouts::of(spec).lifts_quotas();
+            let bound = run.capacity().binding.is_some_and(|g| g.is_soft());
+            if !(lifts && bound) {
+                return Ok(None);
+            }
+            let ctx = RunContext {
+                real: None,
+                quotas_raised: true,
+                ..RunContext::new(&r, cost_ref)
+            };
+            simulate(&ctx, spec)
+                .map(Some)
+                .map_err(|e| layout_error(&r, spec, e))
+        })
+        .collect();
+    let raised = raised.into_iter().collect::<crate::Result<Vec<_>>>()?;
 
     let mut onsets = Vec::new();
     if !opts.skip_onset {
@@ -238,6 +268,7 @@ pub fn run(
                     progress: None,
                     streams_override: None,
                     duration_override: None,
+                    quotas_raised: false,
                 };
                 onset::find(&ctx, spec, max_streams).map_err(|e| layout_error(&r, spec, e))
             })
@@ -250,6 +281,7 @@ pub fn run(
         kernels: mode,
         calibration: cal_note,
         layouts,
+        raised,
         onsets,
     })
 }

@@ -45,6 +45,10 @@ frame_size = "640x360"
 {DETECTORS}
 chunk_seconds = 2
 
+[quotas]
+ec2_vcpus = {{ raised = 100000 }}
+fargate_vcpus = {{ raised = 100000 }}
+
 {layouts}
 "#
     );
@@ -62,10 +66,16 @@ fn run_layouts(r: Resolved) -> Vec<LayoutRun> {
         .layouts
 }
 
-/// Every frame captured is analysed exactly once by every detector, and its latency
-/// is recorded once.
+/// Every frame captured is accounted for once (analysed, late or dropped), every
+/// served one analysed exactly once by every detector, and its latency recorded once.
 fn assert_conserved(l: &LayoutRun, detectors: usize) {
     assert!(l.frames_captured > 0, "{}: no frames captured", l.name);
+    assert_eq!(
+        l.items.offered, l.frames_captured,
+        "{}: {:?}",
+        l.name, l.items
+    );
+    assert!(l.items.balanced(), "{}: {:?}", l.name, l.items);
     assert_eq!(
         l.frames_by_detector.len(),
         detectors,
@@ -75,23 +85,21 @@ fn assert_conserved(l: &LayoutRun, detectors: usize) {
     );
     for (det, n) in &l.frames_by_detector {
         assert_eq!(
-            *n, l.frames_captured,
-            "{}: detector {det} analysed {n} frames of {} captured",
-            l.name, l.frames_captured
+            *n,
+            l.items.served(),
+            "{}: detector {det} analysed {n} frames of {:?}",
+            l.name,
+            l.items
         );
     }
     assert_eq!(
         l.latency.count(),
-        l.frames_captured,
-        "{}: one latency per frame",
+        l.items.served(),
+        "{}: one latency per served frame",
         l.name
     );
 }
 
-/// Every layout kind, with the serverless ones squeezed into 5 concurrent Lambda
-/// executions so Lambda throttles, and the distributed layout's Tasks retrying every
-/// 100 ms so the retries' transitions drain the 2023 StateTransition bucket too:
-/// nothing is lost, and the throttles and retries are counted.
 #[test]
 fn every_frame_is_analysed_once_per_detector_even_when_throttled() {
     let layouts = r#"
@@ -195,6 +203,9 @@ frames_per_second = 1
 frame_size = "640x360"
 {DETECTORS}
 chunk_seconds = 4
+
+[quotas]
+ec2_vcpus = {{ raised = 100 }}
 
 [[layouts]]
 name = "distributed"
@@ -343,6 +354,7 @@ fn onset_search_finds_step_functions_between_the_bounds() {
         progress: None,
         streams_override: None,
         duration_override: None,
+        quotas_raised: false,
     };
     let spec = &r.scenario.layouts[0];
     let found = onset::find(&ctx, spec, 1000).expect("the search runs");
@@ -356,4 +368,170 @@ fn onset_search_finds_step_functions_between_the_bounds() {
     );
     assert_eq!(found.searched_up_to, 1000);
     assert!(found.probes >= 2, "{found:?}");
+}
+
+/// One stream on one instance, a single stage of `decode` CPU per frame, under
+/// `overload` and `[quotas]` text.
+fn tiny_monolith(decode: &str, overload: &str, quotas: &str) -> Resolved {
+    let text = format!(
+        r#"
+name = "tiny"
+seed = 3
+duration = "10s"
+kernels = "sampled"
+{overload}
+
+[workload]
+streams = 1
+frames_per_second = 1
+frame_size = "640x360"
+detectors = ["black"]
+chunk_seconds = 1
+
+{quotas}
+
+[[stages]]
+name = "decode"
+work = "{decode}"
+
+[[layouts]]
+name = "mono"
+kind = "monolith"
+[layouts.ec2]
+instance_type = "c5.large"
+scaling = {{ kind = "fixed", instances = 1 }}
+"#
+    );
+    Scenario::parse("<tiny>", &text, None).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+fn run_one(r: &Resolved, quotas_raised: bool) -> LayoutRun {
+    let cal = Calibration::builtin();
+    let cost = cal.cost_model(r.frame_size);
+    let ctx = RunContext {
+        quotas_raised,
+        ..RunContext::new(r, &cost)
+    };
+    archsim::layouts::simulate(&ctx, &r.scenario.layouts[0]).expect("runs")
+}
+
+/// A stream's decode is sequential: at 1.5 s of work per frame arriving every second,
+/// frame k waits 0.5·k s until one waits past the 2 s deadline and is skipped. Worked
+/// by hand: frames 0-4 wait 0..2 s (served), 5 would wait 2.5 s (dropped), 6 and 7
+/// wait 1.5 and 2 s, 8 would wait 2.5 s, 9 would start after its chunk ended (dropped);
+/// 7 ends 0.5 s after the period (late).
+#[test]
+fn drop_policy_skips_exactly_the_frames_past_the_deadline() {
+    let r = tiny_monolith("1500ms", r#"overload = { drop_after = "2s" }"#, "");
+    let run = run_one(&r, false);
+    let items = run.items;
+    assert_eq!(
+        (items.offered, items.analysed, items.late, items.dropped),
+        (10, 6, 1, 3),
+        "{items:?}"
+    );
+    assert!(items.balanced());
+    assert_eq!(run.latency.count(), items.served());
+    // Latency is over served frames and bounded by deadline + own service time.
+    assert!(
+        run.latency.max() <= 2_000_000_000 + 1_500_000_000,
+        "{}",
+        run.latency.max()
+    );
+    let c = run.capacity();
+    assert_eq!(c.verdict, archsim::layouts::Verdict::Overloaded);
+    assert_eq!(c.binding, None, "a fixed fleet too small is no quota");
+    assert!((c.served_fraction - 0.7).abs() < 1e-12, "{c:?}");
+
+    // Under `queue` nothing waits out a deadline: frames 0-6 start 1.5 s apart, and
+    // 7-9 would start after the period; the waits, so latency, grow.
+    let q = run_one(&tiny_monolith("1500ms", r#"overload = "queue""#, ""), false);
+    assert!(q.items.balanced());
+    assert_eq!((q.items.served(), q.items.dropped), (7, 3), "{:?}", q.items);
+    assert!(q.latency.max() > run.latency.max());
+
+    // Work that fits: every frame analysed, nothing dropped.
+    let ok = run_one(&tiny_monolith("300ms", "", ""), false);
+    assert_eq!(ok.items.dropped, 0, "{:?}", ok.items);
+    assert!(ok.capacity().keeps_up());
+}
+
+/// The EC2 vCPU quota at its default (5 vCPUs) runs two c5.large (2 vCPUs each), not
+/// the four a tracking fleet wants: frames are dropped and the quota binds; raised,
+/// or with `quotas_raised`, it does not.
+#[test]
+fn ec2_vcpu_quota_binds_at_its_default_and_lifts_when_raised() {
+    let text = |quotas: &str| {
+        format!(
+            r#"
+name = "q"
+seed = 1
+duration = "10min"
+kernels = "sampled"
+[workload]
+streams = 100
+frames_per_second = 1
+frame_size = "640x360"
+detectors = ["black", "freeze"]
+chunk_seconds = 2
+{quotas}
+[[layouts]]
+name = "mono"
+kind = "monolith"
+[layouts.ec2]
+instance_type = "c5.large"
+scaling = {{ kind = "target_tracking", target_cpu = 0.7, cooldown = "1min", min = 1, max = 100, initial = 0 }}
+"#
+        )
+    };
+    let default = Scenario::parse("<q>", &text(""), None).unwrap();
+    let bound = run_one(&default, false);
+    let c = bound.capacity();
+    assert_eq!(c.verdict, archsim::layouts::Verdict::Overloaded, "{c:?}");
+    assert_eq!(c.binding, Some(archsim::layouts::Gate::Ec2VcpuQuota));
+    assert_eq!(bound.peak_instances, 2, "5 vCPUs hold two 2-vCPU instances");
+    assert!(bound.items.balanced() && bound.items.dropped > 0);
+
+    let lifted = run_one(&default, true);
+    assert!(lifted.capacity().keeps_up(), "{:?}", lifted.capacity());
+    assert!(lifted.peak_instances > 2);
+    let raised = Scenario::parse(
+        "<q>",
+        &text("[quotas]\nec2_vcpus = { raised = 1000 }"),
+        None,
+    )
+    .unwrap();
+    let r = run_one(&raised, false);
+    assert!(r.capacity().keeps_up());
+    assert_eq!(r.items, lifted.items, "raised above the need = lifted");
+}
+
+/// Billing ends with the period: an autoscaler evaluation after the end (here due at
+/// 350 s of a 300 s period) neither runs nor stamps a termination that is billed, so
+/// no instance is billed past the period by more than the work it still drains.
+#[test]
+fn monolith_is_not_billed_past_the_period() {
+    let r = scenario(
+        3000,
+        "5min",
+        r#"
+[[layouts]]
+name = "mono"
+kind = "monolith"
+autoscale_every = "70s"
+[layouts.ec2]
+instance_type = "c5.2xlarge"
+scaling = { kind = "target_tracking", target_cpu = 0.7, cooldown = "1min", min = 1, max = 1000, initial = 0 }
+"#,
+    );
+    let run = run_one(&r, false);
+    let billed_s = run.usage.ec2[0].instance_hours.0 * 3600.0;
+    let drain_s = (run.sim_end as f64 / 1e9 - 300.0).max(0.0);
+    assert!(run.peak_instances >= 2, "{}", run.peak_instances);
+    assert!(
+        billed_s <= run.peak_instances as f64 * (300.0 + drain_s.ceil()),
+        "billed {billed_s} s for {} instances over 300 s (+{drain_s} s drain)",
+        run.peak_instances
+    );
+    assert!(run.items.balanced());
 }

@@ -145,6 +145,11 @@ impl Ec2Fleet {
         self.fleet.tick(now)
     }
 
+    /// The scheduler and autoscaler, as a layout drives them.
+    pub fn machines(&mut self) -> &mut dyn super::fleet::Machines {
+        &mut self.fleet
+    }
+
     /// Billed seconds of every instance if the fleet stops at `until`.
     pub fn billed_seconds(&self, until: Time) -> u64 {
         self.fleet

@@ -165,6 +165,11 @@ impl FargateService {
         self.fleet.tick(now)
     }
 
+    /// The scheduler and autoscaler, as a layout drives them.
+    pub fn machines(&mut self) -> &mut dyn super::fleet::Machines {
+        &mut self.fleet
+    }
+
     /// Billed seconds of every task if the service stops at `until`.
     pub fn billed_seconds(&self, until: Time) -> u64 {
         self.fleet

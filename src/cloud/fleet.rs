@@ -5,9 +5,6 @@
 //! it passes its per-machine rule (per second, catalog minimum) to
 //! [`Fleet::billed_seconds`].
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use super::ec2::Ec2Scaling;
 use super::Assumption;
 use crate::sim::{Time, NS_PER_SEC};
@@ -19,6 +16,8 @@ pub(crate) trait FleetCounters: Default {
     /// A machine was launched; `live` machines now run.
     fn launched(&mut self, live: u32);
     fn terminated(&mut self);
+    /// `live` machines are all that ever ran (launches the quota undid).
+    fn reset_peak(&mut self, live: u32);
     /// CPU work done so far, ns.
     fn cpu_ns(&self) -> u128;
 }
@@ -39,6 +38,10 @@ macro_rules! fleet_counters {
             }
             fn terminated(&mut self) {
                 self.terminations += 1;
+            }
+            fn reset_peak(&mut self, live: u32) {
+                self.$peak = live;
+                self.launches = live as u64;
             }
             fn cpu_ns(&self) -> u128 {
                 self.cpu_ns
@@ -114,6 +117,93 @@ struct Machine {
     ready: Time,
     terminated: Option<Time>,
     busy_until: Time,
+    /// When each core is next free.
+    cores_free: Vec<Time>,
+    /// Streams pinned to it.
+    streams: u32,
+}
+
+impl Machine {
+    /// Its earliest free core: (free at, core).
+    fn earliest_core(&self) -> (Time, usize) {
+        self.cores_free
+            .iter()
+            .enumerate()
+            .map(|(c, &t)| (t, c))
+            .min()
+            .unwrap_or((Time::MAX, 0))
+    }
+}
+
+/// Streams pinned to machines: each stream's decode is sequential and runs on the
+/// machine that holds the stream, and its frames go to that machine's cores.
+#[derive(Debug, Clone, Default)]
+struct Pinning {
+    /// The machine each stream is on.
+    machine: Vec<Option<u32>>,
+    /// When each stream's decoder is next free.
+    decode_free: Vec<Time>,
+    /// Streams one machine takes before the next is used (bin-packing with headroom).
+    per_machine: u32,
+}
+
+/// What a layout drives of a fleet, whatever its machines' bill: streams pinned to
+/// machines, frames run on their stream's machine, the autoscaler under a quota.
+pub trait Machines {
+    /// Pins `streams` streams, `per_machine` to a machine before the next is used.
+    fn pin_streams(&mut self, streams: u32, per_machine: u32);
+    /// When work of `stream` submitted at `now` would start (`None`: no machine).
+    fn start_for(&mut self, now: Time, stream: u32) -> Option<Time>;
+    /// Runs a frame of `stream`: (start, end), or `None` when no machine serves.
+    fn run_for(
+        &mut self,
+        now: Time,
+        stream: u32,
+        decode_ns: Time,
+        rest_ns: Time,
+    ) -> Option<(Time, Time)>;
+    /// The autoscaler's evaluation; returns the machines live afterwards.
+    fn tick(&mut self, now: Time) -> u32;
+    /// Caps the fleet at `max` machines (the vCPU quota).
+    fn set_max_machines(&mut self, max: u32);
+    /// Whether the quota held the fleet below what it wanted.
+    fn capped(&self) -> bool;
+    fn live(&self) -> u32;
+    /// vCPUs of one machine.
+    fn cores(&self) -> u32;
+}
+
+impl<S: FleetCounters> Machines for Fleet<S> {
+    fn pin_streams(&mut self, streams: u32, per_machine: u32) {
+        Fleet::pin_streams(self, streams, per_machine)
+    }
+    fn start_for(&mut self, now: Time, stream: u32) -> Option<Time> {
+        Fleet::start_for(self, now, stream)
+    }
+    fn run_for(
+        &mut self,
+        now: Time,
+        stream: u32,
+        decode_ns: Time,
+        rest_ns: Time,
+    ) -> Option<(Time, Time)> {
+        Fleet::run_for(self, now, stream, decode_ns, rest_ns)
+    }
+    fn tick(&mut self, now: Time) -> u32 {
+        Fleet::tick(self, now)
+    }
+    fn set_max_machines(&mut self, max: u32) {
+        Fleet::set_max_machines(self, max)
+    }
+    fn capped(&self) -> bool {
+        Fleet::capped(self)
+    }
+    fn live(&self) -> u32 {
+        Fleet::live(self)
+    }
+    fn cores(&self) -> u32 {
+        Fleet::cores(self)
+    }
 }
 
 /// Machines of `cores` vCPUs each, with their scheduler and autoscaler.
@@ -122,11 +212,14 @@ pub(crate) struct Fleet<S> {
     launch_delay: Time,
     scaling: Ec2Scaling,
     machines: Vec<Machine>,
-    /// (free at, machine, core) of every core of a live machine.
-    free: BinaryHeap<Reverse<(Time, u32, u32)>>,
     last_tick: Time,
     window_work: u128,
     last_scale: Option<Time>,
+    /// Most machines the account's quota lets run at once.
+    max_machines: u32,
+    /// Whether the last evaluation wanted more machines than the quota allows.
+    capped: bool,
+    pinning: Pinning,
     stats: S,
 }
 
@@ -145,10 +238,12 @@ impl<S: FleetCounters> Fleet<S> {
             launch_delay,
             scaling,
             machines: Vec::new(),
-            free: BinaryHeap::new(),
             last_tick: 0,
             window_work: 0,
             last_scale: None,
+            max_machines: u32::MAX,
+            capped: false,
+            pinning: Pinning::default(),
             stats: S::default(),
         };
         let ready = if initial_ready { 0 } else { launch_delay };
@@ -159,16 +254,14 @@ impl<S: FleetCounters> Fleet<S> {
     }
 
     fn launch(&mut self, now: Time, ready: Time) {
-        let id = self.machines.len() as u32;
         self.machines.push(Machine {
             launched: now,
             ready,
             terminated: None,
             busy_until: ready,
+            cores_free: vec![ready; self.cores as usize],
+            streams: 0,
         });
-        for c in 0..self.cores {
-            self.free.push(Reverse((ready, id, c)));
-        }
         let live = self.live();
         self.stats.launched(live);
     }
@@ -190,26 +283,153 @@ impl<S: FleetCounters> Fleet<S> {
         &self.stats
     }
 
-    /// Schedules `cpu_ns` of single-threaded work submitted at `now` onto the
-    /// earliest free core of a serving machine: returns (start, end).
-    pub fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
-        while let Some(Reverse((free, m, core))) = self.free.pop() {
-            if self.machines[m as usize].terminated.is_some() {
-                continue; // drained core of a terminated machine
-            }
-            let start = now.max(free);
-            let end = start.saturating_add(cpu_ns);
-            self.free.push(Reverse((end, m, core)));
-            let machine = &mut self.machines[m as usize];
-            machine.busy_until = machine.busy_until.max(end);
-            self.stats.job(cpu_ns, start - now);
-            self.window_work += cpu_ns as u128;
-            return (start, end);
+    /// Caps the fleet at `max` machines (the account's vCPU quota ÷ vCPUs per
+    /// machine): the autoscaler launches no more, and machines over it at time 0 are
+    /// never launched (0 leaves the fleet with nothing to run on).
+    pub fn set_max_machines(&mut self, max: u32) {
+        self.max_machines = max;
+        if self.machines.len() as u32 > max {
+            self.machines.truncate(max as usize);
+            self.stats.reset_peak(max);
+            self.capped = true;
         }
-        // Unreachable while at least one machine lives (guaranteed by
-        // `initial_machines` and `tick`); answer with the work starting now rather
-        // than panic.
-        (now, now.saturating_add(cpu_ns))
+    }
+
+    /// Whether the quota held the fleet below what its autoscaler wanted (or below
+    /// its initial size) at the last evaluation.
+    pub fn capped(&self) -> bool {
+        self.capped
+    }
+
+    /// Pins `streams` streams to machines from now on, `per_machine` to a machine
+    /// before the next is used (at least 1).
+    pub fn pin_streams(&mut self, streams: u32, per_machine: u32) {
+        self.pinning = Pinning {
+            machine: vec![None; streams as usize],
+            decode_free: vec![0; streams as usize],
+            per_machine: per_machine.max(1),
+        };
+    }
+
+    /// The machine a new stream goes to at `now`: the first serving machine with room
+    /// (bin-packing), else the serving machine with fewest streams.
+    fn place(&self, now: Time) -> Option<u32> {
+        let serving = || {
+            self.machines
+                .iter()
+                .enumerate()
+                .filter(move |(_, m)| m.terminated.is_none() && m.ready <= now)
+        };
+        serving()
+            .find(|(_, m)| m.streams < self.pinning.per_machine)
+            .or_else(|| serving().min_by_key(|(i, m)| (m.streams, *i)))
+            .map(|(i, _)| i as u32)
+    }
+
+    /// The machine holding `stream` at `now`, placing it if it has none or its
+    /// machine was terminated; `None` when no machine serves yet.
+    fn machine_of(&mut self, now: Time, stream: u32) -> Option<u32> {
+        let s = stream as usize;
+        if let Some(m) = self.pinning.machine[s] {
+            if self.machines[m as usize].terminated.is_none() {
+                return Some(m);
+            }
+            self.machines[m as usize].streams -= 1;
+        }
+        let m = self.place(now);
+        self.pinning.machine[s] = m;
+        if let Some(m) = m {
+            self.machines[m as usize].streams += 1;
+        }
+        m
+    }
+
+    /// When work of `stream` submitted at `now` would start: after the stream's
+    /// previous decode, on the earliest free core of its machine; `None` when no
+    /// machine serves.
+    pub fn start_for(&mut self, now: Time, stream: u32) -> Option<Time> {
+        let m = self.machine_of(now, stream)?;
+        let (free, _) = self.machines[m as usize].earliest_core();
+        Some(now.max(free).max(self.pinning.decode_free[stream as usize]))
+    }
+
+    /// Runs a frame of `stream` submitted at `now`: its decode (`decode_ns`,
+    /// sequential per stream) then the rest of its work (`rest_ns`) on the earliest
+    /// free core of the stream's machine. Returns (start, end), or `None` when no
+    /// machine serves.
+    pub fn run_for(
+        &mut self,
+        now: Time,
+        stream: u32,
+        decode_ns: Time,
+        rest_ns: Time,
+    ) -> Option<(Time, Time)> {
+        let m = self.machine_of(now, stream)? as usize;
+        let (free, core) = self.machines[m].earliest_core();
+        let s = stream as usize;
+        let start = now.max(free).max(self.pinning.decode_free[s]);
+        self.pinning.decode_free[s] = start.saturating_add(decode_ns);
+        let cpu = decode_ns.saturating_add(rest_ns);
+        let end = start.saturating_add(cpu);
+        self.occupy(m, core, now, start, end, cpu);
+        Some((start, end))
+    }
+
+    fn occupy(&mut self, m: usize, core: usize, now: Time, start: Time, end: Time, cpu: Time) {
+        let machine = &mut self.machines[m];
+        machine.cores_free[core] = end;
+        machine.busy_until = machine.busy_until.max(end);
+        self.stats.job(cpu, start - now);
+        self.window_work += cpu as u128;
+    }
+
+    /// Moves streams off machines holding more than their share to serving machines
+    /// with room (each takes effect at the stream's next frame).
+    fn rebalance(&mut self, now: Time) {
+        let per = self.pinning.per_machine;
+        for s in 0..self.pinning.machine.len() {
+            let Some(m) = self.pinning.machine[s] else {
+                continue;
+            };
+            if self.machines[m as usize].streams <= per {
+                continue;
+            }
+            let room = self
+                .machines
+                .iter()
+                .position(|x| x.terminated.is_none() && x.ready <= now && x.streams < per);
+            let Some(to) = room else {
+                return; // every serving machine is full
+            };
+            self.machines[m as usize].streams -= 1;
+            self.machines[to].streams += 1;
+            self.pinning.machine[s] = Some(to as u32);
+        }
+    }
+
+    /// Schedules `cpu_ns` of single-threaded work submitted at `now` onto the
+    /// earliest free core of a serving machine, any machine: returns (start, end).
+    pub fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
+        let best = self
+            .machines
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.terminated.is_none())
+            .map(|(i, m)| {
+                let (free, c) = m.earliest_core();
+                (free, i, c)
+            })
+            .min();
+        let Some((free, m, core)) = best else {
+            // Unreachable while at least one machine lives (guaranteed by
+            // `initial_machines` and `tick`); answer with the work starting now
+            // rather than panic.
+            return (now, now.saturating_add(cpu_ns));
+        };
+        let start = now.max(free);
+        let end = start.saturating_add(cpu_ns);
+        self.occupy(m, core, now, start, end, cpu_ns);
+        (start, end)
     }
 
     /// The autoscaler's periodic evaluation at `now`: returns the number of live
@@ -223,6 +443,7 @@ impl<S: FleetCounters> Fleet<S> {
             ..
         } = self.scaling.clone()
         else {
+            self.rebalance(now);
             return self.live();
         };
         let from = self.last_tick;
@@ -254,11 +475,13 @@ impl<S: FleetCounters> Fleet<S> {
         } else {
             work as f64 / capacity as f64
         };
-        let desired = if util.is_finite() {
+        let wanted = if util.is_finite() {
             ((live as f64 * util / target_cpu).ceil() as u32).clamp(min, max)
         } else {
             live.clamp(min, max)
         };
+        let desired = wanted.min(self.max_machines);
+        self.capped = wanted > desired;
         let cooled = self
             .last_scale
             .is_none_or(|t| now >= t.saturating_add(cooldown.0));
@@ -282,17 +505,22 @@ impl<S: FleetCounters> Fleet<S> {
             }
             self.last_scale = Some(now);
         }
+        self.rebalance(now);
         self.live()
     }
 
-    /// Billed seconds of every machine if the fleet stops at `until` (machines still
-    /// running are billed until then, or until their last work ends), each machine's
-    /// running time billed by `rule` (ns → seconds).
+    /// Billed seconds of every machine if the fleet stops at `until` (the period's
+    /// end): a machine runs until it was terminated, or until `until`, or until its
+    /// last work ends if that is later (work started within the period drains), each
+    /// machine's running time billed by `rule` (ns → seconds). A termination stamped
+    /// after that stop is not billed past it.
     pub fn billed_seconds(&self, until: Time, rule: impl Fn(Time) -> u64) -> u64 {
         self.machines
             .iter()
+            .filter(|m| m.launched < until)
             .map(|m| {
-                let stop = m.terminated.unwrap_or(until.max(m.busy_until));
+                let stop = until.max(m.busy_until);
+                let stop = m.terminated.map_or(stop, |t| t.min(stop));
                 rule(stop.saturating_sub(m.launched))
             })
             .sum()

@@ -12,6 +12,7 @@ pub mod asl;
 pub mod ec2;
 pub mod fargate;
 mod fleet;
+pub use fleet::Machines;
 pub mod lambda;
 pub mod s3;
 pub mod sqs;

@@ -162,6 +162,25 @@ impl Sfn {
         })
     }
 
+    /// Sets the Standard quotas' refill rates per second, as the scenario's
+    /// `[quotas]` give them (`raised = N`); `None` lifts a quota so it never binds
+    /// (the run "with quotas raised to carry the load"). A raised bucket holds at
+    /// least a second of its refill.
+    pub fn set_quotas(&mut self, start_per_s: Option<u64>, transitions_per_s: Option<u64>) {
+        let cap = |rate: u64, default: u32| default.max(rate.min(u32::MAX as u64) as u32);
+        self.start_bucket = match start_per_s {
+            Some(r) => TokenBucket::new(cap(r, self.start_bucket.capacity()), r as f64, 0),
+            None => TokenBucket::new(u32::MAX, 1e12, 0),
+        };
+        if self.cfg.workflow == Workflow::Standard {
+            self.transition_bucket = match (transitions_per_s, &self.transition_bucket) {
+                (Some(r), Some(b)) => Some(TokenBucket::new(cap(r, b.capacity()), r as f64, 0)),
+                (Some(r), None) => Some(TokenBucket::new(cap(r, 0), r as f64, 0)),
+                (None, _) => None,
+            };
+        }
+    }
+
     pub fn config(&self) -> &SfnConfig {
         &self.cfg
     }

@@ -20,6 +20,9 @@ impl Layout for ClonedMonolith {
     fn family(&self) -> Family {
         Family::Instances
     }
+    fn lifts_quotas(&self) -> bool {
+        true
+    }
     fn sections(&self) -> &'static [&'static str] {
         &["ec2", "clones", "autoscale_every"]
     }

@@ -2,8 +2,9 @@
 //! per task-second for its vCPUs and memory.
 
 use super::instances::{self, Fleet, Group};
+use super::Gate;
 use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
-use crate::cloud::{Assumption, FargateConfig, FargateService};
+use crate::cloud::{Assumption, FargateConfig, FargateService, Machines};
 use crate::pricing::Usage;
 use crate::scenario::LayoutSpec;
 use crate::sim::Time;
@@ -18,14 +19,14 @@ pub fn default_fargate() -> FargateConfig {
 }
 
 impl Fleet for FargateService {
-    fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
-        FargateService::run(self, now, cpu_ns)
+    fn machines(&mut self) -> &mut dyn Machines {
+        FargateService::machines(self)
     }
-    fn tick(&mut self, now: Time) -> u32 {
-        FargateService::tick(self, now)
+    fn quota_gate(&self) -> Gate {
+        Gate::FargateVcpuQuota
     }
-    fn live(&self) -> u32 {
-        self.live_tasks()
+    fn target_cpu(&self) -> f64 {
+        instances::target_of(&self.config().scaling)
     }
     fn peak(&self) -> u32 {
         self.stats().peak_tasks
@@ -46,6 +47,9 @@ impl Layout for Fargate {
     }
     fn family(&self) -> Family {
         Family::Instances
+    }
+    fn lifts_quotas(&self) -> bool {
+        true
     }
     fn sections(&self) -> &'static [&'static str] {
         &["fargate", "autoscale_every"]

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use super::common::{
     mean_work_ns, work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload,
 };
+use super::{Gate, ItemCounts};
 use super::{LayoutRun, RunContext};
-use crate::cloud::{Ec2Fleet, Ec2Scaling};
+use crate::cloud::{Ec2Fleet, Ec2Scaling, Machines};
 use crate::pricing::{price, Usage};
 use crate::scenario::pipeline::Per;
 use crate::scenario::LayoutSpec;
@@ -17,27 +18,36 @@ use crate::sim::{rng_stream, EventQueue, Histogram, Time, NS_PER_SEC};
 
 /// A fleet of machines whose cores run the jobs: EC2 instances or Fargate tasks.
 pub trait Fleet {
-    /// Schedules `cpu_ns` of single-threaded work submitted at `now`: (start, end).
-    fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time);
-    /// The autoscaler's periodic evaluation.
-    fn tick(&mut self, now: Time) -> u32;
-    /// Machines running now.
-    fn live(&self) -> u32;
+    /// The scheduler and autoscaler.
+    fn machines(&mut self) -> &mut dyn Machines;
+    /// The account quota its vCPUs count against.
+    fn quota_gate(&self) -> Gate;
+    /// Share of a machine's cores the autoscaler aims at (1 for a fixed fleet): the
+    /// headroom streams are bin-packed with.
+    fn target_cpu(&self) -> f64;
     /// Most machines running at once.
     fn peak(&self) -> u32;
     /// Writes what the fleet used if it stops at `until`.
     fn meter(&self, usage: &mut Usage, until: Time);
 }
 
+/// The autoscaler's target, or 1 for a fixed fleet.
+pub fn target_of(scaling: &Ec2Scaling) -> f64 {
+    match scaling {
+        Ec2Scaling::TargetTracking { target_cpu, .. } => *target_cpu,
+        Ec2Scaling::Fixed { .. } => 1.0,
+    }
+}
+
 impl Fleet for Ec2Fleet {
-    fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
-        Ec2Fleet::run(self, now, cpu_ns)
+    fn machines(&mut self) -> &mut dyn Machines {
+        Ec2Fleet::machines(self)
     }
-    fn tick(&mut self, now: Time) -> u32 {
-        Ec2Fleet::tick(self, now)
+    fn quota_gate(&self) -> Gate {
+        Gate::Ec2VcpuQuota
     }
-    fn live(&self) -> u32 {
-        self.live_instances()
+    fn target_cpu(&self) -> f64 {
+        target_of(&self.config().scaling)
     }
     fn peak(&self) -> u32 {
         self.stats().peak_instances
@@ -137,7 +147,42 @@ enum Ev {
     Tick,
 }
 
-/// Runs the groups over the workload and meters what their fleets used.
+/// Streams one machine of `cores` vCPUs takes, each needing `stream_cores`, before
+/// the next machine is used: bin-packing up to the autoscaler's target (the headroom).
+pub fn streams_per_machine(cores: u32, target: f64, stream_cores: f64) -> u32 {
+    if stream_cores <= 0.0 {
+        return u32::MAX;
+    }
+    ((cores as f64 * target / stream_cores).floor() as u32).max(1)
+}
+
+/// Caps each group's fleet at what the account's vCPU quota leaves it beside the
+/// other groups (all of a layout's fleets count against one quota).
+fn apply_quota(ctx: &RunContext, groups: &mut [Group]) {
+    for g in 0..groups.len() {
+        let gate = groups[g].fleet.quota_gate();
+        let Some(quota) = ctx.quota(gate) else {
+            continue;
+        };
+        let others: u64 = groups
+            .iter_mut()
+            .enumerate()
+            .filter(|(h, _)| *h != g)
+            .map(|(_, o)| {
+                let m = o.fleet.machines();
+                m.live() as u64 * m.cores() as u64
+            })
+            .sum();
+        let m = groups[g].fleet.machines();
+        let cap = quota.saturating_sub(others) / m.cores().max(1) as u64;
+        m.set_max_machines(cap.min(u32::MAX as u64) as u32);
+    }
+}
+
+/// Runs the groups over the workload and meters what their fleets used. Each stream
+/// is pinned to one machine of each group (its decode sequential there); a frame not
+/// started within the overload policy's deadline, or not before the period ends, is
+/// dropped in every group.
 pub fn simulate(
     ctx: &RunContext,
     spec: &LayoutSpec,
@@ -147,11 +192,21 @@ pub fn simulate(
     let cost = ctx.cost;
     let wl = Workload::new(ctx)?;
     let duration = wl.duration;
+    let policy = ctx.overload(spec);
     let mut rng_work = rng_stream(r.scenario.seed, &spec.name, 1);
     let autoscale_every = spec
         .autoscale_every
         .as_ref()
         .map_or(60 * NS_PER_SEC, |d| d.get_ref().0.max(NS_PER_SEC));
+    let fps = r.scenario.workload.frames_per_second.get_ref().0;
+    for g in groups.iter_mut() {
+        let stream_cores = fps * mean_frame_cpu(ctx, &g.stages) / NS_PER_SEC as f64;
+        let target = g.fleet.target_cpu();
+        let m = g.fleet.machines();
+        let per = streams_per_machine(m.cores(), target, stream_cores);
+        m.pin_streams(wl.max_streams(), per);
+    }
+    apply_quota(ctx, &mut groups);
 
     let mut q: EventQueue<Ev> = EventQueue::new();
     for s in 0..wl.max_streams() {
@@ -165,7 +220,9 @@ pub fn simulate(
     }
     let mut timeline = Timeline::new(duration);
     q.push(timeline.every, Ev::Tick);
-    q.push(autoscale_every, Ev::Autoscale);
+    if autoscale_every < duration {
+        q.push(autoscale_every, Ev::Autoscale);
+    }
 
     let mut real = ctx
         .real
@@ -184,6 +241,9 @@ pub fn simulate(
     let mut last_end: Time = 0;
     let mut progress = Progress::new(ctx.progress, duration);
     let mut frames_pending = wl.max_streams() as usize;
+    let mut items = ItemCounts::default();
+    let mut gate_waits = super::GateWaits::default();
+    let mut starts: Vec<Option<Time>> = vec![None; groups.len()];
 
     while let Some((now, ev)) = q.pop() {
         progress.at(now);
@@ -209,13 +269,32 @@ pub fn simulate(
                     continue;
                 }
                 frames_captured += 1;
+                // Where the frame would start in each group; dropped in all if any
+                // group cannot start it in time (nothing starts after the period).
+                let mut dropped = false;
+                // The period's last chunk is captured whole: its frames may start until
+                // it is ready.
+                let start_by = duration.max(wl.chunk_ready(stream, index / per_chunk));
+                for (g, slot) in groups.iter_mut().zip(starts.iter_mut()) {
+                    *slot = g.fleet.machines().start_for(now, stream);
+                    let held = slot.map_or(Time::MAX, |t| t - now);
+                    if g.fleet.machines().capped() && held > 0 {
+                        let wait = policy.deadline().map_or(held, |d| held.min(d));
+                        gate_waits.add(g.fleet.quota_gate(), wait);
+                    }
+                    dropped |= slot.is_none_or(|t| t >= start_by || !policy.may_start(now, t));
+                }
+                if dropped {
+                    items.record(1, None, duration);
+                    continue;
+                }
                 // The first stage runs in every group (a clone repeats it); a
                 // per-batch stage with the chunk's last frame.
                 let last_of_batch = (index + 1) % per_chunk == 0;
                 let pipeline = &r.pipeline;
-                let mut done = now;
+                let (mut start, mut done) = (Time::MAX, now);
                 for g in groups.iter_mut() {
-                    let mut work = 0u64;
+                    let (mut decode, mut rest) = (0u64, 0u64);
                     for i in std::iter::once(0).chain(g.stages.iter().copied()) {
                         let st = &pipeline.stages[i];
                         let n = match st.per {
@@ -223,14 +302,22 @@ pub fn simulate(
                             Per::Batch if last_of_batch => 1.0,
                             Per::Batch => continue,
                         };
-                        work += work_ns(cost, &st.work, n, &mut rng_work, &mut ledger);
+                        let w = work_ns(cost, &st.work, n, &mut rng_work, &mut ledger);
+                        if i == 0 {
+                            decode += w;
+                        } else {
+                            rest += w;
+                        }
                         if middle.contains(&i) {
                             *frames_by_detector.get_mut(&st.name).expect("middle stage") += 1;
                         }
                     }
-                    let (_, end) = g.fleet.run(now, work);
-                    done = done.max(end);
+                    if let Some((s, end)) = g.fleet.machines().run_for(now, stream, decode, rest) {
+                        start = start.min(s);
+                        done = done.max(end);
+                    }
                 }
+                items.record(1, Some((start, done)), duration);
                 last_end = last_end.max(done);
                 latency.record(done - now);
                 if wl.has_defect(index) {
@@ -241,10 +328,13 @@ pub fn simulate(
                 }
             }
             Ev::Autoscale => {
+                apply_quota(ctx, &mut groups);
                 for g in groups.iter_mut() {
-                    g.fleet.tick(now);
+                    g.fleet.machines().tick(now);
                 }
-                if frames_pending > 0 {
+                // No evaluation after the period: nothing new starts then, and a
+                // scale-in stamped later must not extend the bill.
+                if now + autoscale_every < duration {
                     q.push(now + autoscale_every, Ev::Autoscale);
                 }
             }
@@ -254,7 +344,7 @@ pub fn simulate(
                 } else {
                     0
                 };
-                let live: u32 = groups.iter().map(|g| g.fleet.live()).sum();
+                let live: u32 = groups.iter_mut().map(|g| g.fleet.machines().live()).sum();
                 timeline.sample(now, active, 0, 0, live);
                 if frames_pending > 0 {
                     q.push(now + timeline.every, Ev::Tick);
@@ -263,13 +353,12 @@ pub fn simulate(
         }
     }
 
-    let until = duration.max(last_end);
     let mut usage = Usage {
         catalog: Some(r.catalog.id.clone()),
         ..Usage::default()
     };
     for g in &groups {
-        g.fleet.meter(&mut usage, until);
+        g.fleet.meter(&mut usage, duration);
     }
     let bill = price(&usage, &r.catalog);
     let zero = |names: &[&str]| {
@@ -301,5 +390,8 @@ pub fn simulate(
         executions: 0,
         events: q.events_processed(),
         sim_end: last_end,
+        items,
+        gate_waits,
+        overload: policy,
     })
 }

@@ -3,6 +3,7 @@
 //! phases, same frames) and reports cost inputs (`Usage`), latencies, throttles and
 //! the defects its detectors found.
 
+pub mod accounting;
 mod common;
 mod instances;
 
@@ -22,9 +23,11 @@ use serde::Serialize;
 use crate::frames::Defect;
 use crate::kernels::{CostModel, DetectorParams};
 use crate::pricing::{Bill, Usage};
+use crate::scenario::overload::{OverloadPolicy, QuotaSetting};
 use crate::scenario::{LayoutSpec, Resolved};
 use crate::sim::{Histogram, Time};
 
+pub use accounting::{Capacity, Gate, GateWait, GateWaits, ItemCounts, Verdict};
 pub use common::{RealSample, TimelinePoint, Workload};
 
 /// Everything a layout needs to run.
@@ -40,12 +43,73 @@ pub struct RunContext<'a> {
     pub streams_override: Option<u32>,
     /// Overrides the simulated period (the throttle-onset search).
     pub duration_override: Option<Time>,
+    /// Every soft quota lifted so that it does not bind (the bill "with quotas raised
+    /// to carry the load"); every layout honours it through [`RunContext::quota`].
+    pub quotas_raised: bool,
 }
 
-impl RunContext<'_> {
+impl<'a> RunContext<'a> {
+    /// A plain run of the scenario's period, stream count and quotas, sampled kernels.
+    pub fn new(resolved: &'a Resolved, cost: &'a dyn CostModel) -> RunContext<'a> {
+        RunContext {
+            resolved,
+            cost,
+            real: None,
+            progress: None,
+            streams_override: None,
+            duration_override: None,
+            quotas_raised: false,
+        }
+    }
+
     /// The simulated period.
     pub fn duration(&self) -> Time {
         self.duration_override.unwrap_or(self.resolved.duration)
+    }
+
+    /// What layout `spec` does with load it cannot carry: its own `overload`, else
+    /// the scenario's.
+    pub fn overload(&self, spec: &LayoutSpec) -> OverloadPolicy {
+        spec.overload.unwrap_or(self.resolved.scenario.overload)
+    }
+
+    /// The limit a soft quota puts on this run, in its own unit (concurrent Lambda
+    /// executions, tokens refilled per second, vCPUs): the scenario's `raised` value,
+    /// else the catalog default (Step Functions: of the scenario's quota era); `None`
+    /// when `quotas_raised` lifts it, or for a gate that is not a soft quota.
+    pub fn quota(&self, gate: Gate) -> Option<u64> {
+        if self.quotas_raised || !gate.is_soft() {
+            return None;
+        }
+        let q = &self.resolved.catalog.quotas;
+        let set = &self.resolved.scenario.quotas;
+        let sfn = match self.resolved.scenario.quota_era {
+            crate::cloud::QuotaEra::Y2023 => &q.sfn_standard_2023,
+            crate::cloud::QuotaEra::Current => &q.sfn_standard_current,
+        };
+        let (setting, default) = match gate {
+            Gate::LambdaConcurrency => (
+                set.lambda_concurrency,
+                q.lambda_concurrent_executions.value as u64,
+            ),
+            Gate::StateTransitions => (
+                set.step_functions_state_transitions,
+                sfn.state_transition_refill_per_s
+                    .unwrap_or(f64::MAX)
+                    .min(u64::MAX as f64) as u64,
+            ),
+            Gate::StartExecution => (
+                set.step_functions_start_execution,
+                sfn.start_execution_refill_per_s as u64,
+            ),
+            Gate::Ec2VcpuQuota => (set.ec2_vcpus, q.ec2_on_demand_standard_vcpus.value as u64),
+            Gate::FargateVcpuQuota => (set.fargate_vcpus, q.fargate_on_demand_vcpus.value as u64),
+            Gate::S3PrefixRate => return None,
+        };
+        Some(match setting {
+            QuotaSetting::Default => default,
+            QuotaSetting::Raised(n) => n as u64,
+        })
     }
 }
 
@@ -96,6 +160,12 @@ pub struct LayoutRun {
     pub events: u64,
     /// When the last work finished.
     pub sim_end: Time,
+    /// Every item offered, by what became of it (latency is over the served ones).
+    pub items: ItemCounts,
+    /// How much each gate (quota) held work back.
+    pub gate_waits: GateWaits,
+    /// The overload policy the layout ran under.
+    pub overload: OverloadPolicy,
 }
 
 impl LayoutRun {
@@ -107,6 +177,23 @@ impl LayoutRun {
     /// Throttles of every service.
     pub fn total_throttles(&self) -> u64 {
         self.throttles.values().sum()
+    }
+
+    /// Whether it carries its load, and what binds if not (see
+    /// [`accounting::capacity`]); a backlog is more late items than arrive in the
+    /// drop deadline (60 s under `queue`).
+    pub fn capacity(&self) -> Capacity {
+        let backlog_s = self
+            .overload
+            .deadline()
+            .unwrap_or(60 * crate::sim::NS_PER_SEC) as f64
+            / crate::sim::NS_PER_SEC as f64;
+        accounting::capacity(
+            &self.items,
+            &self.gate_waits,
+            self.period_hours * 3600.0,
+            backlog_s,
+        )
     }
 }
 
@@ -170,6 +257,11 @@ pub trait Layout: Sync {
     fn family(&self) -> Family;
     /// Whether its executions go through Step Functions (and so are counted).
     fn uses_step_functions(&self) -> bool {
+        false
+    }
+    /// Whether it honours `RunContext::quotas_raised` (every soft quota it meets read
+    /// through `RunContext::quota`), so a rerun with quotas raised means something.
+    fn lifts_quotas(&self) -> bool {
         false
     }
     /// The optional sections of `[[layouts]]` this kind takes; any other is rejected
@@ -254,12 +346,6 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun>
 }
 
 /// Detector thresholds used by the real kernels (the documented defaults).
-/// The overload deadline of `spec` under the scenario's policy: an item not started
-/// within it of arriving is dropped; `None` queues without limit.
-pub fn drop_after(_ctx: &RunContext, _spec: &LayoutSpec) -> Option<Time> {
-    Some(60 * crate::sim::NS_PER_SEC)
-}
-
 pub fn detector_params() -> DetectorParams {
     DetectorParams::default()
 }

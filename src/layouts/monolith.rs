@@ -18,6 +18,9 @@ impl Layout for Monolith {
     fn family(&self) -> Family {
         Family::Instances
     }
+    fn lifts_quotas(&self) -> bool {
+        true
+    }
     fn sections(&self) -> &'static [&'static str] {
         &["ec2", "autoscale_every"]
     }

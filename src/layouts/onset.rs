@@ -38,6 +38,7 @@ pub fn find(ctx: &RunContext, spec: &LayoutSpec, max_streams: u32) -> crate::Res
             progress: None,
             streams_override: Some(streams),
             duration_override: Some(ctx.resolved.duration.min(PROBE)),
+            quotas_raised: ctx.quotas_raised,
         };
         let run = simulate(&c, spec)?;
         Ok(run

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rand::Rng;
 
 use super::common::{work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
-use super::{CheckContext, LayoutRun, RunContext};
+use super::{CheckContext, Gate, GateWaits, ItemCounts, LayoutRun, RunContext};
 use crate::cloud::asl;
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::s3::PrefixId;
@@ -241,7 +241,7 @@ const GRANT_HORIZON: Time = 10_000_000; // 10 ms
 /// one `Grant` at the bucket's next token instead of one event per waiting
 /// transition, so it stays small however long the backlog grows. The transition
 /// latency is drawn when a transition gets its token.
-struct Gate {
+struct TransitionGate {
     running: VecDeque<Waiter>,
     starting: VecDeque<Waiter>,
     grant_pending: bool,
@@ -250,9 +250,9 @@ struct Gate {
     wait_ns: u128,
 }
 
-impl Gate {
-    fn new() -> Gate {
-        Gate {
+impl TransitionGate {
+    fn new() -> TransitionGate {
+        TransitionGate {
             running: VecDeque::new(),
             starting: VecDeque::new(),
             grant_pending: false,
@@ -321,6 +321,8 @@ impl Gate {
                 continue;
             }
             if w.deadline < now {
+                self.waits += 1;
+                self.wait_ns += now.saturating_sub(w.requested) as u128;
                 expired.push(w.x);
                 line.pop_front();
                 continue;
@@ -392,6 +394,9 @@ impl super::Layout for Serverless {
     }
     fn uses_step_functions(&self) -> bool {
         matches!(self.orchestration, Orchestration::StepFunctions(_))
+    }
+    fn lifts_quotas(&self) -> bool {
+        true
     }
     fn sections(&self) -> &'static [&'static str] {
         if self.uses_step_functions() {
@@ -582,7 +587,8 @@ pub fn simulate(
     let counted = pipeline.counted_stages();
     let frames = wl.frames_per_chunk;
     let seed = r.scenario.seed;
-    let drop_after = super::drop_after(ctx, spec);
+    let overload = ctx.overload(spec);
+    let drop_after = overload.deadline();
     let input_err = |m: String| {
         crate::Error::Input(crate::InputError::new(
             &r.file,
@@ -596,8 +602,16 @@ pub fn simulate(
         .as_ref()
         .map(|a| a.get_ref().clone())
         .unwrap_or_default();
+    // The account's concurrency: the layout's own limit, else the scenario's quota;
+    // lifted when the run carries the load with quotas raised.
     let account_cfg = AccountConfig {
-        concurrency_limit: account_spec.concurrency_limit,
+        concurrency_limit: if ctx.quotas_raised {
+            Some(u32::MAX / 2)
+        } else {
+            account_spec.concurrency_limit.or(ctx
+                .quota(Gate::LambdaConcurrency)
+                .map(|n| n.min(u32::MAX as u64) as u32))
+        },
         scaling: account_spec
             .scaling
             .unwrap_or_else(|| r.scenario.quota_era.into()),
@@ -653,7 +667,16 @@ pub fn simulate(
             cfg.name = format!("{}-orchestration", spec.name);
             cfg.workflow = workflow;
             cfg.quotas = r.scenario.quota_era;
-            Some(Sfn::new(catalog, cfg).map_err(input_err)?)
+            let mut sm = Sfn::new(catalog, cfg).map_err(input_err)?;
+            if workflow == Workflow::Standard {
+                sm.set_quotas(
+                    ctx.quota(Gate::StartExecution),
+                    ctx.quota(Gate::StateTransitions),
+                );
+            } else if ctx.quotas_raised {
+                sm.set_quotas(None, None);
+            }
+            Some(sm)
         }
         Orchestration::Direct => None,
     };
@@ -721,7 +744,7 @@ pub fn simulate(
     q.push(timeline.every, Ev::Tick);
     let mut execs = Execs::default();
     let mut start_queue: VecDeque<X> = VecDeque::new();
-    let mut gate = Gate::new();
+    let mut gate = TransitionGate::new();
     let mut expired: Vec<X> = Vec::new();
     // Each stage's function queue: (execution, stage, cursor, when it was queued).
     let mut async_queues: Vec<VecDeque<(X, u8, u32, Time)>> = vec![VecDeque::new(); n_stages];
@@ -764,6 +787,9 @@ pub fn simulate(
     // StartExecution requests that waited behind others (each counts as refused),
     // and retries, summed into the maps at the end.
     let mut start_waiting = 0u64;
+    // How long StartExecution requests and queued invocations waited, ns.
+    let mut start_wait_ns = 0u128;
+    let mut lambda_wait_ns = 0u128;
     let mut lambda_retries = 0u64;
     let mut sfn_retries = 0u64;
 
@@ -831,6 +857,7 @@ pub fn simulate(
             for x in started {
                 if let Some(e) = execs.get(x) {
                     e.started = now;
+                    start_wait_ns += now.saturating_sub(e.ready) as u128;
                 }
                 let sm = sfn.as_mut().expect("Step Functions");
                 driver
@@ -1023,6 +1050,7 @@ pub fn simulate(
                     ) {
                         Ok(inv) => {
                             async_queues[fi].pop_front();
+                            lambda_wait_ns += now.saturating_sub(queued) as u128;
                             last_end = last_end.max(inv.end);
                             after_invoke(
                                 stage,
@@ -1140,6 +1168,26 @@ pub fn simulate(
         }
     }
 
+    // What each gate held back: refusals and waits.
+    let mut gate_waits = GateWaits::default();
+    let st = sfn.as_ref().map(|s| s.stats());
+    gate_waits.add_many(
+        Gate::StartExecution,
+        st.map_or(0, |s| s.start_throttles) + start_waiting,
+        start_wait_ns,
+    );
+    gate_waits.add_many(
+        Gate::StateTransitions,
+        st.map_or(0, |s| s.transition_throttles),
+        gate.wait_ns,
+    );
+    gate_waits.add_many(
+        Gate::LambdaConcurrency,
+        lambda.throttles() + held_back,
+        lambda_wait_ns,
+    );
+    gate_waits.add_many(Gate::S3PrefixRate, work.s3_throttles, 0);
+
     // Meter, price, report.
     let mut usage = Usage {
         catalog: Some(catalog.id.clone()),
@@ -1186,6 +1234,14 @@ pub fn simulate(
         executions,
         events: q.events_processed(),
         sim_end: last_end,
+        items: ItemCounts {
+            offered: frames_captured,
+            analysed: out.analysed,
+            late: out.late,
+            dropped: out.dropped,
+        },
+        gate_waits,
+        overload,
     })
 }
 
@@ -1645,7 +1701,7 @@ impl Driver<'_> {
         x: X,
         now: Time,
         sm: &mut Sfn,
-        gate: &mut Gate,
+        gate: &mut TransitionGate,
         rng: &mut Rng64,
         q: &mut EventQueue<Ev>,
         execs: &mut Execs,
@@ -1691,7 +1747,7 @@ impl Driver<'_> {
         x: X,
         now: Time,
         sm: &mut Sfn,
-        gate: &mut Gate,
+        gate: &mut TransitionGate,
         rng: &mut Rng64,
         q: &mut EventQueue<Ev>,
         execs: &mut Execs,

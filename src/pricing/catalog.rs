@@ -300,6 +300,11 @@ pub struct Quotas {
     pub sfn_express: SfnBuckets,
     pub sfn_inline_map_max_concurrency: Sourced<u32>,
     pub s3_per_prefix: S3PrefixRates,
+    /// EC2 "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances"
+    /// (L-1216C47A), counted in vCPUs; soft.
+    pub ec2_on_demand_standard_vcpus: Sourced<u32>,
+    /// Fargate On-Demand vCPU resource count; soft.
+    pub fargate_on_demand_vcpus: Sourced<u32>,
 }
 
 /// A whole catalog: prices and quotas of one region.
@@ -600,6 +605,14 @@ impl Catalog {
             ),
             ("quotas.s3_per_prefix.put_per_s", q.s3_per_prefix.put_per_s),
             ("quotas.s3_per_prefix.get_per_s", q.s3_per_prefix.get_per_s),
+            (
+                "quotas.ec2_on_demand_standard_vcpus.value",
+                q.ec2_on_demand_standard_vcpus.value,
+            ),
+            (
+                "quotas.fargate_on_demand_vcpus.value",
+                q.fargate_on_demand_vcpus.value,
+            ),
         ];
         let mut rates = vec![(
             "quotas.lambda_scaling_current.every_s",

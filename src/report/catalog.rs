@@ -300,6 +300,24 @@ pub fn catalog_text(c: &Catalog) -> String {
         ),
         q.s3_per_prefix.source.clone(),
     ]);
+    for (name, v) in [
+        (
+            "EC2 On-Demand Standard vCPUs",
+            &q.ec2_on_demand_standard_vcpus,
+        ),
+        ("Fargate On-Demand vCPUs", &q.fargate_on_demand_vcpus),
+    ] {
+        t.add_row(vec![
+            name.into(),
+            format!("{} vCPUs", v.value),
+            format!(
+                "{} ({}, confidence {})",
+                v.source,
+                v.as_of,
+                v.confidence.as_deref().unwrap_or("?")
+            ),
+        ]);
+    }
     super::term::keep_words(&mut t);
     out += &format!("{t}\n");
     out

@@ -98,6 +98,29 @@ pub struct LayoutSummary {
     /// The Lambda concurrency quota in force (serverless layouts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lambda_concurrency_quota: Option<u64>,
+    /// Whether it carries its load: offered vs served items, the binding quota.
+    #[serde(default)]
+    pub capacity: crate::layouts::Capacity,
+    /// Every item offered, by what became of it.
+    #[serde(default)]
+    pub items: crate::layouts::ItemCounts,
+    /// An overloaded layout rerun with its soft quotas raised to carry the load (the
+    /// figures above are what the period really bills under the quotas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_quotas_raised: Option<RaisedQuotas>,
+}
+
+/// A layout's figures with every soft quota raised so that none binds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RaisedQuotas {
+    /// The bill of the simulated period.
+    pub bill: Bill,
+    pub monthly_usd: f64,
+    pub usd_per_stream_hour: f64,
+    pub monthly_bill: Bill,
+    pub capacity: crate::layouts::Capacity,
+    pub latency_ms: Percentiles,
+    pub peak_instances: u64,
 }
 
 /// A defect found in one stream.
@@ -109,6 +132,22 @@ pub struct FoundDefect {
 }
 
 impl LayoutSummary {
+    /// The monthly cost the saving compares: with quotas raised to carry the load
+    /// when the layout was overloaded by them (AWS raises soft quotas on request),
+    /// else its own.
+    pub fn carried_monthly_usd(&self) -> f64 {
+        self.with_quotas_raised
+            .as_ref()
+            .map_or(self.monthly_usd, |r| r.monthly_usd)
+    }
+
+    /// The cost per stream-hour that goes with [`Self::carried_monthly_usd`].
+    pub fn carried_usd_per_stream_hour(&self) -> f64 {
+        self.with_quotas_raised
+            .as_ref()
+            .map_or(self.usd_per_stream_hour, |r| r.usd_per_stream_hour)
+    }
+
     /// Total throttled requests.
     pub fn total_throttles(&self) -> u64 {
         self.throttles.values().sum()
@@ -284,12 +323,12 @@ impl RunReport {
     /// Saving (%) of layout `i`'s monthly cost against the first layout's; `None` for
     /// the first layout or when the first costs nothing.
     pub fn saving_vs_first_pct(&self, i: usize) -> Option<f64> {
-        let first = self.layouts.first()?.monthly_usd;
+        let first = self.layouts.first()?.carried_monthly_usd();
         if i == 0 || first == 0.0 {
             return None;
         }
         let l = self.layouts.get(i)?;
-        Some((1.0 - l.monthly_usd / first) * 100.0)
+        Some((1.0 - l.carried_monthly_usd() / first) * 100.0)
     }
 
     /// A made-up report with every part filled, for tests, demos and the docs. Its
@@ -553,6 +592,20 @@ fn example_layout(
         onset_searched_up_to: (peak_lambda > 0).then_some(20_000),
         drain_s: 2.0,
         lambda_concurrency_quota: (peak_lambda > 0).then_some(1000),
+        capacity: crate::layouts::Capacity {
+            verdict: crate::layouts::Verdict::KeepsUp,
+            offered_items_per_s: 100.0,
+            served_items_per_s: 100.0,
+            served_fraction: 1.0,
+            binding: None,
+        },
+        items: crate::layouts::ItemCounts {
+            offered: 3_600_000,
+            analysed: 3_600_000,
+            late: 0,
+            dropped: 0,
+        },
+        with_quotas_raised: None,
     }
 }
 

@@ -93,6 +93,27 @@ pub fn layout_summary(
         onset_searched_up_to: onset.map(|o| o.searched_up_to),
         drain_s: (l.sim_end as f64 / 1e9 - l.period_hours * 3600.0).max(0.0),
         lambda_concurrency_quota: None,
+        capacity: l.capacity(),
+        items: l.items,
+        with_quotas_raised: None,
+    }
+}
+
+/// The figures of `raised`, the rerun of a layout with its quotas raised.
+pub fn raised_summary(raised: &LayoutRun, catalog: &Catalog) -> super::data::RaisedQuotas {
+    let month = price_month(&raised.usage, raised.period_hours, catalog).month;
+    super::data::RaisedQuotas {
+        bill: raised.bill.clone(),
+        monthly_usd: month.total_usd,
+        usd_per_stream_hour: if raised.stream_hours > 0.0 {
+            raised.bill.total_usd / raised.stream_hours
+        } else {
+            0.0
+        },
+        monthly_bill: month,
+        capacity: raised.capacity(),
+        latency_ms: percentiles_ms(&raised.latency),
+        peak_instances: raised.peak_instances as u64,
     }
 }
 
@@ -114,8 +135,10 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     let layouts: Vec<LayoutSummary> = run
         .layouts
         .iter()
-        .map(|l| LayoutSummary {
+        .zip(&run.raised)
+        .map(|(l, raised)| LayoutSummary {
             lambda_concurrency_quota: lambda_quota(l),
+            with_quotas_raised: raised.as_ref().map(|x| raised_summary(x, &r.catalog)),
             ..layout_summary(l, onset_of(&l.name), &r.catalog)
         })
         .collect();

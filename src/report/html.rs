@@ -239,13 +239,13 @@ pub fn render(r: &RunReport) -> Result<String> {
     grid_table(&mut o, &load_grid(r), |_, _| None);
     let _ = writeln!(
         o,
-        "<p>A layout <em>keeps up</em> when every captured frame is analysed and nothing is \
-         throttled; <em>throttled</em> when requests were throttled (or Lambda \
-         concurrency reached its quota) but delayed work still finished within {} s of the \
-         period's end; <em>overloaded</em> when frames were left unanalysed or work was still \
-         running later than that (a queue that grew). Where throttling starts comes from a \
-         search over stream counts.</p>",
-        crate::report::capacity::BACKLOG_S
+        "<p>A layout <em>keeps up</em> when it serves its offered items (frames) and nothing is \
+         throttled; <em>throttled</em> when it serves them but requests were throttled (or \
+         Lambda concurrency reached its quota); <em>overloaded</em> when items were dropped \
+         (not started within the overload policy's deadline, or not before the period ended) \
+         or a backlog drained after the period: the cell gives the share served, and the \
+         verdict line names the quota that binds. An overloaded layout's latency is over the \
+         items it served. Where throttling starts comes from a search over stream counts.</p>"
     );
 
     o.push_str("<h2>Timelines</h2>\n");

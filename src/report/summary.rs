@@ -1,7 +1,7 @@
 //! What the HTML page and the terminal table both say: the comparison rows and the
 //! plain-words summary, computed once from a [`RunReport`].
 
-use super::capacity::capacity;
+use super::capacity::{capacity, mark_latency};
 use super::data::LayoutSummary;
 use super::data::RunReport;
 use super::money::{duration_ms, percent, quantity, usd, usd_rate};
@@ -86,7 +86,7 @@ pub fn comparison_grid(r: &RunReport) -> Grid {
             ),
             (
                 "latency p95".into(),
-                Box::new(|i| duration_ms(l[i].latency_ms.p95)),
+                Box::new(|i| mark_latency(&l[i], duration_ms(l[i].latency_ms.p95))),
             ),
             ("capacity".into(), Box::new(|i| capacity(&l[i]).label())),
         ],
@@ -219,11 +219,10 @@ pub struct Headline {
 /// The headline of a report; `None` without layouts.
 pub fn headline(r: &RunReport) -> Option<Headline> {
     let first = r.layouts.first()?;
-    let (ci, cheapest) = r
-        .layouts
-        .iter()
-        .enumerate()
-        .min_by(|a, b| a.1.monthly_usd.total_cmp(&b.1.monthly_usd))?;
+    let (ci, cheapest) = r.layouts.iter().enumerate().min_by(|a, b| {
+        a.1.carried_monthly_usd()
+            .total_cmp(&b.1.carried_monthly_usd())
+    })?;
     let searched = |l: &&LayoutSummary| l.onset_searched_up_to.is_some();
     let walled = r
         .layouts
@@ -233,9 +232,9 @@ pub fn headline(r: &RunReport) -> Option<Headline> {
         .or_else(|| r.layouts.iter().find(searched));
     Some(Headline {
         cheapest: cheapest.name.clone(),
-        cheapest_monthly_usd: cheapest.monthly_usd,
+        cheapest_monthly_usd: cheapest.carried_monthly_usd(),
         baseline: first.name.clone(),
-        baseline_monthly_usd: first.monthly_usd,
+        baseline_monthly_usd: first.carried_monthly_usd(),
         saving_pct: r.saving_vs_first_pct(ci),
         wall: walled.map(|l| (l.name.clone(), wall_words(l))),
     })
@@ -265,12 +264,12 @@ pub fn verdict(r: &RunReport) -> String {
         .layouts
         .iter()
         .filter(|l| !capacity(l).keeps_up())
-        .map(|l| l.name.clone())
+        .map(|l| l.capacity.sentence(&l.name))
         .collect();
     if !overloaded.is_empty() {
-        s += &format!("; {} cannot keep up", and_list(&overloaded));
+        s += &format!("; {}", overloaded.join("; "));
         if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
-            s += &format!(": {name} is throttled from {words}");
+            s += &format!(" ({name} is throttled from {words})");
         }
     } else if let Some((name, words)) = h.wall.as_ref().filter(|w| w.1.ends_with(')')) {
         s += &format!("; every layout keeps up, {name} is throttled from {words}");
@@ -298,7 +297,7 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
     }
     let mut out = Vec::new();
     let by_cost = |a: &&super::data::LayoutSummary, b: &&super::data::LayoutSummary| {
-        a.monthly_usd.total_cmp(&b.monthly_usd)
+        a.carried_monthly_usd().total_cmp(&b.carried_monthly_usd())
     };
     let cheapest = l.iter().min_by(by_cost).expect("not empty");
     let dearest = l.iter().max_by(by_cost).expect("not empty");
@@ -306,22 +305,24 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
         out.push(format!(
             "{} costs {} a month ({} per stream-hour).",
             cheapest.name,
-            usd(cheapest.monthly_usd),
-            usd_rate(cheapest.usd_per_stream_hour)
+            usd(cheapest.carried_monthly_usd()),
+            usd_rate(cheapest.carried_usd_per_stream_hour())
         ));
     } else {
         let mut s = format!(
             "The cheapest layout is {}, at {} a month ({} per stream-hour)",
             cheapest.name,
-            usd(cheapest.monthly_usd),
-            usd_rate(cheapest.usd_per_stream_hour)
+            usd(cheapest.carried_monthly_usd()),
+            usd_rate(cheapest.carried_usd_per_stream_hour())
         );
-        if dearest.monthly_usd > 0.0 && dearest.name != cheapest.name {
+        if dearest.carried_monthly_usd() > 0.0 && dearest.name != cheapest.name {
             s += &format!(
                 ": {} less than {}, the most expensive at {} a month.",
-                percent((1.0 - cheapest.monthly_usd / dearest.monthly_usd) * 100.0),
+                percent(
+                    (1.0 - cheapest.carried_monthly_usd() / dearest.carried_monthly_usd()) * 100.0
+                ),
                 dearest.name,
-                usd(dearest.monthly_usd)
+                usd(dearest.carried_monthly_usd())
             );
         } else {
             s += ".";
@@ -343,6 +344,18 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
             .collect();
         if !versus.is_empty() {
             out.push(format!("Against {}, {}.", l[0].name, and_list(&versus)));
+        }
+    }
+    for x in l {
+        if let Some(q) = &x.with_quotas_raised {
+            out.push(format!(
+                "Under its quotas {} bills {} a month for the share it serves; with quotas raised to carry the load it would cost {} ({} per stream-hour; {}), the figure the saving compares.",
+                x.name,
+                usd(x.monthly_usd),
+                usd(q.monthly_usd),
+                usd_rate(q.usd_per_stream_hour),
+                q.capacity.sentence(&x.name)
+            ));
         }
     }
     let first = &l[0];
@@ -481,8 +494,21 @@ mod tests {
              layout keeps up, distributed is throttled from 850 streams (step_functions)."
         );
         let mut r2 = r.clone();
-        r2.layouts[0].frames_analyzed /= 2;
-        assert!(verdict(&r2).contains("; distributed cannot keep up: distributed is throttled"));
+        let mut gates = crate::layouts::GateWaits::default();
+        gates.add(crate::layouts::Gate::StateTransitions, 1);
+        let items = crate::layouts::ItemCounts {
+            offered: 100,
+            analysed: 19,
+            late: 0,
+            dropped: 81,
+        };
+        r2.layouts[0].capacity = crate::layouts::accounting::capacity(&items, &gates, 1.0, 60.0);
+        assert_eq!(
+            verdict(&r2),
+            "monolith is cheapest at $992.80 a month, 95.8% less than distributed; distributed \
+             keeps up with 19% of the load; the state-transition quota binds (distributed is \
+             throttled from 850 streams (step_functions))."
+        );
         r2.layouts.clear();
         assert_eq!(verdict(&r2), "No layout was simulated.");
     }

@@ -4,6 +4,7 @@
 
 pub mod bounds;
 mod check;
+pub mod overload;
 pub mod pipeline;
 mod values;
 
@@ -46,6 +47,12 @@ pub struct Scenario {
     /// Which published Step Functions and Lambda quotas apply: "2023" or "current".
     #[serde(default)]
     pub quota_era: QuotaEra,
+    /// What a layout does with load it cannot carry (`overload::OverloadPolicy`).
+    #[serde(default)]
+    pub overload: overload::OverloadPolicy,
+    /// Each soft quota at its default or raised (`[quotas]`).
+    #[serde(default)]
+    pub quotas: overload::QuotasSpec,
     /// Date the bill applies to (ISO), deciding whether Lambda INIT is billed. Default:
     /// 2023-03-22 (the post) under the 2023 quotas, 2025-11-01 under the current ones.
     #[serde(default)]
@@ -249,6 +256,9 @@ pub struct LayoutSpec {
     /// How often the autoscaler evaluates.
     #[serde(default)]
     pub autoscale_every: Option<Spanned<Dur>>,
+    /// Overrides the scenario's `overload` for this layout.
+    #[serde(default)]
+    pub overload: Option<overload::OverloadPolicy>,
 }
 
 impl LayoutSpec {

@@ -167,6 +167,11 @@ impl TokenBucket {
         }
     }
 
+    /// Tokens a full bucket holds.
+    pub fn capacity(&self) -> u32 {
+        (self.capacity / UNIT).min(u32::MAX as u128) as u32
+    }
+
     fn refill(&mut self, now: Time) {
         if now > self.last {
             let add = (now - self.last) as u128 * self.rate;
