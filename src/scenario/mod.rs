@@ -241,6 +241,9 @@ pub struct LayoutSpec {
     /// How often the autoscaler evaluates.
     #[serde(default)]
     pub autoscale_every: Option<Spanned<Dur>>,
+    /// Containers layout: each stage's ECS service and the SQS queues between them.
+    #[serde(default)]
+    pub containers: Option<Spanned<crate::layouts::containers::ContainersSpec>>,
 }
 
 impl LayoutSpec {
@@ -271,6 +274,7 @@ impl LayoutSpec {
         at(&mut out, "fargate", &self.fargate);
         at(&mut out, "clones", &self.clones);
         at(&mut out, "autoscale_every", &self.autoscale_every);
+        at(&mut out, "containers", &self.containers);
         out
     }
 }
