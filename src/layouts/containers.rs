@@ -1477,6 +1477,259 @@ fn deliver(s: &mut Service, q: &mut EventQueue<Ev>, svc: usize, w: u32, d: Deliv
 
 /// ⌈mean backlog ÷ target per task⌉ within the plan's bounds.
 fn desired_tasks(mean_backlog: f64, plan: &Plan) -> u32 {
-    let want = (mean_backlog / plan.target).ceil();
+    // Less a hair, so a ratio that is whole but for rounding (2.1 / 0.7) stays whole.
+    let want = (mean_backlog / plan.target - 1e-9).ceil();
     (want.min(plan.max as f64) as u32).clamp(plan.min, plan.max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::FixedCost;
+    use crate::scenario::{Resolved, Scenario};
+
+    /// Two stages a → b, 1 stream, one 100,000-byte item a second (1-second chunks),
+    /// each stage 10 ms of CPU, SQS calls 10 ms each, with `layout` as the
+    /// `[[layouts]]` text.
+    fn two_stages(duration: &str, streams: u32, work: &str, layout: &str) -> Resolved {
+        let text = format!(
+            r#"name = "t"
+seed = 2
+duration = "{duration}"
+kernels = "sampled"
+
+[workload]
+streams = {streams}
+frames_per_second = 1
+frame_size = "640x360"
+detectors = ["black"]
+chunk_seconds = 1
+
+[[stages]]
+name = "a"
+work = "{work}"
+output_bytes = 100000
+
+[[stages]]
+name = "b"
+work = "10ms"
+
+{layout}"#
+        );
+        Scenario::parse("t.toml", &text, None).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    fn run(r: &Resolved) -> LayoutRun {
+        let cost = FixedCost::uniform(1_000_000, 10_000);
+        let ctx = RunContext {
+            resolved: r,
+            cost: &cost,
+            real: None,
+            progress: None,
+            streams_override: None,
+            duration_override: None,
+        };
+        Containers
+            .simulate(&ctx, &r.scenario.layouts[0])
+            .expect("it runs")
+    }
+
+    const ONE_TASK: &str = r#"[[layouts]]
+name = "x"
+kind = "containers"
+[layouts.containers]
+sqs = { latency = { kind = "fixed", value = "10ms" } }
+service = { min_tasks = 1, max_tasks = 1 }
+"#;
+
+    /// 10 items of 100 KB (two 64 KB chunks each) from a to b: 10 sends × 2 = 20
+    /// requests; each wakes b's waiting long poll, a receive of one message × 2 = 20;
+    /// 10 deletes; after the last item b's poll ends empty once: 1. In all 51. Each
+    /// service's one task is billed Fargate's 60 s minimum for the 10 s period.
+    #[test]
+    fn ten_items_of_100_kb_bill_51_requests() {
+        let l = run(&two_stages("10s", 1, "10ms", ONE_TASK));
+        assert_eq!(l.frames_captured, 10);
+        assert_eq!(l.frames_by_detector["b"], 10);
+        assert_eq!(l.usage.sqs.len(), 1, "one queue, in front of b");
+        assert_eq!(l.usage.sqs[0].name, "x-b");
+        assert_eq!(l.usage.sqs[0].requests.0, 20 + 20 + 1 + 10);
+        assert!(l.usage.s3.is_empty(), "100 KB fits a message");
+        for f in &l.usage.fargate {
+            assert_eq!(f.vcpu_hours.0, 60.0 / 3600.0, "{}", f.name);
+            assert_eq!(f.gb_hours.0, 2.0 * 60.0 / 3600.0, "{}", f.name);
+        }
+        // Latency: a's 10 ms, the send, b's receive, b's 10 ms (1 ms of FixedCost
+        // plays no part: the work is a CPU time), after the item's 1 s chunk.
+        assert_eq!(l.latency.count(), 10);
+    }
+
+    /// Over 256 KiB the body goes through S3: one PUT by a, one GET by b, and the
+    /// message is a 300-byte pointer (1 request a send and a receive).
+    #[test]
+    fn a_payload_over_256_kib_goes_through_s3() {
+        let layout = ONE_TASK.replace("output_bytes = 100000", "");
+        let r = two_stages("10s", 1, "10ms", &layout);
+        let text = r
+            .text
+            .replace("output_bytes = 100000", "output_bytes = 300000");
+        let r = Scenario::parse("t.toml", &text, None).unwrap();
+        let l = run(&r);
+        assert_eq!(l.usage.s3.len(), 1);
+        assert_eq!(
+            (
+                l.usage.s3[0].tier1_requests.0,
+                l.usage.s3[0].tier2_requests.0
+            ),
+            (10, 10)
+        );
+        assert_eq!(l.usage.sqs[0].requests.0, 10 + 10 + 1 + 10);
+    }
+
+    #[test]
+    fn desired_tasks_follow_backlog_per_task_within_bounds() {
+        let plan = Plan {
+            vcpu: 1,
+            memory_gb: 2.0,
+            instance_type: None,
+            min: 2,
+            max: 10,
+            initial: 0,
+            target: 0.7,
+        };
+        assert_eq!(desired_tasks(0.0, &plan), 2, "never below min");
+        assert_eq!(desired_tasks(2.1, &plan), 3, "⌈2.1 / 0.7⌉");
+        assert_eq!(desired_tasks(3.6, &plan), 6, "⌈5.14⌉");
+        assert_eq!(desired_tasks(1e9, &plan), 10, "never above max");
+    }
+
+    /// 20 streams of one 500 ms item a second need 10 consumers; from one task the
+    /// autoscaler scales a out, every item is still analysed, and b, with nothing to
+    /// do at first but poll, stays small.
+    #[test]
+    fn the_autoscaler_scales_out_on_backlog_and_in_when_idle() {
+        let layout = r#"[[layouts]]
+name = "x"
+kind = "containers"
+autoscale_every = "10s"
+[layouts.containers]
+launch_delay = "10s"
+scale_out_cooldown = "10s"
+scale_in_cooldown = "10s"
+service = { initial_tasks = 1, max_tasks = 50 }
+"#;
+        let l = run(&two_stages("3min", 20, "500ms", layout));
+        assert_eq!(l.frames_by_detector["b"], l.frames_captured);
+        let first = l.timeline.first().unwrap().instances;
+        assert_eq!(first, 2, "one task per service at the start");
+        assert!(l.peak_instances >= 12, "peak {}", l.peak_instances);
+
+        // Scale-in: 20 tasks each for 1 stream of 10 ms items.
+        let idle = layout.replace("initial_tasks = 1", "initial_tasks = 20");
+        let l = run(&two_stages("3min", 1, "10ms", &idle));
+        let first = l.timeline.first().unwrap().instances;
+        let last = l.timeline.last().unwrap().instances;
+        assert_eq!(first, 40);
+        assert!(last < 10, "scaled in to {last}");
+    }
+
+    /// Billing ends with the period: a consumer's last long poll running on after it
+    /// is not billed, so a 20 s wait and a 1 s wait bill the same task time.
+    #[test]
+    fn tasks_are_not_billed_past_the_period() {
+        let hours = |wait: &str| {
+            let layout = ONE_TASK.replace(
+                "value = \"10ms\" }",
+                &format!("value = \"10ms\" }}, wait_time = \"{wait}\""),
+            );
+            let l = run(&two_stages("2min", 1, "10ms", &layout));
+            l.usage
+                .fargate
+                .iter()
+                .map(|f| f.vcpu_hours.0)
+                .collect::<Vec<_>>()
+        };
+        let long = hours("20s");
+        assert_eq!(long, hours("1s"));
+        // a works until its last item, just past the period; b idles after it.
+        for h in long {
+            assert!(h * 3600.0 <= 122.0, "{h}");
+        }
+    }
+
+    fn error(layout: &str) -> crate::InputError {
+        let r = two_stages(
+            "10s",
+            1,
+            "10ms",
+            "[[layouts]]\nname = \"ok\"\nkind = \"monolith\"\n",
+        );
+        let text = r
+            .text
+            .replace("[[layouts]]\nname = \"ok\"\nkind = \"monolith\"\n", layout);
+        match Scenario::parse("t.toml", &text, None) {
+            Err(crate::Error::Input(e)) => e,
+            other => panic!("expected an input error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn sections_a_kind_does_not_take_are_rejected() {
+        let e = error(
+            "[[layouts]]\nname = \"c\"\nkind = \"containers\"\n[layouts.ec2]\ninstance_type = \"c5.large\"\n",
+        );
+        assert!(
+            e.message
+                .contains("a containers layout has no `ec2` section"),
+            "{e}"
+        );
+        assert!(e.message.contains("it takes: containers"), "{e}");
+        let e = error("[[layouts]]\nname = \"m\"\nkind = \"monolith\"\n[layouts.containers]\nlaunch = \"ec2\"\n");
+        assert!(
+            e.message
+                .contains("a monolith layout has no `containers` section"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_options_are_errors_at_their_position() {
+        let head = "[[layouts]]\nname = \"c\"\nkind = \"containers\"\n[layouts.containers]\n";
+        // The line of the body's first line in the scenario.
+        let base = two_stages(
+            "10s",
+            1,
+            "10ms",
+            "[[layouts]]\nname = \"ok\"\nkind = \"monolith\"\n",
+        );
+        let body_line = base.text.lines().position(|l| l == "[[layouts]]").unwrap() + 5;
+        let at = |body: &str| {
+            let e = error(&format!("{head}{body}"));
+            (e.line.map(|l| l as i64 - body_line as i64), e.message)
+        };
+        let (line, m) = at("service = { task_vcpu = 3 }\n");
+        assert_eq!(line, Some(0));
+        assert!(m.contains("task_vcpu must be 1, 2, 4, 8 or 16"), "{m}");
+        let (line, m) = at("launch = \"ec2\"\nstages.a = { task_vcpu = 2 }\n");
+        assert_eq!(line, Some(1));
+        assert!(
+            m.contains("with launch = \"ec2\" a task is one whole instance"),
+            "{m}"
+        );
+        let (line, m) = at("stages.aa = { min_tasks = 2 }\n");
+        assert_eq!(line, Some(0));
+        assert!(
+            m.contains("no stage `aa` in the pipeline (did you mean `a`?)"),
+            "{m}"
+        );
+        let (_, m) = at("service = { min_tasks = 5, max_tasks = 2 }\n");
+        assert!(m.contains("1 <= min_tasks <= max_tasks"), "{m}");
+        let (_, m) = at("service = { instance_type = \"c5.large\" }\n");
+        assert!(m.contains("needs launch = \"ec2\""), "{m}");
+        let (_, m) = at("launch = \"ec2\"\nservice = { instance_type = \"c5.huge\" }\n");
+        assert!(m.contains("unknown instance type `c5.huge`"), "{m}");
+        let (line, m) = at("servce = {}\n");
+        assert_eq!(line, Some(0));
+        assert!(m.contains("unknown field `servce`"), "{m}");
+    }
 }
