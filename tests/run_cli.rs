@@ -154,7 +154,7 @@ fn round_trip(scenario: &str, kinds: &[&str]) {
 fn usage_files_price_back_to_the_same_bills() {
     round_trip(
         LOW_TRAFFIC,
-        &["distributed", "monolith", "lambda-direct", "fargate"],
+        &["distributed", "monolith", "lambda-direct", "fargate", "containers"],
     );
 }
 
@@ -436,7 +436,7 @@ deserialize = { kernels = ["jpeg_decode"] }
     ]));
     let staged = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
     let layouts = |v: &Value| v["layouts"].clone();
-    assert_eq!(layouts(&derived).as_array().unwrap().len(), 4);
+    assert_eq!(layouts(&derived).as_array().unwrap().len(), 5);
     assert_eq!(layouts(&staged), layouts(&derived));
 }
 

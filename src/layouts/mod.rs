@@ -8,6 +8,7 @@ mod common;
 mod instances;
 
 pub mod cloned_monolith;
+pub mod containers;
 pub mod distributed;
 pub mod express;
 pub mod fargate;
@@ -284,6 +285,7 @@ pub static REGISTRY: &[&dyn Layout] = &[
     &monolith::Monolith,
     &cloned_monolith::ClonedMonolith,
     &fargate::Fargate,
+    &containers::Containers,
 ];
 
 /// The layout of `kind`, if archsim knows it.
@@ -388,10 +390,11 @@ task_retry = {}
 retry = {}
 ec2 = { instance_type = "c5.large" }
 fargate = {}
+containers = {}
 "#;
         let all: LayoutSpec = toml::from_str(every).unwrap();
         let known: Vec<&str> = all.sections_present().iter().map(|(n, _)| *n).collect();
-        assert_eq!(known.len(), 16, "{known:?}");
+        assert_eq!(known.len(), 17, "{known:?}");
         for l in REGISTRY {
             for s in l.sections() {
                 assert!(known.contains(s), "{}: unknown section {s}", l.kind());

@@ -259,6 +259,9 @@ pub struct LayoutSpec {
     /// Overrides the scenario's `overload` for this layout.
     #[serde(default)]
     pub overload: Option<overload::OverloadPolicy>,
+    /// Containers layout: each stage's ECS service and the SQS queues between them.
+    #[serde(default)]
+    pub containers: Option<Spanned<crate::layouts::containers::ContainersSpec>>,
 }
 
 impl LayoutSpec {
@@ -291,6 +294,7 @@ impl LayoutSpec {
         at(&mut out, "fargate", &self.fargate);
         at(&mut out, "clones", &self.clones);
         at(&mut out, "autoscale_every", &self.autoscale_every);
+        at(&mut out, "containers", &self.containers);
         out
     }
 }
