@@ -484,7 +484,18 @@ where
     R: Send,
     F: Fn(&P) -> R + Sync + Send,
 {
-    let bar = progress_bar(points.len(), "sweep");
+    run_units(points, "sweep", f)
+}
+
+/// [`run_grid`] with the progress bar's label: any list of independent work units
+/// (grid points, replications, a shard's units).
+pub fn run_units<P, R, F>(points: &[P], label: &str, f: F) -> Vec<R>
+where
+    P: Sync,
+    R: Send,
+    F: Fn(&P) -> R + Sync + Send,
+{
+    let bar = progress_bar(points.len(), label);
     let out = points
         .par_iter()
         .map(|p| {
