@@ -173,6 +173,18 @@ fn variant_units(
     }))
 }
 
+/// With `--precision`: the widest cost interval over every job, as a multiple of
+/// the target (at most 1 when it was reached).
+fn precision_reached(plan: Option<&Plan>, results: &[Vec<Vec<VariantCost>>]) -> Option<f64> {
+    let p = plan?.precision?;
+    Some(
+        results
+            .iter()
+            .map(|r| archsim::analysis::replications::worst_ratio(cost_samples(r), p))
+            .fold(0.0, f64::max),
+    )
+}
+
 /// `mean ± half-width` in dollars, the half-width as a share of the mean.
 fn usd_pm(e: &archsim::analysis::Estimate) -> String {
     archsim::report::summary::plus_minus_share(e, usd)
@@ -255,6 +267,7 @@ pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
     else {
         return Ok(());
     };
+    let worst = precision_reached(plan.as_ref(), &results);
     let outcome = lib(finish_sweep(
         &sweep_plan,
         &file,
@@ -327,18 +340,10 @@ pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
     }
     term::keep_words(&mut table);
     println!("Cost a month of each layout at each point\n{table}");
-    if let Some(n) = estimates.and_then(|e| e.first()).and_then(|e| e.first()) {
-        print!(
-            "{}",
-            term::paragraph(
-                &archsim::analysis::replications::note(
-                    &plan.expect("replicated"),
-                    n.monthly_usd.n,
-                    None
-                ),
-                2
-            )
-        );
+    let first = estimates.and_then(|e| e.first()).and_then(|e| e.first());
+    if let (Some(p), Some(e)) = (&plan, first) {
+        let note = archsim::analysis::replications::note(p, e.monthly_usd.n, worst);
+        print!("{}", term::paragraph(&note, 2));
     }
     if let Some(data) = &outcome.data {
         if data.crossovers.is_empty() {
@@ -471,6 +476,7 @@ pub fn sensitivity_cmd(a: SensitivityArgs, merged: Option<Merged>) -> Result<()>
     else {
         return Ok(());
     };
+    let worst = precision_reached(plan.as_ref(), &results);
     let (s, estimates) = sens.finish(&results);
     if s.bars.is_empty() {
         print!(
@@ -553,13 +559,8 @@ pub fn sensitivity_cmd(a: SensitivityArgs, merged: Option<Merged>) -> Result<()>
         )
     );
     if let (Some(p), Some(e)) = (&plan, &estimates) {
-        print!(
-            "{}",
-            term::paragraph(
-                &archsim::analysis::replications::note(p, e.baseline.n, None),
-                2
-            )
-        );
+        let note = archsim::analysis::replications::note(p, e.baseline.n, worst);
+        print!("{}", term::paragraph(&note, 2));
     }
     term::keep_words(&mut table);
     println!("{table}");

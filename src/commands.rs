@@ -371,7 +371,7 @@ fn run_scenario(
     };
     let report = match (plan, work) {
         (None, archsim::analysis::Work::All) => {
-            let bar = archsim::sweep::progress_bar(1000, "simulating");
+            let bar = archsim::sweep::fraction_bar("simulating");
             let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
             let result = archsim::run::run(resolved, &opts, dir.as_deref(), Some(&tick));
             bar.finish_and_clear();
