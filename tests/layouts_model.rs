@@ -4,10 +4,10 @@
 //! and latency rising with streams under the 2023 quotas, and the onset search
 //! finding where.
 
-use archsim::cloud::step_functions::count_transitions;
 use archsim::cloud::Retrier;
 use archsim::kernels::{Calibration, CostModel};
-use archsim::layouts::serverless::state_machine;
+use archsim::layouts::serverless::default_machine;
+use archsim::scenario::pipeline::{default_aggregate_cpu, Pipeline};
 use archsim::layouts::Family;
 use archsim::layouts::{onset, LayoutRun, RunContext};
 use archsim::run::{run, RunOptions};
@@ -15,6 +15,17 @@ use archsim::scenario::{KernelsChoice, Resolved, Scenario};
 
 const DETECTORS: &str =
     r#"detectors = ["black", "freeze", "block_corruption", "silence", "av_sync"]"#;
+
+/// Transitions one unthrottled execution of the built-in machine of the Prime Video
+/// pipeline with `detectors` detectors is billed, counted by the ASL interpreter.
+fn transitions_per_execution(detectors: usize) -> u64 {
+    let kernels = &archsim::kernels::Kernel::DETECTORS[..detectors];
+    let p = Pipeline::video(kernels, 25.0, default_aggregate_cpu());
+    let m = std::sync::Arc::new(default_machine(&p, &Retrier::default()).unwrap());
+    archsim::cloud::asl::count(&m, None, &Default::default())
+        .unwrap()
+        .transitions
+}
 
 /// A scenario under the 2023 quotas: `streams` streams at 1 analysed frame a second
 /// in 2-second chunks, for `duration`, with the given `[[layouts]]` text.
@@ -242,7 +253,7 @@ fn distributed_transitions_match_the_state_machine_when_nothing_throttles() {
     let d = runs.iter().find(|l| l.kind == "distributed").unwrap();
     assert_eq!(d.total_throttles(), 0, "{:?}", d.throttles);
     assert!(d.executions > 0);
-    let per = count_transitions(&state_machine(detectors, &Retrier::default()), 0);
+    let per = transitions_per_execution(detectors);
     assert_eq!(
         per,
         3 + detectors as u64,
@@ -262,7 +273,7 @@ account = { concurrency_limit = 5 }
 "#;
     let runs = run_layouts(scenario(20, "20s", layouts));
     let d = &runs[0];
-    let per = count_transitions(&state_machine(5, &Retrier::default()), 0);
+    let per = transitions_per_execution(5);
     assert!(d.throttles["lambda"] > 0, "{:?}", d.throttles);
     assert!(d.retries["lambda"] > 0, "{:?}", d.retries);
     let transitions = standard_transitions(d);

@@ -474,33 +474,120 @@ fn stage_work_from_a_string_and_from_lambda_logs() {
 }
 
 /// A pipeline of another shape than first → side by side → last runs in the
-/// monolith; the layouts that need that shape say so at the layout (exit 2).
+/// monolith and in the serverless layouts (Step Functions through the machine the
+/// shape implies: a chain of two Tasks bills 2 transitions an execution); the cloned
+/// monolith, which needs that shape, says so at the layout (exit 2).
 #[test]
-fn a_chain_of_stages_runs_in_the_monolith_and_is_refused_where_the_shape_matters() {
+fn a_chain_of_stages_runs_in_the_monolith_and_serverless_and_is_refused_where_the_shape_matters() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let base = std::fs::read_to_string(root.join("scenarios/low-traffic.toml")).unwrap();
     let at = base.find("[[layouts]]").unwrap();
     let chain = "\n[[stages]]\nname = \"decode\"\nkernels = [\"h264_decode*25\", \"scale\"]\n\n[[stages]]\nname = \"black\"\nkernels = [\"black\"]\n";
     let monolith = "[[layouts]]\nname = \"m\"\nkind = \"monolith\"\n[layouts.ec2]\ninstance_type = \"c5.large\"\nscaling = { kind = \"fixed\", instances = 1 }\n";
+    let serverless = "[[layouts]]\nname = \"d\"\nkind = \"distributed\"\n\n[[layouts]]\nname = \"l\"\nkind = \"lambda-direct\"\n";
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("chain.toml");
-    std::fs::write(&file, format!("{}{chain}\n{monolith}", &base[..at])).unwrap();
+    std::fs::write(
+        &file,
+        format!("{}{chain}\n{monolith}\n{serverless}", &base[..at]),
+    )
+    .unwrap();
     let out = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
-    let m = &out["layouts"][0];
-    assert!(m["frames_captured"].as_u64().unwrap() > 0);
-    assert_eq!(m["frames_analyzed"], m["frames_captured"], "{m}");
-    for kind in ["cloned-monolith", "distributed"] {
-        let text = format!(
-            "{}{chain}\n{monolith}\n[[layouts]]\nname = \"x\"\nkind = \"{kind}\"\n",
-            &base[..at]
-        );
-        std::fs::write(&file, text).unwrap();
-        let bad = archsim(&["run", file.to_str().unwrap()]);
-        assert_eq!(bad.status.code(), Some(2), "{kind}");
-        let err = String::from_utf8_lossy(&bad.stderr);
-        assert!(
-            err.contains("chain.toml:") && err.contains("stages side by side"),
-            "{err}"
-        );
+    for l in out["layouts"].as_array().unwrap() {
+        assert!(l["frames_captured"].as_u64().unwrap() > 0, "{l}");
+        assert_eq!(l["frames_analyzed"], l["frames_captured"], "{l}");
     }
+    let d = &out["layouts"][1];
+    assert_eq!(
+        d["usage"]["step_functions"][0]["state_transitions"].as_u64(),
+        Some(2 * d["executions"].as_u64().unwrap()),
+        "{d}"
+    );
+    let text = format!(
+        "{}{chain}\n{monolith}\n[[layouts]]\nname = \"x\"\nkind = \"cloned-monolith\"\n",
+        &base[..at]
+    );
+    std::fs::write(&file, text).unwrap();
+    let bad = archsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("chain.toml:") && err.contains("stages side by side"),
+        "{err}"
+    );
+}
+
+/// A state machine of one's own runs through the same interpreter: a Choice whose
+/// variable the input lacks takes the scenario's weights, a Pass state is billed
+/// like any state. Weights [1, 0] always take rule 0, so every execution enters
+/// Convert, Route, Detect, 5 × Detector, Note (Pass), Aggregate: 10 transitions.
+#[test]
+fn own_state_machine_runs_with_choice_weights() {
+    let asl = r#"{
+  "StartAt": "Convert",
+  "States": {
+    "Convert": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+      "Parameters": { "FunctionName": "converter", "Payload": { "detectors": ["black", "freeze", "block_corruption", "silence", "av_sync"] } },
+      "ResultSelector": { "detectors.$": "$.Payload.detectors" }, "Next": "Route" },
+    "Route": { "Type": "Choice",
+      "Choices": [ { "Variable": "$.hd", "BooleanEquals": true, "Next": "Detect" } ],
+      "Default": "Aggregate" },
+    "Detect": { "Type": "Map", "ItemsPath": "$.detectors",
+      "ItemProcessor": { "StartAt": "Detector", "States": {
+        "Detector": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+          "Parameters": { "FunctionName.$": "$", "Payload": {} }, "End": true } } },
+      "ResultPath": null, "Next": "Note" },
+    "Note": { "Type": "Pass", "Next": "Aggregate" },
+    "Aggregate": { "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:aggregator", "End": true }
+  }
+}"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("mine.asl.json"), asl).unwrap();
+    let base = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/prime-video-small.toml"),
+    )
+    .unwrap();
+    let layouts_at = base.find("[[layouts]]").unwrap();
+    let scenario = |weights: &str| {
+        format!(
+            "{}[[layouts]]\nname = \"mine\"\nkind = \"distributed\"\nstate_machine = \"mine.asl.json\"\n{weights}",
+            &base[..layouts_at].replace("kernels = \"real\"", "kernels = \"sampled\"")
+        )
+    };
+    let file = dir.path().join("mine.toml");
+    std::fs::write(&file, scenario("choice_weights = { Route = [1, 0] }\n")).unwrap();
+    let out = json(&ok(&["run", file.to_str().unwrap(), "--format", "json"]));
+    let l = &out["layouts"][0];
+    let executions = l["executions"].as_u64().unwrap();
+    assert!(executions > 0);
+    let transitions = l["usage"]["step_functions"][0]["state_transitions"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(transitions, 10 * executions, "{l}");
+    assert_eq!(l["frames_analyzed"], l["frames_captured"]);
+
+    // Without the weights the run says which state needs them, and exits 2.
+    std::fs::write(&file, scenario("")).unwrap();
+    let out = archsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Choice state `Route`") && err.contains("choice_weights"),
+        "{err}"
+    );
+
+    // A Task naming a function no stage has is refused when the scenario is read.
+    std::fs::write(
+        dir.path().join("mine.asl.json"),
+        asl.replace("function:aggregator", "function:aggregate"),
+    )
+    .unwrap();
+    std::fs::write(&file, scenario("choice_weights = { Route = [1, 0] }\n")).unwrap();
+    let out = archsim(&["run", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mine.toml:") && err.contains("function `aggregate`"),
+        "{err}"
+    );
 }

@@ -592,9 +592,15 @@ mod tests {
             cap: Dur(seconds(2)),
             max_attempts: 50,
         };
-        let (inv, attempts) = policy
-            .run(0, &mut rng, |t, r| a.invoke(f, t, seconds(1), 0, r))
-            .unwrap();
+        let (mut t, mut attempts) = (0, 0u32);
+        let inv = loop {
+            attempts += 1;
+            match a.invoke(f, t, seconds(1), 0, &mut rng) {
+                Ok(inv) => break inv,
+                Err(_) if attempts < policy.max_attempts => t += policy.backoff(attempts, &mut rng),
+                Err(e) => panic!("still refused after {attempts} attempts: {e:?}"),
+            }
+        };
         assert!(attempts > 1);
         assert!(inv.start >= millis(1200));
         assert!(!inv.cold, "reuses the freed instance");

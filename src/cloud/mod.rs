@@ -14,7 +14,6 @@ pub mod fargate;
 mod fleet;
 pub mod lambda;
 pub mod s3;
-pub mod sfn_runner;
 pub mod sqs;
 pub mod step_functions;
 pub mod validate;
@@ -25,12 +24,8 @@ pub use lambda::{
     cpu_time, AccountConfig, Invocation, LambdaAccount, LambdaConfig, LambdaFn, ScalingRule,
 };
 pub use s3::{S3Bucket, S3Config, S3Op};
-pub use sfn_runner::{ExecId, Finished, MachineId, SfnRunner};
 pub use sqs::{SqsConfig, SqsQueue};
-pub use step_functions::{
-    count_transitions, Execution, Retrier, Sfn, SfnConfig, State, StateMachine, TaskCall,
-    TaskOutcome,
-};
+pub use step_functions::{Retrier, Sfn, SfnConfig};
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -154,30 +149,6 @@ impl RetryPolicy {
             rng.random_range(0..=ceiling)
         }
     }
-
-    /// Calls `attempt(t)` at `now` and, while it is throttled, again after each
-    /// backoff, up to `max_attempts` in all. Returns the result with the number of
-    /// attempts made, or the last refusal and the attempts when they run out.
-    ///
-    /// The retries happen at later times than `now`; a layout that keeps strict time
-    /// order schedules them as events with [`RetryPolicy::backoff`] instead.
-    pub fn run<T, R: Rng + ?Sized>(
-        &self,
-        now: Time,
-        rng: &mut R,
-        mut attempt: impl FnMut(Time, &mut R) -> Result<T, Throttled>,
-    ) -> Result<(T, u32), (Throttled, u32)> {
-        let mut t = now;
-        let mut n = 0;
-        loop {
-            n += 1;
-            match attempt(t, rng) {
-                Ok(v) => return Ok((v, n)),
-                Err(e) if n >= self.max_attempts.max(1) => return Err((e, n)),
-                Err(_) => t = t.saturating_add(self.backoff(n, rng)),
-            }
-        }
-    }
 }
 
 /// A parameter that is not a published figure: its name, default and why.
@@ -221,98 +192,7 @@ pub fn default_assumptions() -> Vec<Assumption> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pricing::{price, Catalog, Usage};
-    use crate::sim::{millis, rng_stream};
-
-    /// A small distributed pipeline: a Standard state machine converts a chunk
-    /// (Lambda, PUT 5 frames to S3), then maps over the frames with a detector Lambda
-    /// that GETs its frame. Returns the metered usage as TOML.
-    fn tiny_pipeline(seed: u64) -> (String, u64) {
-        let catalog = Catalog::builtin();
-        let mut lambda = LambdaAccount::new(&catalog, &AccountConfig::default());
-        let conv = lambda
-            .add_function(LambdaConfig {
-                name: "converter".into(),
-                ..LambdaConfig::default()
-            })
-            .unwrap();
-        let det = lambda
-            .add_function(LambdaConfig {
-                name: "detector".into(),
-                memory_mb: 1024,
-                ..LambdaConfig::default()
-            })
-            .unwrap();
-        let mut s3 = S3Bucket::new(&catalog, S3Config::default()).unwrap();
-        let mut sfn = Sfn::new(&catalog, SfnConfig::default()).unwrap();
-        let sm = StateMachine::new(
-            "monitor",
-            vec![
-                State::task("convert"),
-                State::map("frames", 5, vec![State::task("detect")]),
-            ],
-        );
-        let mut rng = rng_stream(seed, "tiny", 0);
-        let retry = RetryPolicy::default();
-        let mut end = 0;
-        for chunk in 0..20u64 {
-            let now = chunk * millis(1000);
-            let ex = retry
-                .run(now, &mut rng, |t, r| {
-                    sfn.execute(&sm, t, r, &mut |call, r| {
-                        let res = if call.name == "convert" {
-                            lambda.invoke_with(conv, call.start, r, |start, speed, r| {
-                                let mut t = start + cpu_time(millis(40), speed);
-                                for _ in 0..5 {
-                                    t = s3.put(t, "frames/", 60_000, r).unwrap_or(t);
-                                }
-                                t
-                            })
-                        } else {
-                            lambda.invoke_with(det, call.start, r, |start, speed, r| {
-                                let t = s3.get(start, "frames/", 60_000, r).unwrap_or(start);
-                                t + cpu_time(millis(5), speed)
-                            })
-                        };
-                        match res {
-                            Ok(inv) => TaskOutcome::Done(inv.end),
-                            Err(_) => TaskOutcome::Failed(call.start),
-                        }
-                    })
-                })
-                .unwrap()
-                .0;
-            assert!(ex.succeeded);
-            end = end.max(ex.end);
-        }
-        let mut usage = Usage::default();
-        lambda.meter(&mut usage);
-        sfn.meter(&mut usage);
-        s3.meter(&mut usage);
-        usage.check(&catalog).unwrap();
-        assert_eq!(usage.lambda[0].invocations.0, 20);
-        assert_eq!(usage.lambda[1].invocations.0, 100);
-        assert_eq!(usage.s3[0].tier1_requests.0, 100);
-        assert_eq!(usage.s3[0].tier2_requests.0, 100);
-        assert_eq!(
-            usage.step_functions[0].state_transitions.unwrap().0,
-            20 * count_transitions(&sm, 0)
-        );
-        assert!(price(&usage, &catalog).total_usd > 0.0);
-        (usage.to_toml(), end)
-    }
-
-    #[test]
-    fn composed_models_are_deterministic_and_meter_valid_usage() {
-        let a = tiny_pipeline(5);
-        let b = tiny_pipeline(5);
-        assert_eq!(a, b);
-        let c = tiny_pipeline(6);
-        assert_ne!(a.1, c.1, "another seed draws other latencies");
-        let names: Vec<String> = default_assumptions().into_iter().map(|x| x.name).collect();
-        assert!(names.contains(&"lambda.keep_alive".to_string()));
-        assert!(names.contains(&"s3.first_byte".to_string()));
-    }
+    use crate::sim::rng_stream;
 
     #[test]
     fn cpu_is_drawn_through_the_cost_model() {
@@ -381,21 +261,6 @@ mod tests {
         assert_eq!(r.cap, RetryPolicy::default().cap);
         let t: Retrier = toml::from_str("max_attempts = 6\ninterval = \"2s\"").unwrap();
         assert_eq!(t.backoff_rate, 2.0);
-        let sm: StateMachine = toml::from_str(
-            r#"
-            name = "monitor"
-            [[states]]
-            type = "Task"
-            name = "convert"
-            [[states]]
-            type = "Map"
-            name = "frames"
-            items = 25
-            iterator = [{ type = "Task", name = "detect", retry = { max_attempts = 2 } }]
-            "#,
-        )
-        .unwrap();
-        assert_eq!(count_transitions(&sm, 1), 1 + 1 + 25 * 2);
     }
 
     #[test]
@@ -417,28 +282,7 @@ mod tests {
     }
 
     #[test]
-    fn run_retries_until_success_or_exhaustion() {
-        let p = RetryPolicy::default();
-        let mut rng = rng_stream(1, "retry", 1);
-        let refuse = Throttled {
-            retry_after: None,
-            reason: ThrottleReason::SlowDown,
-        };
-        let mut calls = Vec::new();
-        let ok = p.run(0, &mut rng, |t, _| {
-            calls.push(t);
-            if calls.len() < 3 {
-                Err(refuse)
-            } else {
-                Ok(t)
-            }
-        });
-        let (t, attempts) = ok.unwrap();
-        assert_eq!(attempts, 3);
-        assert!(calls.windows(2).all(|w| w[0] <= w[1]));
-        assert_eq!(t, calls[2]);
-        let fail = p.run(0, &mut rng, |_, _| Err::<(), _>(refuse));
-        assert_eq!(fail.unwrap_err().1, p.max_attempts);
+    fn quota_eras_parse() {
         assert_eq!(QuotaEra::parse("2023"), Some(QuotaEra::Y2023));
         assert_eq!(QuotaEra::parse("now"), None);
     }

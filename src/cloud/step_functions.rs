@@ -14,8 +14,6 @@
 //! Express workflows have their own StartExecution bucket and no transition limit,
 //! and are billed per request and per billed duration × memory.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -24,7 +22,7 @@ use super::{Assumption, QuotaEra, ThrottleReason, Throttled};
 use crate::pricing::bill::express_billed_ms;
 use crate::pricing::usage::{StepFunctionsUsage, Workflow};
 use crate::pricing::{Catalog, Usage};
-use crate::sim::{as_millis, millis, secs, Dist, Dur, Histogram, Sampler, Time, TokenBucket};
+use crate::sim::{as_millis, millis, Dist, Dur, Histogram, Sampler, Time, TokenBucket};
 
 /// Retry on a Task (the Amazon States Language `Retry` field).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,156 +43,6 @@ impl Default for Retrier {
             interval: Dur(millis(1000)),
             backoff_rate: 2.0,
         }
-    }
-}
-
-/// One state of a state machine. A sequence of states runs in order; `Choice`
-/// lists the branch this execution takes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum State {
-    Task {
-        name: String,
-        /// What the task calls; the layout maps it to a model.
-        #[serde(default)]
-        resource: String,
-        #[serde(default)]
-        retry: Option<Retrier>,
-    },
-    /// An Inline Map over `items` items, at most `max_concurrency` at once (0 = the
-    /// catalog's inline limit, 40).
-    Map {
-        name: String,
-        items: u32,
-        #[serde(default)]
-        max_concurrency: u32,
-        iterator: Vec<State>,
-    },
-    Parallel {
-        name: String,
-        branches: Vec<Vec<State>>,
-    },
-    Choice {
-        name: String,
-        /// The states of the branch taken.
-        next: Vec<State>,
-    },
-    Pass {
-        name: String,
-    },
-    Wait {
-        name: String,
-        duration: Dur,
-    },
-    Succeed {
-        name: String,
-    },
-    Fail {
-        name: String,
-    },
-}
-
-impl State {
-    pub fn task(name: &str) -> State {
-        State::Task {
-            name: name.into(),
-            resource: name.into(),
-            retry: None,
-        }
-    }
-    pub fn task_with_retry(name: &str, retry: Retrier) -> State {
-        State::Task {
-            name: name.into(),
-            resource: name.into(),
-            retry: Some(retry),
-        }
-    }
-    pub fn map(name: &str, items: u32, iterator: Vec<State>) -> State {
-        State::Map {
-            name: name.into(),
-            items,
-            max_concurrency: 0,
-            iterator,
-        }
-    }
-    pub fn parallel(name: &str, branches: Vec<Vec<State>>) -> State {
-        State::Parallel {
-            name: name.into(),
-            branches,
-        }
-    }
-    pub fn name(&self) -> &str {
-        match self {
-            State::Task { name, .. }
-            | State::Map { name, .. }
-            | State::Parallel { name, .. }
-            | State::Choice { name, .. }
-            | State::Pass { name }
-            | State::Wait { name, .. }
-            | State::Succeed { name }
-            | State::Fail { name } => name,
-        }
-    }
-}
-
-/// A state machine: its states, run in order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StateMachine {
-    pub name: String,
-    pub states: Vec<State>,
-}
-
-impl StateMachine {
-    pub fn new(name: &str, states: Vec<State>) -> Self {
-        StateMachine {
-            name: name.into(),
-            states,
-        }
-    }
-}
-
-/// State transitions one execution of `sm` is billed for when every Task fails
-/// `failed_attempts` times before succeeding (capped by its Retrier; a Task without
-/// one is not retried). Stops at the first Succeed or Fail of a sequence.
-pub fn count_transitions(sm: &StateMachine, failed_attempts: u32) -> u64 {
-    count_seq(&sm.states, failed_attempts).0
-}
-
-/// Transitions of a sequence, and whether it ended on a Succeed or Fail (which
-/// ends the enclosing execution, Map iteration or Parallel branch, also from
-/// inside a Choice branch).
-fn count_seq(states: &[State], fails: u32) -> (u64, bool) {
-    let mut n = 0;
-    for s in states {
-        let (c, terminal) = count_state(s, fails);
-        n += c;
-        if terminal {
-            return (n, true);
-        }
-    }
-    (n, false)
-}
-
-fn count_state(s: &State, fails: u32) -> (u64, bool) {
-    match s {
-        State::Task { retry, .. } => (
-            1 + retry.as_ref().map_or(0, |r| fails.min(r.max_attempts)) as u64,
-            false,
-        ),
-        State::Map {
-            items, iterator, ..
-        } => (1 + *items as u64 * count_seq(iterator, fails).0, false),
-        State::Parallel { branches, .. } => (
-            1 + branches.iter().map(|b| count_seq(b, fails).0).sum::<u64>(),
-            false,
-        ),
-        State::Choice { next, .. } => {
-            let (c, terminal) = count_seq(next, fails);
-            (1 + c, terminal)
-        }
-        State::Pass { .. } | State::Wait { .. } => (1, false),
-        State::Succeed { .. } | State::Fail { .. } => (1, true),
     }
 }
 
@@ -241,36 +89,6 @@ impl SfnConfig {
     }
 }
 
-/// What a Task call returns: the time it finished, successfully or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskOutcome {
-    Done(Time),
-    Failed(Time),
-}
-
-/// A Task the execution asks the layout to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TaskCall<'a> {
-    pub name: &'a str,
-    pub resource: &'a str,
-    /// When the task may start.
-    pub start: Time,
-    /// 1 for the first attempt.
-    pub attempt: u32,
-    /// Index of the Map iteration (innermost), if inside a Map.
-    pub item: Option<u32>,
-}
-
-/// One finished execution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Execution {
-    pub start: Time,
-    pub end: Time,
-    pub succeeded: bool,
-    /// Transitions this execution was billed for.
-    pub transitions: u64,
-}
-
 /// Counters of a state machine.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SfnStats {
@@ -301,12 +119,6 @@ pub struct Sfn {
     stats: SfnStats,
     /// `cfg.transition_latency`, prepared for drawing.
     latency: Sampler,
-}
-
-enum Flow {
-    Next(Time),
-    Succeed(Time),
-    Fail(Time),
 }
 
 impl Sfn {
@@ -359,9 +171,6 @@ impl Sfn {
     /// Most Inline Map iterations at once (catalog).
     pub fn map_limit(&self) -> u32 {
         self.map_limit
-    }
-    pub(super) fn note_task_retry(&mut self) {
-        self.stats.task_retries += 1;
     }
 
     /// StartExecution at `now`: `Ok(now)` or refused when the bucket is empty
@@ -476,138 +285,6 @@ impl Sfn {
         }
     }
 
-    /// Runs one execution of `sm` from `now`: StartExecution (refused → `Err`), then
-    /// every state in order, calling `task` for each Task attempt. Retries follow
-    /// each Task's Retrier; a Map runs its iterations at most `max_concurrency` (or
-    /// the inline limit) at a time; Parallel branches start together and the state
-    /// ends with the last.
-    pub fn execute<R: Rng + ?Sized>(
-        &mut self,
-        sm: &StateMachine,
-        now: Time,
-        rng: &mut R,
-        task: &mut dyn FnMut(&TaskCall, &mut R) -> TaskOutcome,
-    ) -> Result<Execution, Throttled> {
-        let start = self.start_execution(now)?;
-        let before = self.stats.transitions;
-        let (end, ok) = match self.run_seq(&sm.states, start, None, rng, task) {
-            Flow::Next(t) | Flow::Succeed(t) => (t, true),
-            Flow::Fail(t) => (t, false),
-        };
-        self.finish(start, end, ok);
-        Ok(Execution {
-            start,
-            end,
-            succeeded: ok,
-            transitions: self.stats.transitions - before,
-        })
-    }
-
-    fn run_seq<R: Rng + ?Sized>(
-        &mut self,
-        states: &[State],
-        mut t: Time,
-        item: Option<u32>,
-        rng: &mut R,
-        task: &mut dyn FnMut(&TaskCall, &mut R) -> TaskOutcome,
-    ) -> Flow {
-        for s in states {
-            match self.run_state(s, t, item, rng, task) {
-                Flow::Next(e) => t = e,
-                done => return done,
-            }
-        }
-        Flow::Next(t)
-    }
-
-    fn run_state<R: Rng + ?Sized>(
-        &mut self,
-        s: &State,
-        now: Time,
-        item: Option<u32>,
-        rng: &mut R,
-        task: &mut dyn FnMut(&TaskCall, &mut R) -> TaskOutcome,
-    ) -> Flow {
-        let t = self.transition(now, rng);
-        match s {
-            State::Task {
-                name,
-                resource,
-                retry,
-            } => {
-                let mut start = t;
-                let mut attempt = 1;
-                loop {
-                    let call = TaskCall {
-                        name,
-                        resource,
-                        start,
-                        attempt,
-                        item,
-                    };
-                    match task(&call, rng) {
-                        TaskOutcome::Done(e) => return Flow::Next(e.max(start)),
-                        TaskOutcome::Failed(e) => {
-                            let e = e.max(start);
-                            match retry {
-                                Some(r) if attempt <= r.max_attempts => {
-                                    let wait = r.interval.0 as f64
-                                        * r.backoff_rate.max(1.0).powi(attempt as i32 - 1);
-                                    self.stats.task_retries += 1;
-                                    start =
-                                        self.transition(e.saturating_add(secs(wait / 1e9)), rng);
-                                    attempt += 1;
-                                }
-                                _ => return Flow::Fail(e),
-                            }
-                        }
-                    }
-                }
-            }
-            State::Map {
-                items,
-                max_concurrency,
-                iterator,
-                ..
-            } => {
-                let limit = if *max_concurrency == 0 {
-                    self.map_limit
-                } else {
-                    (*max_concurrency).min(self.map_limit)
-                };
-                let mut slots: BinaryHeap<Reverse<Time>> =
-                    (0..limit.min(*items).max(1)).map(|_| Reverse(t)).collect();
-                let mut end = t;
-                for i in 0..*items {
-                    let Reverse(s) = slots.pop().unwrap_or(Reverse(t));
-                    match self.run_seq(iterator, s, Some(i), rng, task) {
-                        Flow::Next(e) | Flow::Succeed(e) => {
-                            end = end.max(e);
-                            slots.push(Reverse(e));
-                        }
-                        Flow::Fail(e) => return Flow::Fail(e.max(end)),
-                    }
-                }
-                Flow::Next(end)
-            }
-            State::Parallel { branches, .. } => {
-                let mut end = t;
-                for b in branches {
-                    match self.run_seq(b, t, item, rng, task) {
-                        Flow::Next(e) | Flow::Succeed(e) => end = end.max(e),
-                        Flow::Fail(e) => return Flow::Fail(e.max(end)),
-                    }
-                }
-                Flow::Next(end)
-            }
-            State::Choice { next, .. } => self.run_seq(next, t, item, rng, task),
-            State::Pass { .. } => Flow::Next(t),
-            State::Wait { duration, .. } => Flow::Next(t.saturating_add(duration.0)),
-            State::Succeed { .. } => Flow::Succeed(t),
-            State::Fail { .. } => Flow::Fail(t),
-        }
-    }
-
     /// Writes the state machine's billed quantities: transitions (Standard) or
     /// requests, mean billed duration and memory (Express).
     pub fn meter(&self, usage: &mut Usage) {
@@ -637,7 +314,7 @@ impl Sfn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{rng_stream, seconds};
+    use crate::sim::rng_stream;
 
     fn zero_latency(workflow: Workflow, quotas: QuotaEra) -> Sfn {
         Sfn::new(
@@ -650,150 +327,6 @@ mod tests {
             },
         )
         .unwrap()
-    }
-
-    #[test]
-    fn transition_counts_of_sample_machines() {
-        let chain = StateMachine::new(
-            "chain",
-            vec![State::task("a"), State::task("b"), State::task("c")],
-        );
-        assert_eq!(count_transitions(&chain, 0), 3);
-        let map5 = StateMachine::new(
-            "map",
-            vec![State::map("frames", 5, vec![State::task("detect")])],
-        );
-        assert_eq!(count_transitions(&map5, 0), 1 + 5);
-        let par3 = StateMachine::new(
-            "par",
-            vec![State::parallel(
-                "detectors",
-                vec![
-                    vec![State::task("x")],
-                    vec![State::task("y")],
-                    vec![State::task("z")],
-                ],
-            )],
-        );
-        assert_eq!(count_transitions(&par3, 0), 1 + 3);
-        let retried = StateMachine::new(
-            "retry",
-            vec![State::task_with_retry("flaky", Retrier::default())],
-        );
-        assert_eq!(count_transitions(&retried, 2), 3);
-        assert_eq!(
-            count_transitions(&retried, 10),
-            4,
-            "capped by MaxAttempts 3"
-        );
-        let plain = StateMachine::new("plain", vec![State::task("t")]);
-        assert_eq!(count_transitions(&plain, 2), 1, "no Retrier: no retries");
-        let mixed = StateMachine::new(
-            "mixed",
-            vec![
-                State::Pass { name: "p".into() },
-                State::Choice {
-                    name: "c".into(),
-                    next: vec![State::Wait {
-                        name: "w".into(),
-                        duration: Dur(seconds(1)),
-                    }],
-                },
-                State::Succeed { name: "s".into() },
-                State::task("never"),
-            ],
-        );
-        assert_eq!(count_transitions(&mixed, 0), 4);
-        let choice_ends = StateMachine::new(
-            "choice-ends",
-            vec![
-                State::Choice {
-                    name: "c".into(),
-                    next: vec![State::Fail { name: "f".into() }],
-                },
-                State::task("never"),
-            ],
-        );
-        assert_eq!(
-            count_transitions(&choice_ends, 0),
-            2,
-            "Fail inside a Choice ends it"
-        );
-    }
-
-    #[test]
-    fn execute_counts_like_count_transitions() {
-        let mut sfn = zero_latency(Workflow::Standard, QuotaEra::Current);
-        let sm = StateMachine::new(
-            "pipeline",
-            vec![
-                State::task("convert"),
-                State::map(
-                    "frames",
-                    5,
-                    vec![State::parallel(
-                        "detectors",
-                        vec![vec![State::task("x")], vec![State::task("y")]],
-                    )],
-                ),
-                State::task_with_retry("notify", Retrier::default()),
-            ],
-        );
-        let mut rng = rng_stream(1, "t", 0);
-        let mut notify_fails = 2;
-        let ex = sfn
-            .execute(&sm, 0, &mut rng, &mut |c, _| {
-                if c.name == "notify" && notify_fails > 0 {
-                    notify_fails -= 1;
-                    TaskOutcome::Failed(c.start + millis(10))
-                } else {
-                    TaskOutcome::Done(c.start + millis(100))
-                }
-            })
-            .unwrap();
-        assert!(ex.succeeded);
-        assert_eq!(ex.transitions, count_transitions(&sm, 2));
-        assert_eq!(ex.transitions, 1 + (1 + 5 * (1 + 2)) + 3);
-        // convert 100 ms, map 5 iterations in parallel 100 ms, notify: 10 + 1 s + 10
-        // + 2 s + 100 ms.
-        assert_eq!(ex.end, millis(100 + 100 + 10 + 1000 + 10 + 2000 + 100));
-        assert_eq!(sfn.stats().task_retries, 2);
-        let mut usage = Usage::default();
-        sfn.meter(&mut usage);
-        assert_eq!(
-            usage.step_functions[0].state_transitions.map(|c| c.0),
-            Some(ex.transitions)
-        );
-    }
-
-    #[test]
-    fn map_respects_max_concurrency_and_failures_end_execution() {
-        let mut sfn = zero_latency(Workflow::Standard, QuotaEra::Current);
-        let sm = StateMachine::new(
-            "m",
-            vec![State::Map {
-                name: "m".into(),
-                items: 5,
-                max_concurrency: 2,
-                iterator: vec![State::task("t")],
-            }],
-        );
-        let mut rng = rng_stream(1, "t", 0);
-        let ex = sfn
-            .execute(&sm, 0, &mut rng, &mut |c, _| {
-                TaskOutcome::Done(c.start + seconds(1))
-            })
-            .unwrap();
-        assert_eq!(ex.end, seconds(3), "5 items, 2 at a time: 3 rounds");
-        let fail = StateMachine::new("f", vec![State::task("t"), State::task("never")]);
-        let ex = sfn
-            .execute(&fail, 0, &mut rng, &mut |c, _| {
-                TaskOutcome::Failed(c.start + 5)
-            })
-            .unwrap();
-        assert!(!ex.succeeded);
-        assert_eq!(ex.transitions, 1);
-        assert_eq!(sfn.stats().failed_executions, 1);
     }
 
     #[test]
@@ -869,13 +402,9 @@ mod tests {
     #[test]
     fn express_meters_requests_and_billed_duration() {
         let mut sfn = zero_latency(Workflow::Express, QuotaEra::Current);
-        let sm = StateMachine::new("e", vec![State::task("t")]);
-        let mut rng = rng_stream(1, "t", 0);
         for _ in 0..4 {
-            sfn.execute(&sm, 0, &mut rng, &mut |c, _| {
-                TaskOutcome::Done(c.start + millis(150))
-            })
-            .unwrap();
+            let start = sfn.start_execution(0).unwrap();
+            sfn.finish(start, start + millis(150), true);
         }
         let mut usage = Usage::default();
         sfn.meter(&mut usage);

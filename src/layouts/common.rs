@@ -1,7 +1,7 @@
 //! What every layout shares: the workload (streams, phases, chunks, frames), the real
 //! detectors fed in stream order, the timeline, and CPU draws from the cost model.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use rand::Rng;
 use serde::Serialize;
@@ -236,7 +236,8 @@ pub struct RealDetectors<'a> {
     sample: &'a RealSample,
     banks: Vec<Option<DetectorBank>>,
     next_chunk: Vec<u64>,
-    done: Vec<BTreeSet<u64>>,
+    /// Chunks settled out of order, by stream: analysed (true) or dropped.
+    done: Vec<BTreeMap<u64, bool>>,
     frames_per_chunk: u32,
 }
 
@@ -261,7 +262,7 @@ impl<'a> RealDetectors<'a> {
                 })
                 .collect(),
             next_chunk: vec![0; streams as usize],
-            done: vec![BTreeSet::new(); streams as usize],
+            done: vec![BTreeMap::new(); streams as usize],
             frames_per_chunk,
         }
     }
@@ -269,12 +270,23 @@ impl<'a> RealDetectors<'a> {
     /// Chunk `k` of stream `s` has been analysed: run the detectors on every frame
     /// that is now in order.
     pub fn chunk_done(&mut self, s: u32, k: u64) {
+        self.settle(s, k, true);
+    }
+
+    /// Chunk `k` of stream `s` was dropped (never analysed): the detectors skip it.
+    pub fn chunk_skipped(&mut self, s: u32, k: u64) {
+        self.settle(s, k, false);
+    }
+
+    fn settle(&mut self, s: u32, k: u64, analysed: bool) {
         let si = s as usize;
-        self.done[si].insert(k);
-        while self.done[si].remove(&self.next_chunk[si]) {
+        self.done[si].insert(k, analysed);
+        while let Some(analysed) = self.done[si].remove(&self.next_chunk[si]) {
             let chunk = self.next_chunk[si];
-            for i in 0..self.frames_per_chunk as u64 {
-                self.frame(s, chunk * self.frames_per_chunk as u64 + i);
+            if analysed {
+                for i in 0..self.frames_per_chunk as u64 {
+                    self.frame(s, chunk * self.frames_per_chunk as u64 + i);
+                }
             }
             self.next_chunk[si] += 1;
         }

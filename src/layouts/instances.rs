@@ -175,12 +175,7 @@ pub fn simulate(
     let mut frames_captured = 0u64;
     // Items analysed by each stage between the first and the last (the detectors);
     // a pipeline with nothing in between counts its last stage.
-    let n_stages = r.pipeline.stages.len();
-    let middle = if n_stages >= 3 {
-        1..n_stages - 1
-    } else {
-        n_stages - 1..n_stages
-    };
+    let middle = r.pipeline.counted_stages();
     let mut frames_by_detector: BTreeMap<String, u64> = r.pipeline.stages[middle.clone()]
         .iter()
         .map(|st| (st.name.clone(), 0))

@@ -254,6 +254,12 @@ pub fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun>
 }
 
 /// Detector thresholds used by the real kernels (the documented defaults).
+/// The overload deadline of `spec` under the scenario's policy: an item not started
+/// within it of arriving is dropped; `None` queues without limit.
+pub fn drop_after(_ctx: &RunContext, _spec: &LayoutSpec) -> Option<Time> {
+    Some(60 * crate::sim::NS_PER_SEC)
+}
+
 pub fn detector_params() -> DetectorParams {
     DetectorParams::default()
 }
@@ -290,6 +296,8 @@ aggregator = {}
 account = {}
 s3 = {}
 step_functions = {}
+state_machine = "m.asl.json"
+choice_weights = { Route = [1.0, 0.0] }
 task_retry = {}
 retry = {}
 ec2 = { instance_type = "c5.large" }
@@ -297,7 +305,7 @@ fargate = {}
 "#;
         let all: LayoutSpec = toml::from_str(every).unwrap();
         let known: Vec<&str> = all.sections_present().iter().map(|(n, _)| *n).collect();
-        assert_eq!(known.len(), 14, "{known:?}");
+        assert_eq!(known.len(), 16, "{known:?}");
         for l in REGISTRY {
             for s in l.sections() {
                 assert!(known.contains(s), "{}: unknown section {s}", l.kind());

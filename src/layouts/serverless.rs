@@ -13,11 +13,12 @@ use rand::Rng;
 
 use super::common::{work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload};
 use super::{CheckContext, LayoutRun, RunContext};
+use crate::cloud::asl;
 use crate::cloud::lambda::AccountConfig;
 use crate::cloud::s3::PrefixId;
 use crate::cloud::{
     Assumption, LambdaAccount, LambdaConfig, LambdaFn, Retrier, RetryPolicy, S3Bucket, S3Op, Sfn,
-    State, StateMachine, Throttled,
+    Throttled,
 };
 use crate::pricing::usage::Workflow;
 use crate::pricing::{price, Usage};
@@ -33,22 +34,6 @@ pub enum Orchestration {
     /// No orchestrator: the converter invokes the detectors asynchronously, the last
     /// detector invokes the aggregator.
     Direct,
-}
-
-/// The state machine of one chunk: Convert, a Map over the detectors, Aggregate.
-pub fn state_machine(detectors: usize, retry: &Retrier) -> StateMachine {
-    StateMachine::new(
-        "monitor-chunk",
-        vec![
-            State::task_with_retry("Convert", retry.clone()),
-            State::map(
-                "Detect",
-                detectors as u32,
-                vec![State::task_with_retry("Detector", retry.clone())],
-            ),
-            State::task_with_retry("Aggregate", retry.clone()),
-        ],
-    )
 }
 
 /// Default Lambda settings of each function (assumptions, listed in the report).
@@ -72,11 +57,14 @@ pub enum Role {
     Aggregator,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    Convert,
-    Detect(u8),
-    Aggregate,
+
+/// An execution record: its index and the generation it was allocated in, so an
+/// event for an execution that has ended (stopped, timed out, dropped) and whose
+/// record was reused is recognised and ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct X {
+    i: u32,
+    gen: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,159 +73,273 @@ enum Ev {
     ChunkReady { stream: u32, chunk: u64 },
     /// The client retries the StartExecution requests waiting in its queue.
     StartRetry,
-    /// A Lambda function queue retries its waiting asynchronous invocations.
+    /// A Lambda function queue (one per stage) retries its waiting invocations.
     AsyncRetry { function: u8 },
-    /// A Task's Lambda invocation is due.
-    TaskStart { exec: u32, step: Step, attempt: u32 },
-    /// The converter finished.
-    ConvertDone { exec: u32 },
-    /// The last detector finished.
-    MapDone { exec: u32 },
-    /// The aggregator finished: notify, end the execution.
-    AggregateDone { exec: u32 },
+    /// A stage's Lambda invocation is due (`cursor`: the interpreter's cursor that
+    /// asked for it, or [`NO_CURSOR`] without Step Functions).
+    TaskStart { x: X, stage: u8, cursor: u32 },
+    /// An `aws-sdk:s3` Task is due.
+    S3Task { x: X, cursor: u32, put: bool },
+    /// A Task finished: its result goes back to the interpreter.
+    TaskDone { x: X, cursor: u32 },
+    /// Without Step Functions: a stage's function returned; its readers may start.
+    StageDone { x: X, stage: u8 },
+    /// A state transition was granted (and its latency has passed).
+    Granted { x: X, cursor: u32 },
+    /// A Wait state or an ASL retry interval has elapsed.
+    Waited { x: X, cursor: u32 },
     /// StateTransition tokens are there for the transitions waiting at the gate.
     Grant,
-    /// A Task retried after its ASL Retry wait asks for its transition.
-    RetryTransition { exec: u32, step: Step, attempt: u32 },
-    /// Timeline sample and autoscale-free bookkeeping.
+    /// Timeline sample.
     Tick,
 }
 
 struct Exec {
+    gen: u32,
     stream: u32,
     chunk: u64,
+    /// When the chunk's items were all there (the client's request time).
+    ready: Time,
+    /// When StartExecution succeeded (Step Functions), else `ready`.
     started: Time,
-    pending: u8,
-    map_end: Time,
-    /// When the Map state started (its transition granted): no iteration before.
-    map_start: Time,
+    /// Without Step Functions: inputs each stage still waits for, and the sinks
+    /// (stages nobody reads) still to finish.
+    inputs_left: Vec<u8>,
+    sinks_left: u8,
+    /// When the last counted stage (the analysis) finished on this chunk.
+    item_end: Time,
     /// Bytes of each of the chunk's JPEG frames: what the converter PUTs and every
     /// detector GETs.
     frame_bytes: u64,
+    /// The execution in the ASL interpreter (Step Functions layouts).
+    asl: Option<asl::Execution>,
+    /// The input of each Task in flight, by cursor: a simulated function returns it.
+    task_inputs: Vec<(u32, serde_json::Value)>,
 }
 
-/// What a transition starts.
-#[derive(Debug, Clone, Copy)]
-enum Next {
-    /// A Task's attempt (Convert, Aggregate, or a retried Task).
-    Task(Step, u32),
-    /// The Map state and then each detector iteration's Task: `item` 0 is the Map
-    /// state, `item` i > 0 the Task of detector i - 1.
-    Map { item: u8 },
+/// The execution records: ended ones are reused, under a new generation.
+#[derive(Default)]
+struct Execs {
+    recs: Vec<Exec>,
+    free: Vec<u32>,
 }
+
+impl Execs {
+    fn alloc(&mut self, mut e: Exec) -> X {
+        match self.free.pop() {
+            Some(i) => {
+                let slot = &mut self.recs[i as usize];
+                e.gen = slot.gen;
+                // Keep the vectors' room for the next execution.
+                let mut inputs = std::mem::take(&mut slot.inputs_left);
+                inputs.clear();
+                inputs.extend_from_slice(&e.inputs_left);
+                e.inputs_left = inputs;
+                e.task_inputs = std::mem::take(&mut slot.task_inputs);
+                e.task_inputs.clear();
+                *slot = e;
+                X { i, gen: slot.gen }
+            }
+            None => {
+                e.gen = 0;
+                self.recs.push(e);
+                X {
+                    i: self.recs.len() as u32 - 1,
+                    gen: 0,
+                }
+            }
+        }
+    }
+
+    /// The record of `x`, if its execution is still going.
+    fn get(&mut self, x: X) -> Option<&mut Exec> {
+        self.recs.get_mut(x.i as usize).filter(|e| e.gen == x.gen)
+    }
+
+    fn live(&self, x: X) -> bool {
+        self.recs.get(x.i as usize).is_some_and(|e| e.gen == x.gen)
+    }
+
+    /// Ends `x`: later events for it are ignored, its record is reused.
+    fn free(&mut self, x: X) {
+        if let Some(e) = self.get(x) {
+            e.gen = e.gen.wrapping_add(1);
+            e.asl = None;
+            e.task_inputs.clear();
+            self.free.push(x.i);
+        }
+    }
+}
+
+/// What became of each item (frame) offered: analysed within the period, finished
+/// after it (late), or never started within the overload deadline / failed
+/// (dropped); latency percentiles over the served ones.
+struct Outcomes {
+    latency: Histogram,
+    notify_latency: Histogram,
+    analysed: u64,
+    late: u64,
+    dropped: u64,
+    /// Executions ended by Express's 5-minute maximum (`States.Timeout`).
+    timeouts: u64,
+}
+
+impl Outcomes {
+    /// Chunk `e` was served: analysed by `e.item_end` (or `end`), notified at `end`.
+    fn served(&mut self, e: &Exec, end: Time, wl: &Workload, duration: Time) {
+        let analysed = if e.item_end > 0 { e.item_end } else { end };
+        let frames = wl.frames_per_chunk;
+        for i in 0..frames {
+            let captured = wl.capture(e.stream, e.chunk, i);
+            self.latency.record(analysed - captured);
+            if wl.has_defect(e.chunk * frames as u64 + i as u64) {
+                self.notify_latency.record(end - captured);
+            }
+        }
+        if analysed > duration {
+            self.late += frames as u64;
+        } else {
+            self.analysed += frames as u64;
+        }
+    }
+}
+
+/// The cursor of a Task started without Step Functions.
+const NO_CURSOR: u32 = u32::MAX;
+
+/// Express executions end after 5 minutes (`States.Timeout`): AWS's maximum.
+const EXPRESS_MAX: Time = 300 * crate::sim::NS_PER_SEC;
+
+/// What a transition starts: the state the interpreter's cursor asked to enter.
+#[derive(Debug, Clone, Copy)]
+struct Next(u32);
 
 /// Transitions of one execution waiting for StateTransition tokens, requested
-/// together at `requested` (a Map state and its iterations' Tasks wait as one entry).
+/// together at `requested`. `deadline`: for an execution's first state, when the
+/// client stops waiting for it (its items would not start in time: dropped).
 struct Waiter {
-    exec: u32,
+    x: X,
     next: Next,
     requested: Time,
+    deadline: Time,
 }
+
+/// The cursor of a first state's transition, asked for before the interpreter
+/// holds any state for the execution (its JSON is made once the state is entered).
+const FIRST_STATE: u32 = u32::MAX - 1;
 
 /// How far ahead one `Grant` hands out the tokens the bucket will have (each waiter
 /// still gets its token at the exact time it is there): an engine setting that
 /// trades a few more pending events for fewer grant events, not a model assumption.
 const GRANT_HORIZON: Time = 10_000_000; // 10 ms
 
-/// Transitions waiting for StateTransition tokens, first come first served. The
-/// event queue holds one `Grant` at the bucket's next token instead of one event per
-/// waiting transition, so it stays small however long the backlog grows. The
-/// transition latency is drawn when a transition gets its token.
+/// Transitions waiting for StateTransition tokens: those of executions already
+/// running first, then the first states of new ones, each first come first served.
+/// (How Step Functions orders throttled transitions is not documented; serving
+/// running executions first keeps a backlog at the door, where the overload policy
+/// can drop it, instead of slowing every execution in flight.) The event queue holds
+/// one `Grant` at the bucket's next token instead of one event per waiting
+/// transition, so it stays small however long the backlog grows. The transition
+/// latency is drawn when a transition gets its token.
 struct Gate {
-    waiting: VecDeque<Waiter>,
+    running: VecDeque<Waiter>,
+    starting: VecDeque<Waiter>,
     grant_pending: bool,
-    /// Detector iterations of the Map state.
-    detectors: u8,
+    /// Transitions that waited, and how long in all (ns).
+    waits: u64,
+    wait_ns: u128,
 }
 
 impl Gate {
-    fn new(detectors: usize) -> Gate {
+    fn new() -> Gate {
         Gate {
-            waiting: VecDeque::new(),
+            running: VecDeque::new(),
+            starting: VecDeque::new(),
             grant_pending: false,
-            detectors: detectors as u8,
+            waits: 0,
+            wait_ns: 0,
         }
     }
 
-    /// Transitions left in `next` (itself included).
-    fn left(&self, next: Next) -> u64 {
-        match next {
-            Next::Task(..) => 1,
-            Next::Map { item } => (self.detectors as u64 + 1).saturating_sub(item as u64),
-        }
-    }
-
-    /// The transition after `next` in its group, if any.
-    fn advance(&self, next: Next) -> Option<Next> {
-        match next {
-            Next::Map { item } if item < self.detectors => Some(Next::Map { item: item + 1 }),
-            _ => None,
-        }
-    }
-
-    /// Transitions of `exec` requested at `now`, from `next` to the end of its group:
-    /// each starts now if a token is there and nobody waits, the rest wait their turn
-    /// (each counted as a throttle).
+    /// A transition of `x` requested at `now` (`first`: an execution's first state):
+    /// it starts now if a token is there and nobody it yields to waits, else it
+    /// waits its turn (counted as a throttle).
     #[allow(clippy::too_many_arguments)]
     fn request(
         &mut self,
         sm: &mut Sfn,
         now: Time,
-        exec: u32,
-        mut next: Next,
+        x: X,
+        next: Next,
+        first: Option<Time>,
         rng: &mut Rng64,
         q: &mut EventQueue<Ev>,
-        execs: &mut [Exec],
     ) {
-        while self.waiting.is_empty() && sm.take_transition(now, now) {
+        let clear = self.running.is_empty() && (first.is_none() || self.starting.is_empty());
+        if clear && sm.take_transition(now, now) {
             let lat = sm.transition_latency(rng);
-            fire(now, exec, next, lat, q, execs);
-            match self.advance(next) {
-                Some(n) => next = n,
-                None => return,
-            }
+            fire(now, x, next, lat, q);
+            return;
         }
-        for _ in 0..self.left(next) {
-            sm.note_transition_throttle();
-        }
-        self.waiting.push_back(Waiter {
-            exec,
+        sm.note_transition_throttle();
+        let w = Waiter {
+            x,
             next,
             requested: now,
-        });
+            deadline: first.unwrap_or(Time::MAX),
+        };
+        match first {
+            Some(_) => self.starting.push_back(w),
+            None => self.running.push_back(w),
+        }
         self.schedule(sm, now, q);
     }
 
-    /// Starts the waiting transitions a token is there for at `now`, in order.
+    /// Starts the waiting transitions a token is there for at `now`, in order;
+    /// first states past their deadline leave the line without a token (their
+    /// executions are appended to `expired`), as do those of ended executions.
     fn grant(
         &mut self,
         sm: &mut Sfn,
         now: Time,
+        execs: &Execs,
+        expired: &mut Vec<X>,
         rng: &mut Rng64,
         q: &mut EventQueue<Ev>,
-        execs: &mut [Exec],
     ) {
         self.grant_pending = false;
         let horizon = now.saturating_add(GRANT_HORIZON);
-        while let Some(w) = self.waiting.front() {
+        loop {
+            let line = if self.running.is_empty() {
+                &mut self.starting
+            } else {
+                &mut self.running
+            };
+            let Some(w) = line.front() else { break };
+            if !execs.live(w.x) {
+                line.pop_front();
+                continue;
+            }
+            if w.deadline < now {
+                expired.push(w.x);
+                line.pop_front();
+                continue;
+            }
             let Some(t) = sm.take_transition_by(w.requested, now, horizon) else {
                 break;
             };
-            let (exec, next) = (w.exec, w.next);
+            let (x, next) = (w.x, w.next);
+            self.waits += 1;
+            self.wait_ns += t.saturating_sub(w.requested) as u128;
             let lat = sm.transition_latency(rng);
-            fire(t, exec, next, lat, q, execs);
-            match self.advance(next) {
-                Some(n) => self.waiting.front_mut().expect("front").next = n,
-                None => {
-                    self.waiting.pop_front();
-                }
-            }
+            fire(t, x, next, lat, q);
+            line.pop_front();
         }
         self.schedule(sm, now, q);
     }
 
     fn schedule(&mut self, sm: &Sfn, now: Time, q: &mut EventQueue<Ev>) {
-        if self.grant_pending || self.waiting.is_empty() {
+        if self.grant_pending || (self.running.is_empty() && self.starting.is_empty()) {
             return;
         }
         let t = sm.next_transition_at(now);
@@ -248,30 +350,9 @@ impl Gate {
     }
 }
 
-/// A transition granted at `t`: its state starts after the transition latency `lat`;
-/// a detector's Task not before its Map state.
-fn fire(t: Time, exec: u32, next: Next, lat: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
-    let start = t.saturating_add(lat);
-    let (step, attempt) = match next {
-        Next::Map { item: 0 } => {
-            execs[exec as usize].map_start = start;
-            return;
-        }
-        Next::Map { item } => (Step::Detect(item - 1), 1),
-        Next::Task(step, attempt) => (step, attempt),
-    };
-    let start = match step {
-        Step::Detect(_) => start.max(execs[exec as usize].map_start),
-        _ => start,
-    };
-    q.push(
-        start,
-        Ev::TaskStart {
-            exec,
-            step,
-            attempt,
-        },
-    );
+/// A transition granted at `t`: its state starts after the transition latency `lat`.
+fn fire(t: Time, x: X, next: Next, lat: Time, q: &mut EventQueue<Ev>) {
+    q.push(t.saturating_add(lat), Ev::Granted { x, cursor: next.0 });
 }
 
 /// The sections of the layouts orchestrated by Step Functions; those without take
@@ -287,6 +368,8 @@ pub const SECTIONS: &[&str] = &[
     "retry",
     "step_functions",
     "task_retry",
+    "state_machine",
+    "choice_weights",
 ];
 
 /// One serverless layout: the shared pipeline under its orchestration. The
@@ -314,7 +397,7 @@ impl super::Layout for Serverless {
         if self.uses_step_functions() {
             SECTIONS
         } else {
-            &SECTIONS[..SECTIONS.len() - 2]
+            &SECTIONS[..SECTIONS.len() - 4]
         }
     }
     fn check(&self, spec: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
@@ -331,13 +414,6 @@ impl super::Layout for Serverless {
 /// The checks every serverless layout shares: each function's settings, the
 /// account's concurrency, the bucket.
 pub fn check(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
-    if !cx.pipeline.is_fan_out_fan_in() {
-        return Err(cx.error(
-            l,
-            l.kind.span(),
-            "the serverless layouts run pipelines shaped first stage → stages side by side → last stage (the Prime Video shape); this pipeline has another shape",
-        ));
-    }
     for (f, role) in [
         (&l.converter, "converter"),
         (&l.detector, "detector"),
@@ -487,6 +563,7 @@ pub fn assumptions(spec: &LayoutSpec, step_functions: bool) -> Vec<Assumption> {
     out
 }
 
+
 /// Runs the serverless pipeline under `orch` and meters what it used.
 pub fn simulate(
     ctx: &RunContext,
@@ -499,11 +576,13 @@ pub fn simulate(
     let wl = Workload::new(ctx)?;
     let detectors = &r.detectors;
     let pipeline = &r.pipeline;
-    // The stages between the first and the last run side by side (the Map).
-    let middle = &pipeline.stages[1..pipeline.stages.len() - 1];
-    let n_det = middle.len();
+    let n_stages = pipeline.stages.len();
+    // The stages whose work is the analysis: counted per item, and where an item's
+    // latency ends.
+    let counted = pipeline.counted_stages();
     let frames = wl.frames_per_chunk;
     let seed = r.scenario.seed;
+    let drop_after = super::drop_after(ctx, spec);
     let input_err = |m: String| {
         crate::Error::Input(crate::InputError::new(
             &r.file,
@@ -525,39 +604,24 @@ pub fn simulate(
         date: r.billing_date.clone(),
     };
     let mut lambda = LambdaAccount::new(catalog, &account_cfg);
-    let function = |role: Role, section: &Option<toml::Spanned<LambdaConfig>>, name: String| {
+    // One function per stage: the first takes the `converter` settings, the last the
+    // `aggregator`'s, those between the `detector`'s.
+    let mut functions: Vec<LambdaFn> = Vec::with_capacity(n_stages);
+    for (i, st) in pipeline.stages.iter().enumerate() {
+        let (role, section, name) = if i == 0 {
+            (Role::Converter, &spec.converter, "converter".to_string())
+        } else if i == n_stages - 1 {
+            (Role::Aggregator, &spec.aggregator, "aggregator".to_string())
+        } else {
+            (Role::Detector, &spec.detector, format!("detector-{}", st.name))
+        };
         let mut cfg = section
             .as_ref()
             .map(|s| s.get_ref().clone())
             .unwrap_or_else(|| default_function(role));
-        cfg.name = name;
-        cfg
-    };
-    let converter = lambda
-        .add_function(function(
-            Role::Converter,
-            &spec.converter,
-            format!("{}-converter", spec.name),
-        ))
-        .map_err(input_err)?;
-    let mut detector_fns: Vec<LambdaFn> = Vec::new();
-    for st in middle {
-        let f = lambda
-            .add_function(function(
-                Role::Detector,
-                &spec.detector,
-                format!("{}-detector-{}", spec.name, st.name),
-            ))
-            .map_err(input_err)?;
-        detector_fns.push(f);
+        cfg.name = format!("{}-{name}", spec.name);
+        functions.push(lambda.add_function(cfg).map_err(input_err)?);
     }
-    let aggregator = lambda
-        .add_function(function(
-            Role::Aggregator,
-            &spec.aggregator,
-            format!("{}-aggregator", spec.name),
-        ))
-        .map_err(input_err)?;
     let mut s3_cfg = spec
         .s3
         .as_ref()
@@ -578,6 +642,7 @@ pub fn simulate(
             }
         })
         .collect();
+    let express = orch == Orchestration::StepFunctions(Workflow::Express);
     let mut sfn = match orch {
         Orchestration::StepFunctions(workflow) => {
             let mut cfg = spec
@@ -603,6 +668,39 @@ pub fn simulate(
         .map(|t| *t.get_ref())
         .unwrap_or_default();
     let aggregate_cpu = spec.aggregate_cpu.as_ref().map(|d| d.get_ref().0);
+    // The state machine the interpreter runs: the scenario's ASL file, or the one the
+    // pipeline's shape implies.
+    let mut driver = match orch {
+        Orchestration::StepFunctions(_) => Some(Driver {
+            machine: match r.machines.get(&spec.name) {
+                Some(m) => m.clone(),
+                None => std::sync::Arc::new(
+                    default_machine(pipeline, &retrier)
+                        .map_err(|e| input_err(format!("the built-in state machine: {e}")))?,
+                ),
+            },
+            pipeline,
+            choices: spec
+                .choice_weights
+                .as_ref()
+                .map(|w| w.get_ref().clone())
+                .unwrap_or_default(),
+            drop_after,
+            actions: Vec::new(),
+        }),
+        Orchestration::Direct => None,
+    };
+    // Without Step Functions a chunk runs the stages' graph: each stage once all it
+    // reads from are done.
+    let inputs_of: Vec<u8> = pipeline.stages.iter().map(|s| s.after.len() as u8).collect();
+    let sources: Vec<u8> = (0..n_stages)
+        .filter(|&i| pipeline.stages[i].after.is_empty())
+        .map(|i| i as u8)
+        .collect();
+    let readers: Vec<Vec<u8>> = (0..n_stages)
+        .map(|i| pipeline.readers(i).map(|j| j as u8).collect())
+        .collect();
+    let n_sinks = readers.iter().filter(|r| r.is_empty()).count() as u8;
 
     // Random streams: one for service draws, one for kernel costs.
     let mut rng = rng_stream(seed, &spec.name, 0);
@@ -621,23 +719,30 @@ pub fn simulate(
     }
     let mut timeline = Timeline::new(duration);
     q.push(timeline.every, Ev::Tick);
-    let mut execs: Vec<Exec> = Vec::new();
-    let mut free_execs: Vec<u32> = Vec::new();
-    let mut start_queue: VecDeque<u32> = VecDeque::new();
-    let mut gate = Gate::new(n_det);
-    let mut async_queues: Vec<VecDeque<(u32, Step)>> = vec![VecDeque::new(); n_det + 2];
+    let mut execs = Execs::default();
+    let mut start_queue: VecDeque<X> = VecDeque::new();
+    let mut gate = Gate::new();
+    let mut expired: Vec<X> = Vec::new();
+    // Each stage's function queue: (execution, stage, cursor, when it was queued).
+    let mut async_queues: Vec<VecDeque<(X, u8, u32, Time)>> = vec![VecDeque::new(); n_stages];
     let mut real = ctx
         .real
         .map(|s| RealDetectors::new(s, wl.max_streams(), detectors, frames));
-    let mut latency = Histogram::new();
-    let mut notify_latency = Histogram::new();
+    let mut out = Outcomes {
+        latency: Histogram::new(),
+        notify_latency: Histogram::new(),
+        analysed: 0,
+        late: 0,
+        dropped: 0,
+        timeouts: 0,
+    };
     let mut throttles: BTreeMap<String, u64> = BTreeMap::new();
     let mut retries: BTreeMap<String, u64> = ["lambda", "step_functions", "s3"]
         .iter()
         .map(|s| (s.to_string(), 0))
         .collect();
     let mut frames_captured = 0u64;
-    let mut frames_by_detector = vec![0u64; n_det];
+    let mut frames_by_stage = vec![0u64; n_stages];
     let mut executions = 0u64;
     let mut last_end: Time = 0;
     let mut work = Work {
@@ -662,14 +767,79 @@ pub fn simulate(
     let mut lambda_retries = 0u64;
     let mut sfn_retries = 0u64;
 
-    // The functions by index for async queues: converter, detectors..., aggregator.
-    let fn_of = |step: Step| -> (LambdaFn, usize) {
-        match step {
-            Step::Convert => (converter, 0),
-            Step::Detect(i) => (detector_fns[i as usize], 1 + i as usize),
-            Step::Aggregate => (aggregator, n_det + 1),
-        }
-    };
+    // Ends execution `x` without serving its chunk: its items are dropped; a Step
+    // Functions execution that had started is stopped (or timed out, `end`).
+    macro_rules! drop_exec {
+        ($x:expr, $end:expr) => {{
+            let x: X = $x;
+            if let Some(e) = execs.get(x) {
+                out.dropped += frames as u64;
+                if let (Some(sm), Some(_)) = (sfn.as_mut(), e.asl.as_ref()) {
+                    sm.finish(e.started, $end, false);
+                }
+                if let Some(rd) = real.as_mut() {
+                    rd.chunk_skipped(e.stream, e.chunk);
+                }
+                execs.free(x);
+            }
+        }};
+    }
+    // Ends execution `x` having served its chunk at `now`.
+    macro_rules! serve_exec {
+        ($x:expr, $now:expr) => {{
+            let (x, now): (X, Time) = ($x, $now);
+            if let Some(e) = execs.get(x) {
+                out.served(e, now, &wl, duration);
+                if let Some(rd) = real.as_mut() {
+                    rd.chunk_done(e.stream, e.chunk);
+                }
+                execs.free(x);
+            }
+        }};
+    }
+    // Runs what the interpreter asks of `x` now; ends the execution if it is done.
+    macro_rules! drive {
+        ($x:expr, $now:expr) => {{
+            let (x, now): (X, Time) = ($x, $now);
+            let sm = sfn.as_mut().expect("the interpreter runs with Step Functions");
+            let d = driver.as_mut().expect("Step Functions layouts drive ASL");
+            match d
+                .drive(x, now, sm, &mut gate, &mut rng, &mut q, &mut execs)
+                .map_err(input_err)?
+            {
+                Some(true) => serve_exec!(x, now),
+                Some(false) => drop_exec!(x, now),
+                None => {}
+            }
+        }};
+    }
+    // Starts the executions the client's queue lets through now.
+    macro_rules! try_starts {
+        ($retry:expr, $now:expr) => {{
+            let now: Time = $now;
+            let sm = sfn.as_mut().expect("StartExecution only with Step Functions");
+            let mut starter = Starter {
+                queue: &mut start_queue,
+                client: &client,
+                retries: &mut sfn_retries,
+                drop_after,
+            };
+            let (started, late) = starter.try_starts(sm, now, $retry, &mut rng, &mut q, &execs);
+            for x in late {
+                drop_exec!(x, now);
+            }
+            for x in started {
+                if let Some(e) = execs.get(x) {
+                    e.started = now;
+                }
+                let sm = sfn.as_mut().expect("Step Functions");
+                driver
+                    .as_ref()
+                    .expect("Step Functions layouts drive ASL")
+                    .start(x, now, sm, &mut gate, &mut rng, &mut q, &mut execs);
+            }
+        }};
+    }
 
     while let Some((now, ev)) = q.pop() {
         progress.at(now);
@@ -709,87 +879,126 @@ pub fn simulate(
                 frames_captured += frames as u64;
                 executions += 1;
                 let frame_bytes = cost.jpeg_bytes(work.rng.random::<f64>());
-                let record = Exec {
+                let x = execs.alloc(Exec {
+                    gen: 0,
                     stream,
                     chunk,
+                    ready: now,
                     started: now,
-                    pending: n_det as u8,
-                    map_end: 0,
-                    map_start: 0,
+                    inputs_left: inputs_of.clone(),
+                    sinks_left: n_sinks,
+                    item_end: 0,
                     frame_bytes,
-                };
-                let exec = match free_execs.pop() {
-                    Some(i) => {
-                        execs[i as usize] = record;
-                        i
+                    asl: None,
+                    task_inputs: Vec::new(),
+                });
+                if sfn.is_some() {
+                    start_queue.push_back(x);
+                    if start_queue.len() == 1 {
+                        try_starts!(false, now);
+                    } else {
+                        // Behind others the client already holds back: it would be
+                        // refused too (counted as a refused StartExecution at the end).
+                        start_waiting += 1;
                     }
-                    None => {
-                        execs.push(record);
-                        execs.len() as u32 - 1
+                } else {
+                    for &stage in &sources {
+                        q.push(
+                            now,
+                            Ev::TaskStart {
+                                x,
+                                stage,
+                                cursor: NO_CURSOR,
+                            },
+                        );
                     }
-                };
-                match sfn.as_mut() {
-                    Some(sm) => {
-                        start_queue.push_back(exec);
-                        if start_queue.len() == 1 {
-                            let mut starter = Starter {
-                                queue: &mut start_queue,
-                                client: &client,
-                                retries: &mut sfn_retries,
-                            };
-                            starter.try_starts(
-                                sm, now, false, &mut gate, &mut rng, &mut q, &mut execs,
-                            );
-                        } else {
-                            // Behind others the client already holds back: it would be
-                            // refused too (counted as a refused StartExecution at the end).
-                            start_waiting += 1;
-                        }
-                    }
-                    None => q.push(
-                        now,
-                        Ev::TaskStart {
-                            exec,
-                            step: Step::Convert,
-                            attempt: 1,
-                        },
-                    ),
                 }
             }
-            Ev::StartRetry => {
-                let sm = sfn.as_mut().expect("StartRetry only with Step Functions");
-                let mut starter = Starter {
-                    queue: &mut start_queue,
-                    client: &client,
-                    retries: &mut sfn_retries,
-                };
-                starter.try_starts(sm, now, true, &mut gate, &mut rng, &mut q, &mut execs);
-            }
+            Ev::StartRetry => try_starts!(true, now),
             Ev::Grant => {
                 let sm = sfn.as_mut().expect("Grant only with Step Functions");
-                gate.grant(sm, now, &mut rng, &mut q, &mut execs);
+                gate.grant(sm, now, &execs, &mut expired, &mut rng, &mut q);
+                for x in std::mem::take(&mut expired) {
+                    drop_exec!(x, now);
+                }
             }
-            Ev::RetryTransition {
-                exec,
-                step,
-                attempt,
-            } => {
-                let sm = sfn
-                    .as_mut()
-                    .expect("RetryTransition only with Step Functions");
-                gate.request(
-                    sm,
+            Ev::Granted { x, cursor } | Ev::Waited { x, cursor } | Ev::TaskDone { x, cursor } => {
+                let Some(e) = execs.get(x) else { continue };
+                if express && now > e.started + EXPRESS_MAX {
+                    // Express's maximum duration: the execution fails with
+                    // States.Timeout at 5 minutes, however long its tasks still run.
+                    let end = e.started + EXPRESS_MAX;
+                    out.timeouts += 1;
+                    drop_exec!(x, end);
+                    continue;
+                }
+                if cursor == FIRST_STATE {
+                    driver
+                        .as_mut()
+                        .expect("Step Functions layouts drive ASL")
+                        .enter_first(x, &mut execs)
+                        .map_err(input_err)?;
+                    drive!(x, now);
+                    continue;
+                }
+                let e = execs.get(x).expect("checked above");
+                let ax = e.asl.as_mut().expect("an execution in flight");
+                match ev {
+                    Ev::Granted { .. } => ax.granted(cursor),
+                    Ev::Waited { .. } => ax.waited(cursor),
+                    _ => {
+                        // A simulated task returns what it was given.
+                        let i = e
+                            .task_inputs
+                            .iter()
+                            .position(|(c, _)| *c == cursor)
+                            .expect("a task in flight has its input");
+                        let (_, input) = e.task_inputs.swap_remove(i);
+                        ax.task_done(cursor, Ok(function_result(input)));
+                    }
+                }
+                drive!(x, now);
+            }
+            Ev::S3Task { x, cursor, put } => {
+                let Some(e) = execs.get(x) else { continue };
+                let prefix = prefixes[e.stream as usize];
+                let op = if put { S3Op::Put } else { S3Op::Get };
+                let done = s3_until_ok(
+                    op,
                     now,
-                    exec,
-                    Next::Task(step, attempt),
-                    &mut rng,
-                    &mut q,
-                    &mut execs,
+                    1,
+                    0,
+                    &mut s3,
+                    prefix,
+                    &mut work.rng,
+                    &client,
+                    &mut work.s3_retries,
+                    &mut work.s3_throttles,
                 );
+                q.push(done, Ev::TaskDone { x, cursor });
             }
             Ev::AsyncRetry { function } => {
-                let queue = &mut async_queues[function as usize];
-                while let Some(&(exec, step)) = queue.front() {
+                let fi = function as usize;
+                while let Some(&(x, stage, cursor, queued)) = async_queues[fi].front() {
+                    let Some(e) = execs.get(x) else {
+                        async_queues[fi].pop_front();
+                        continue;
+                    };
+                    let too_old = drop_after.is_some_and(|d| now.saturating_sub(queued) > d);
+                    let timed_out = express && now > e.started + EXPRESS_MAX;
+                    if too_old || timed_out {
+                        // The event's age passed the deadline (Lambda discards it,
+                        // as with MaximumEventAgeInSeconds), or Express timed out.
+                        async_queues[fi].pop_front();
+                        if timed_out {
+                            out.timeouts += 1;
+                            let end = e.started + EXPRESS_MAX;
+                            drop_exec!(x, end);
+                        } else {
+                            drop_exec!(x, now);
+                        }
+                        continue;
+                    }
                     if let Some(sm) = sfn.as_mut() {
                         // A redrive re-runs the state: one billed transition, which
                         // needs a StateTransition token.
@@ -801,21 +1010,31 @@ pub fn simulate(
                         }
                     }
                     lambda_retries += 1;
-                    let (f, _) = fn_of(step);
+                    let e = execs.get(x).expect("checked above");
                     match handlers.invoke(
                         &mut lambda,
-                        f,
+                        functions[fi],
                         now,
-                        step,
-                        &execs[exec as usize],
+                        stage as usize,
+                        e,
                         &mut s3,
                         &mut rng,
                         &mut work,
                     ) {
                         Ok(inv) => {
-                            queue.pop_front();
+                            async_queues[fi].pop_front();
                             last_end = last_end.max(inv.end);
-                            after_invoke(step, exec, inv.end, &mut q, &mut execs);
+                            after_invoke(
+                                stage,
+                                x,
+                                inv.end,
+                                cursor,
+                                &counted,
+                                frames,
+                                &mut frames_by_stage,
+                                &mut q,
+                                &mut execs,
+                            );
                         }
                         Err(th) => {
                             q.push(
@@ -827,25 +1046,22 @@ pub fn simulate(
                     }
                 }
             }
-            Ev::TaskStart {
-                exec,
-                step,
-                attempt,
-            } => {
-                let (f, fi) = fn_of(step);
+            Ev::TaskStart { x, stage, cursor } => {
+                let fi = stage as usize;
+                let Some(e) = execs.get(x) else { continue };
                 if orch == Orchestration::Direct && !async_queues[fi].is_empty() {
                     // Held back behind invocations the service already refused: it
                     // would be refused too.
                     held_back += 1;
-                    async_queues[fi].push_back((exec, step));
+                    async_queues[fi].push_back((x, stage, cursor, now));
                     continue;
                 }
                 let outcome = handlers.invoke(
                     &mut lambda,
-                    f,
+                    functions[fi],
                     now,
-                    step,
-                    &execs[exec as usize],
+                    fi,
+                    e,
                     &mut s3,
                     &mut rng,
                     &mut work,
@@ -853,108 +1069,72 @@ pub fn simulate(
                 match outcome {
                     Ok(inv) => {
                         last_end = last_end.max(inv.end);
-                        after_invoke(step, exec, inv.end, &mut q, &mut execs);
+                        after_invoke(
+                            stage,
+                            x,
+                            inv.end,
+                            cursor,
+                            &counted,
+                            frames,
+                            &mut frames_by_stage,
+                            &mut q,
+                            &mut execs,
+                        );
                     }
                     Err(th) => {
-                        let asl_retry = matches!(orch, Orchestration::StepFunctions(_))
-                            && attempt <= retrier.max_attempts;
+                        let asl_retry = cursor != NO_CURSOR
+                            && execs
+                                .get(x)
+                                .and_then(|e| e.asl.as_ref())
+                                .is_some_and(|a| a.can_retry(cursor, TOO_MANY_REQUESTS));
                         if asl_retry {
-                            // ASL Retry on Lambda.TooManyRequestsException; the retry's
-                            // transition (billed) is asked for once the wait is over.
+                            // The state's Retry: the interpreter waits its interval,
+                            // then asks for the retry's (billed) transition.
                             lambda_retries += 1;
-                            q.push(
-                                now + asl_interval(&retrier, attempt),
-                                Ev::RetryTransition {
-                                    exec,
-                                    step,
-                                    attempt: attempt + 1,
-                                },
+                            let a = execs
+                                .get(x)
+                                .and_then(|e| e.asl.as_mut())
+                                .expect("in flight");
+                            a.task_done(
+                                cursor,
+                                Err(asl::TaskError::new(TOO_MANY_REQUESTS, "Rate Exceeded.")),
                             );
+                            drive!(x, now);
                         } else {
                             // Lambda's event queue (direct invokes), or a redrive once the
                             // ASL retries ran out: the task waits in line for room.
                             if async_queues[fi].is_empty() {
                                 q.push(
                                     retry_time(now, &th, &client, 1, &mut rng),
-                                    Ev::AsyncRetry { function: fi as u8 },
+                                    Ev::AsyncRetry { function: stage },
                                 );
                             }
-                            async_queues[fi].push_back((exec, step));
+                            async_queues[fi].push_back((x, stage, cursor, now));
                         }
                     }
                 }
             }
-            Ev::ConvertDone { exec } => match sfn.as_mut() {
-                Some(sm) => {
-                    // The Map state, then one transition per iteration's Task.
-                    gate.request(
-                        sm,
-                        now,
-                        exec,
-                        Next::Map { item: 0 },
-                        &mut rng,
-                        &mut q,
-                        &mut execs,
-                    );
-                }
-                None => {
-                    for i in 0..n_det {
+            Ev::StageDone { x, stage } => {
+                let Some(e) = execs.get(x) else { continue };
+                for &j in &readers[stage as usize] {
+                    let left = &mut e.inputs_left[j as usize];
+                    *left -= 1;
+                    if *left == 0 {
                         q.push(
                             now,
                             Ev::TaskStart {
-                                exec,
-                                step: Step::Detect(i as u8),
-                                attempt: 1,
+                                x,
+                                stage: j,
+                                cursor: NO_CURSOR,
                             },
                         );
                     }
                 }
-            },
-            Ev::AggregateDone { exec } => {
-                let e = &execs[exec as usize];
-                // Notification: frames with a defect, from capture to now.
-                for i in 0..frames {
-                    let g = e.chunk * frames as u64 + i as u64;
-                    if wl.has_defect(g) {
-                        notify_latency.record(now - wl.capture(e.stream, e.chunk, i));
+                if readers[stage as usize].is_empty() {
+                    e.sinks_left -= 1;
+                    if e.sinks_left == 0 {
+                        serve_exec!(x, now);
                     }
-                }
-                if let Some(sm) = sfn.as_mut() {
-                    sm.finish(e.started, now, true);
-                }
-                free_execs.push(exec);
-            }
-            Ev::MapDone { exec } => {
-                let e = &execs[exec as usize];
-                for i in 0..frames {
-                    latency.record(now - wl.capture(e.stream, e.chunk, i));
-                }
-                for c in frames_by_detector.iter_mut() {
-                    *c += frames as u64;
-                }
-                if let Some(rd) = real.as_mut() {
-                    rd.chunk_done(e.stream, e.chunk);
-                }
-                match sfn.as_mut() {
-                    Some(sm) => {
-                        gate.request(
-                            sm,
-                            now,
-                            exec,
-                            Next::Task(Step::Aggregate, 1),
-                            &mut rng,
-                            &mut q,
-                            &mut execs,
-                        );
-                    }
-                    None => q.push(
-                        now,
-                        Ev::TaskStart {
-                            exec,
-                            step: Step::Aggregate,
-                            attempt: 1,
-                        },
-                    ),
                 }
             }
         }
@@ -989,15 +1169,14 @@ pub fn simulate(
         bill,
         period_hours: duration as f64 / 3.6e12,
         stream_hours: wl.stream_hours(r),
-        latency,
-        notify_latency,
+        latency: out.latency,
+        notify_latency: out.notify_latency,
         throttles,
         retries,
         frames_captured,
-        frames_by_detector: middle
-            .iter()
-            .zip(frames_by_detector)
-            .map(|(st, n)| (st.name.clone(), n))
+        frames_by_detector: counted
+            .clone()
+            .map(|i| (pipeline.stages[i].name.clone(), frames_by_stage[i]))
             .collect(),
         peak_lambda_concurrency: lambda.peak_concurrency(),
         peak_instances: 0,
@@ -1012,27 +1191,42 @@ pub fn simulate(
 
 /// The client's StartExecution queue: requests wait in line; the head is tried and,
 /// when refused, tried again after the client's backoff (not before the quota frees).
+/// Under a drop policy a request older than the deadline is given up (its chunk
+/// dropped).
 struct Starter<'a> {
-    queue: &'a mut VecDeque<u32>,
+    queue: &'a mut VecDeque<X>,
     client: &'a RetryPolicy,
     retries: &'a mut u64,
+    drop_after: Option<Time>,
 }
 
 impl Starter<'_> {
     /// Starts executions from the head of the line until one is refused; `retry`
-    /// says whether the head has been tried before.
-    #[allow(clippy::too_many_arguments)]
+    /// says whether the head has been tried before. Returns those started and those
+    /// given up.
     fn try_starts(
         &mut self,
         sm: &mut Sfn,
         now: Time,
         mut retry: bool,
-        gate: &mut Gate,
         rng: &mut Rng64,
         q: &mut EventQueue<Ev>,
-        execs: &mut [Exec],
-    ) {
-        while let Some(&exec) = self.queue.front() {
+        execs: &Execs,
+    ) -> (Vec<X>, Vec<X>) {
+        let (mut started, mut late) = (Vec::new(), Vec::new());
+        while let Some(&x) = self.queue.front() {
+            let Some(e) = execs.recs.get(x.i as usize).filter(|e| e.gen == x.gen) else {
+                self.queue.pop_front();
+                continue;
+            };
+            if self
+                .drop_after
+                .is_some_and(|d| now.saturating_sub(e.ready) > d)
+            {
+                self.queue.pop_front();
+                late.push(x);
+                continue;
+            }
             if retry {
                 *self.retries += 1;
             }
@@ -1040,8 +1234,7 @@ impl Starter<'_> {
             match sm.start_execution(now) {
                 Ok(_) => {
                     self.queue.pop_front();
-                    execs[exec as usize].started = now;
-                    gate.request(sm, now, exec, Next::Task(Step::Convert, 1), rng, q, execs);
+                    started.push(x);
                 }
                 Err(th) => {
                     q.push(retry_time(now, &th, self.client, 1, rng), Ev::StartRetry);
@@ -1049,16 +1242,8 @@ impl Starter<'_> {
                 }
             }
         }
+        (started, late)
     }
-}
-
-/// ASL Retry wait before retry `n` (1 = the first).
-fn asl_interval(r: &Retrier, n: u32) -> Time {
-    let factor = r
-        .backoff_rate
-        .max(1.0)
-        .powi(n.saturating_sub(1).min(30) as i32);
-    (r.interval.0 as f64 * factor).min(3.6e12) as Time
 }
 
 /// When a refused request is tried again: the client's backoff, but not before the
@@ -1071,20 +1256,31 @@ fn retry_time(now: Time, th: &Throttled, client: &RetryPolicy, n: u32, rng: &mut
     }
 }
 
-/// What happens when an invocation has been admitted: the converter's end schedules
-/// the Map; a detector's end counts down the Map.
-fn after_invoke(step: Step, exec: u32, end: Time, q: &mut EventQueue<Ev>, execs: &mut [Exec]) {
-    match step {
-        Step::Convert => q.push(end, Ev::ConvertDone { exec }),
-        Step::Detect(_) => {
-            let e = &mut execs[exec as usize];
-            e.pending -= 1;
-            e.map_end = e.map_end.max(end);
-            if e.pending == 0 {
-                q.push(e.map_end, Ev::MapDone { exec });
-            }
+/// What happens when an invocation has been admitted: a counted stage's end is
+/// where its items' analysis ends; the function's result goes back to the
+/// interpreter at its end (Step Functions) or lets the stages that read it start.
+#[allow(clippy::too_many_arguments)]
+fn after_invoke(
+    stage: u8,
+    x: X,
+    end: Time,
+    cursor: u32,
+    counted: &std::ops::Range<usize>,
+    frames: u32,
+    frames_by_stage: &mut [u64],
+    q: &mut EventQueue<Ev>,
+    execs: &mut Execs,
+) {
+    if counted.contains(&(stage as usize)) {
+        frames_by_stage[stage as usize] += frames as u64;
+        if let Some(e) = execs.get(x) {
+            e.item_end = e.item_end.max(end);
         }
-        Step::Aggregate => q.push(end, Ev::AggregateDone { exec }),
+    }
+    if cursor == NO_CURSOR {
+        q.push(end, Ev::StageDone { x, stage });
+    } else {
+        q.push(end, Ev::TaskDone { x, cursor });
     }
 }
 
@@ -1108,7 +1304,7 @@ struct Work {
 }
 
 impl Handlers<'_> {
-    /// Invokes the function of `step` for execution `e` at `now`: its CPU drawn from
+    /// Invokes the function of `stage` for execution `e` at `now`: its CPU drawn from
     /// the cost model, its S3 requests made from the handler's start.
     #[allow(clippy::too_many_arguments)]
     fn invoke(
@@ -1116,17 +1312,12 @@ impl Handlers<'_> {
         lambda: &mut LambdaAccount,
         f: LambdaFn,
         now: Time,
-        step: Step,
+        stage: usize,
         e: &Exec,
         s3: &mut S3Bucket,
         rng: &mut Rng64,
         work: &mut Work,
     ) -> Result<crate::cloud::Invocation, Throttled> {
-        let stage = match step {
-            Step::Convert => 0,
-            Step::Detect(i) => 1 + i as usize,
-            Step::Aggregate => self.pipeline.stages.len() - 1,
-        };
         let body = Body::new(
             self.pipeline,
             stage,
@@ -1285,3 +1476,400 @@ fn s3_until_ok(
     }
     t
 }
+/// The ASL error a throttled Lambda invocation fails with.
+const TOO_MANY_REQUESTS: &str = "Lambda.TooManyRequestsException";
+
+/// What a simulated function returns: what it was given (its `Payload` under the
+/// `lambda:invoke` integration). A modelling assumption: the functions' results are
+/// not known, so the data a state machine routes on must come from its input.
+fn function_result(input: serde_json::Value) -> serde_json::Value {
+    match input {
+        serde_json::Value::Object(mut o) if o.contains_key("FunctionName") => {
+            o.remove("Payload").unwrap_or(serde_json::Value::Null)
+        }
+        other => other,
+    }
+}
+
+/// The state machine a fan-out-fan-in pipeline implies when the scenario gives none:
+/// the first stage's Task, an Inline Map over the stages side by side (one Task per
+/// iteration, its function named by the item), the last stage's Task; each Task with
+/// the layout's `task_retry` on Lambda's throttling and service errors. For the Prime
+/// Video stages it is `scenarios/prime-video.asl.json` (a test checks they agree).
+pub fn default_machine(pipeline: &Pipeline, retry: &Retrier) -> Result<asl::Machine, String> {
+    use serde_json::{json, Value};
+    let n = pipeline.stages.len();
+    let retrier = json!([{
+        "ErrorEquals": [TOO_MANY_REQUESTS, "Lambda.ServiceException",
+            "Lambda.AWSLambdaException", "Lambda.SdkClientException"],
+        "IntervalSeconds": (retry.interval.0 as f64 / 1e9).round().max(1.0) as u64,
+        "MaxAttempts": retry.max_attempts,
+        "BackoffRate": retry.backoff_rate,
+    }]);
+    if !pipeline.is_fan_out_fan_in() {
+        return level_machine(pipeline, &retrier);
+    }
+    let middle: Vec<Value> = pipeline.stages[1..n - 1]
+        .iter()
+        .map(|s| Value::from(s.function.clone()))
+        .collect();
+    let machine = json!({
+        "Comment": "built by archsim from the pipeline's stages",
+        "StartAt": "Convert",
+        "States": {
+            "Convert": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": pipeline.stages[0].function,
+                    "Payload": { "chunk.$": "$", "stages": middle }
+                },
+                "ResultSelector": { "stages.$": "$.Payload.stages" },
+                "ResultPath": "$.converted",
+                "Retry": retrier,
+                "Next": "Detect"
+            },
+            "Detect": {
+                "Type": "Map",
+                "ItemsPath": "$.converted.stages",
+                "ItemSelector": { "function.$": "$$.Map.Item.Value" },
+                "ItemProcessor": {
+                    "ProcessorConfig": { "Mode": "INLINE" },
+                    "StartAt": "Detector",
+                    "States": {
+                        "Detector": {
+                            "Type": "Task",
+                            "Resource": "arn:aws:states:::lambda:invoke",
+                            "Parameters": { "FunctionName.$": "$.function", "Payload.$": "$" },
+                            "ResultSelector": { "function.$": "$.Payload.function" },
+                            "Retry": retrier,
+                            "End": true
+                        }
+                    }
+                },
+                "ResultPath": null,
+                "Next": "Aggregate"
+            },
+            "Aggregate": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": { "FunctionName": pipeline.stages[n - 1].function, "Payload.$": "$" },
+                "Retry": retrier,
+                "End": true
+            }
+        }
+    });
+    let text = serde_json::to_string_pretty(&machine).map_err(|e| e.to_string())?;
+    asl::parse("<built-in state machine>", &text).map_err(|e| e.to_string())
+}
+
+/// The machine of a pipeline of any other shape: the stages in levels (a stage's
+/// level is one past the deepest it reads from), a level of one stage as its Task, a
+/// level of several as a Parallel state with a branch per stage. A stage waits for
+/// its whole level before it, not only for what it reads: the closest a plain ASL
+/// machine comes to a graph.
+fn level_machine(pipeline: &Pipeline, retrier: &serde_json::Value) -> Result<asl::Machine, String> {
+    use serde_json::{json, Map, Value};
+    let mut level = vec![0usize; pipeline.stages.len()];
+    for (i, st) in pipeline.stages.iter().enumerate() {
+        level[i] = st.after.iter().map(|&a| level[a] + 1).max().unwrap_or(0);
+    }
+    let depth = level.iter().copied().max().map_or(0, |d| d + 1);
+    let task = |i: usize| {
+        json!({
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": { "FunctionName": pipeline.stages[i].function, "Payload.$": "$" },
+            "ResultPath": null,
+            "Retry": retrier,
+        })
+    };
+    let mut states = Map::new();
+    let mut names = Vec::new();
+    for d in 0..depth {
+        let members: Vec<usize> = (0..level.len()).filter(|&i| level[i] == d).collect();
+        let (name, mut state) = if let [only] = members[..] {
+            (pipeline.stages[only].name.clone(), task(only))
+        } else {
+            let branches: Vec<Value> = members
+                .iter()
+                .map(|&i| {
+                    let mut t = task(i);
+                    t["End"] = Value::Bool(true);
+                    json!({ "StartAt": pipeline.stages[i].name, "States": { pipeline.stages[i].name.clone(): t } })
+                })
+                .collect();
+            (
+                format!("Level {}", d + 1),
+                json!({ "Type": "Parallel", "Branches": branches, "ResultPath": null }),
+            )
+        };
+        if d + 1 == depth {
+            state["End"] = Value::Bool(true);
+        }
+        names.push(name.clone());
+        states.insert(name, state);
+    }
+    for d in 0..depth.saturating_sub(1) {
+        states[&names[d]]["Next"] = Value::String(names[d + 1].clone());
+    }
+    let machine = json!({
+        "Comment": "built by archsim from the pipeline's stages, level by level",
+        "StartAt": names.first().cloned().unwrap_or_default(),
+        "States": states,
+    });
+    let text = serde_json::to_string_pretty(&machine).map_err(|e| e.to_string())?;
+    asl::parse("<built-in state machine>", &text).map_err(|e| e.to_string())
+}
+
+/// Drives the ASL interpreter: turns what each execution asks for into the
+/// simulation's events (transitions through the quota gate, Lambda invocations, S3
+/// requests, waits) and feeds their outcomes back.
+struct Driver<'a> {
+    machine: std::sync::Arc<asl::Machine>,
+    pipeline: &'a Pipeline,
+    /// Branch weights of Choice states whose variable the execution input lacks.
+    choices: BTreeMap<String, Vec<f64>>,
+    /// The overload deadline: an execution's first state not entered within it of
+    /// the chunk's arrival is given up.
+    drop_after: Option<Time>,
+    actions: Vec<asl::Action>,
+}
+
+impl Driver<'_> {
+    /// Execution `x` has started: it asks for its first state's transition, with the
+    /// overload deadline (the chunk's items start once it is entered).
+    #[allow(clippy::too_many_arguments)]
+    fn start(
+        &self,
+        x: X,
+        now: Time,
+        sm: &mut Sfn,
+        gate: &mut Gate,
+        rng: &mut Rng64,
+        q: &mut EventQueue<Ev>,
+        execs: &mut Execs,
+    ) {
+        let Some(e) = execs.get(x) else { return };
+        let deadline = self.drop_after.map_or(Time::MAX, |d| e.ready.saturating_add(d));
+        gate.request(sm, now, x, Next(FIRST_STATE), Some(deadline), rng, q);
+    }
+
+    /// The first state's transition of `x` was granted: the interpreter starts (its
+    /// input: the stream and the chunk) and enters it.
+    fn enter_first(&mut self, x: X, execs: &mut Execs) -> Result<(), String> {
+        let Some(e) = execs.get(x) else { return Ok(()) };
+        let mut input = serde_json::Map::new();
+        input.insert("stream".into(), e.stream.into());
+        input.insert("chunk".into(), e.chunk.into());
+        e.task_inputs.clear();
+        let mut ax = asl::Execution::start(&self.machine, serde_json::Value::Object(input));
+        let mut actions = std::mem::take(&mut self.actions);
+        actions.clear();
+        ax.poll(&mut actions);
+        for a in actions.drain(..) {
+            match a {
+                asl::Action::Enter { cursor, .. } => ax.granted(cursor),
+                other => {
+                    return Err(format!(
+                        "{}: the interpreter asked for {other:?} before its first state",
+                        self.machine.file
+                    ))
+                }
+            }
+        }
+        self.actions = actions;
+        e.asl = Some(ax);
+        Ok(())
+    }
+
+    /// Runs everything execution `x` asks for now: `Some(succeeded)` once it has
+    /// ended.
+    #[allow(clippy::too_many_arguments)]
+    fn drive(
+        &mut self,
+        x: X,
+        now: Time,
+        sm: &mut Sfn,
+        gate: &mut Gate,
+        rng: &mut Rng64,
+        q: &mut EventQueue<Ev>,
+        execs: &mut Execs,
+    ) -> Result<Option<bool>, String> {
+        use asl::Action;
+        let mut actions = std::mem::take(&mut self.actions);
+        let mut finished = None;
+        loop {
+            actions.clear();
+            let Some(e) = execs.get(x) else { break };
+            let Some(ax) = e.asl.as_mut() else { break };
+            ax.poll(&mut actions);
+            if actions.is_empty() {
+                break;
+            }
+            for a in actions.drain(..) {
+                match a {
+                    Action::Enter { cursor, .. } => {
+                        gate.request(sm, now, x, Next(cursor), None, rng, q)
+                    }
+                    Action::StartChild { cursor, .. } => {
+                        gate.request(sm, now, x, Next(cursor), None, rng, q)
+                    }
+                    Action::Invoke {
+                        cursor,
+                        state,
+                        call,
+                        input,
+                        ..
+                    } => {
+                        let function = match call {
+                            asl::TaskCall::Lambda { function } => function,
+                            other => {
+                                let put = other == asl::TaskCall::S3Put;
+                                e.task_inputs.push((cursor, input));
+                                q.push(now, Ev::S3Task { x, cursor, put });
+                                continue;
+                            }
+                        };
+                        let Some(stage) = self.pipeline.by_function(&function) else {
+                            let name = &self.machine.state(state).name;
+                            return Err(unbound(&self.machine.file, name, &function, self.pipeline));
+                        };
+                        e.task_inputs.push((cursor, input));
+                        q.push(
+                            now,
+                            Ev::TaskStart {
+                                x,
+                                stage: stage as u8,
+                                cursor,
+                            },
+                        );
+                    }
+                    Action::Wait {
+                        cursor,
+                        ns,
+                        full_jitter,
+                    } => {
+                        let wait = asl::jittered(ns, full_jitter, rng.random::<f64>());
+                        q.push(now.saturating_add(wait), Ev::Waited { x, cursor });
+                    }
+                    Action::Choose {
+                        cursor,
+                        state,
+                        branches,
+                        variable,
+                    } => {
+                        let name = &self.machine.state(state).name;
+                        let weights = self.choices.get(name).filter(|w| w.len() == branches as usize).ok_or_else(|| {
+                            format!(
+                                "{}: Choice state `{name}` reads `{variable}`, which the execution input ({{\"stream\", \"chunk\"}}) does not have: give the layout `choice_weights = {{ {name} = [{} weights, one per rule{}] }}`",
+                                self.machine.file,
+                                branches,
+                                ", then Default"
+                            )
+                        })?;
+                        let total: f64 = weights.iter().sum();
+                        let mut u = rng.random::<f64>() * total;
+                        let mut pick = weights.len() as u32 - 1;
+                        for (i, w) in weights.iter().enumerate() {
+                            if u < *w {
+                                pick = i as u32;
+                                break;
+                            }
+                            u -= w;
+                        }
+                        e.asl.as_mut().expect("in flight").chose(cursor, pick);
+                    }
+                    Action::Done(outcome) => {
+                        let ok = matches!(outcome, asl::Outcome::Succeeded(_));
+                        sm.finish(e.started, now, ok);
+                        e.asl = None;
+                        finished = Some(ok);
+                    }
+                }
+            }
+            if finished.is_some() {
+                break;
+            }
+        }
+        self.actions = actions;
+        Ok(finished)
+    }
+}
+
+/// The error of a Task whose Lambda function is no stage's.
+fn unbound(file: &str, state: &str, function: &str, pipeline: &Pipeline) -> String {
+    format!(
+        "{file}: state `{state}` invokes function `{function}`, which is no stage's (the stages' functions: {})",
+        pipeline
+            .stages
+            .iter()
+            .map(|s| s.function.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Checks that every Lambda Task of `machine` whose function is written in the file
+/// binds to a stage (those named from data are checked when they run).
+pub fn check_binding(machine: &asl::Machine, pipeline: &Pipeline) -> Result<(), String> {
+    use asl::machine::{CallKind, Kind};
+    for st in &machine.states {
+        if let Kind::Task { call, function, .. } = &st.kind {
+            if matches!(call, CallKind::LambdaArn) && pipeline.by_function(function).is_none() {
+                return Err(unbound(&machine.file, &st.name, function, pipeline));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::Kernel;
+    use crate::scenario::pipeline::default_aggregate_cpu;
+    use std::sync::Arc;
+
+    /// The machine the Prime Video stages imply is billed like the shipped ASL file:
+    /// 8 transitions a chunk (Convert, Detect, 5 × Detector, Aggregate), 10 when the
+    /// converter is throttled twice.
+    #[test]
+    fn built_in_machine_counts_as_the_shipped_file() {
+        let p = Pipeline::video(&Kernel::DETECTORS, 12.5, default_aggregate_cpu());
+        let built = Arc::new(default_machine(&p, &Retrier::default()).unwrap());
+        let shipped = Arc::new(
+            asl::parse(
+                "prime-video.asl.json",
+                include_str!("../../scenarios/prime-video.asl.json"),
+            )
+            .unwrap(),
+        );
+        for fails in [0u32, 2] {
+            let count = |m: &Arc<asl::Machine>| {
+                let mut f = BTreeMap::new();
+                if fails > 0 {
+                    f.insert(m.state_id("Convert").unwrap(), fails);
+                }
+                asl::count(m, None, &f).unwrap()
+            };
+            let (a, b) = (count(&built), count(&shipped));
+            assert_eq!(a.transitions, 8 + fails as u64);
+            assert_eq!(a.transitions, b.transitions);
+            assert_eq!(a.states_entered, b.states_entered);
+            assert_eq!(a.retries, b.retries);
+        }
+        // Every Task of the shipped file binds to a stage.
+        check_binding(&shipped, &p).unwrap();
+    }
+
+    #[test]
+    fn a_simulated_function_returns_its_payload() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"FunctionName":"f","Payload":{"a":1}}"#).unwrap();
+        assert_eq!(function_result(v), serde_json::json!({"a": 1}));
+        let plain = serde_json::json!({"b": 2});
+        assert_eq!(function_result(plain.clone()), plain);
+    }
+}
+

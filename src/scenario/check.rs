@@ -196,6 +196,31 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         crate::layouts::check(l, &cx)?;
     }
 
+    // The layouts' own state machines, read and bound to the stages now.
+    let mut machines = std::collections::BTreeMap::new();
+    for l in &s.layouts {
+        if let Some(path) = &l.state_machine {
+            let p = dir.map_or_else(
+                || Path::new(path.get_ref()).to_path_buf(),
+                |d| d.join(path.get_ref()),
+            );
+            let machine = crate::cloud::asl::load(&p)?;
+            crate::layouts::serverless::check_binding(&machine, &pipeline)
+                .map_err(|m| err(path.span(), format!("layout `{}`: {m}", l.name)))?;
+            machines.insert(l.name.clone(), std::sync::Arc::new(machine));
+        }
+        if let Some(w) = &l.choice_weights {
+            for (state, weights) in w.get_ref() {
+                if weights.is_empty()
+                    || weights.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+                    || weights.iter().sum::<f64>() <= 0.0
+                {
+                    return Err(err(w.span(), format!("layout `{}`: choice_weights for `{state}` need non-negative numbers, not all 0", l.name)));
+                }
+            }
+        }
+    }
+
     // Every labelled assumption names a value written in the file.
     if !s.assumptions.is_empty() {
         let doc: toml::Table = toml::from_str(text)
@@ -219,6 +244,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         frame_size: w.frame_size.0,
         detectors,
         pipeline,
+        machines,
         duration,
         billing_date,
         catalog,

@@ -223,6 +223,14 @@ pub struct LayoutSpec {
     pub s3_prefixes: Option<Spanned<S3Prefixes>>,
     #[serde(default)]
     pub step_functions: Option<Spanned<SfnConfig>>,
+    /// An Amazon States Language file (relative to the scenario) the Step Functions
+    /// layouts run instead of the machine the pipeline's shape implies.
+    #[serde(default)]
+    pub state_machine: Option<Spanned<String>>,
+    /// Weights of each Choice state's branches (rules, then Default) where the
+    /// variable it reads is not in the execution input.
+    #[serde(default)]
+    pub choice_weights: Option<Spanned<BTreeMap<String, Vec<f64>>>>,
     /// Retry on each Task (ASL Retry), for Lambda throttles.
     #[serde(default)]
     pub task_retry: Option<Spanned<Retrier>>,
@@ -265,6 +273,8 @@ impl LayoutSpec {
         at(&mut out, "s3", &self.s3);
         at(&mut out, "s3_prefixes", &self.s3_prefixes);
         at(&mut out, "step_functions", &self.step_functions);
+        at(&mut out, "state_machine", &self.state_machine);
+        at(&mut out, "choice_weights", &self.choice_weights);
         at(&mut out, "task_retry", &self.task_retry);
         at(&mut out, "retry", &self.retry);
         at(&mut out, "ec2", &self.ec2);
@@ -288,6 +298,8 @@ pub struct Resolved {
     pub detectors: Vec<Kernel>,
     /// The stages every layout derives from.
     pub pipeline: pipeline::Pipeline,
+    /// The ASL state machines the layouts name (`state_machine`), parsed, by layout.
+    pub machines: BTreeMap<String, std::sync::Arc<crate::cloud::asl::Machine>>,
     pub duration: Time,
     pub billing_date: String,
 }

@@ -226,6 +226,17 @@ impl Pipeline {
             .collect()
     }
 
+    /// The stages whose work is the analysis, counted per item in every layout: those
+    /// between the first and the last, or the last when there is nothing between.
+    pub fn counted_stages(&self) -> std::ops::Range<usize> {
+        let n = self.stages.len();
+        if n >= 3 {
+            1..n - 1
+        } else {
+            n.saturating_sub(1)..n
+        }
+    }
+
     /// The stage named `name`.
     pub fn index(&self, name: &str) -> Option<usize> {
         self.stages.iter().position(|s| s.name == name)

@@ -276,6 +276,19 @@ impl Execution {
         }
     }
 
+    /// Whether a failure `error` of cursor `c`'s Task now would be retried by the
+    /// state's `Retry` (a driver that redrives what the machine would give up on asks).
+    pub fn can_retry(&self, c: CursorId, error: &str) -> bool {
+        let Some(k) = self.cursors.get(c as usize) else {
+            return false;
+        };
+        let def = self.machine.state(k.state);
+        def.retry
+            .iter()
+            .position(|r| matches(&r.errors, error))
+            .is_some_and(|i| k.retries.get(i).copied().unwrap_or(0) < def.retry[i].max_attempts)
+    }
+
     /// A Wait state or a retry interval of cursor `c` has elapsed.
     pub fn waited(&mut self, c: CursorId) {
         if self.live(c, Phase::RetryWait) {
