@@ -5,16 +5,190 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use archsim::analysis::shard::{run_part, scenario_fingerprint};
+use archsim::analysis::{replicate, Merged, Plan, Shard, Work};
 use archsim::report::charts;
 use archsim::report::money::usd;
 use archsim::report::output::OutputDir;
 use archsim::report::term;
 use archsim::scenario::Scenario;
 use archsim::sim::{Dur, Time};
-use archsim::sweep::scenarios::{default_variant_duration, sensitivity, sweep, VariantOptions};
+use archsim::sweep::scenarios::{
+    cost_samples, default_variant_duration, finish_sweep, SensitivityPlan, SweepPlan, VariantCost,
+    VariantOptions,
+};
 use archsim::sweep::{value_label, VarySpec};
 
-use crate::cli::{ExplainArgs, SensitivityArgs, SweepArgs};
+use crate::cli::{ExplainArgs, ScaleArgs, SensitivityArgs, SweepArgs};
+
+/// The replication plan of the flags (`None`: one run, as without them).
+pub fn plan_of(scale: &ScaleArgs) -> Result<Option<Plan>> {
+    Plan::from_flags(
+        scale.replications,
+        scale.precision.as_deref(),
+        scale.max_replications,
+    )
+    .map_err(anyhow::Error::new)
+}
+
+/// Where a command's work units come from: `merged` parts, this machine's shard
+/// (`--shard`, results to the part file `--out`), or all of them here.
+pub fn work_of(
+    scale: &ScaleArgs,
+    plan: Option<&Plan>,
+    out: &Option<std::path::PathBuf>,
+    force: bool,
+    merged: Option<Merged>,
+) -> Result<Work> {
+    if let Some(m) = merged {
+        return Ok(Work::Merged(m));
+    }
+    let Some(text) = &scale.shard else {
+        if scale.shards.is_some() {
+            anyhow::bail!(archsim::InputError::new(
+                "--shards",
+                "goes with --shard auto"
+            ));
+        }
+        return Ok(Work::All);
+    };
+    let shard = Shard::parse(text, scale.shards, |v| std::env::var(v).ok())?;
+    if plan.is_some_and(|p| p.precision.is_some()) {
+        anyhow::bail!(archsim::InputError::new(
+            "--precision",
+            "decides the number of replications as results come in, which shards cannot share: shard a fixed --replications N instead"
+        ));
+    }
+    let Some(out) = out.clone() else {
+        anyhow::bail!(archsim::InputError::new(
+            "--shard",
+            "needs --out PART.json: the part file this shard writes (then `archsim merge PARTS... --out DIR`)"
+        ));
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    Ok(Work::Shard {
+        shard,
+        args: archsim::analysis::shard::canonical_args(&args),
+        out,
+        force,
+    })
+}
+
+/// The results of a job's `total` units from this machine's shard (written to its
+/// part: `None`) or from merged parts (checked against the inputs here now);
+/// `Work::All` is the caller's.
+pub fn distributed_units<R>(
+    work: Work,
+    total: usize,
+    label: &str,
+    fingerprint: impl Fn(&[String]) -> Result<String>,
+    unit: impl Fn(usize) -> archsim::Result<R> + Sync + Send,
+) -> Result<Option<Vec<R>>>
+where
+    R: serde::Serialize + serde::de::DeserializeOwned + Send,
+{
+    match work {
+        Work::All => anyhow::bail!("internal: all units run here, none from shards"),
+        Work::Shard {
+            shard,
+            args,
+            out,
+            force,
+        } => {
+            let hash = fingerprint(&args)?;
+            let ran = lib(run_part(
+                shard, &args, &out, force, hash, total, label, unit,
+            ))?;
+            eprintln!(
+                "wrote shard {}/{} ({ran} of {total} units) to {}",
+                shard.index,
+                shard.count,
+                out.display()
+            );
+            Ok(None)
+        }
+        Work::Merged(m) => {
+            lib(m.check_inputs(&fingerprint(&m.args)?))?;
+            let results: Vec<R> = lib(m.results())?;
+            if results.len() != total {
+                anyhow::bail!(archsim::InputError::new(
+                    "merge",
+                    format!(
+                        "the parts hold {} units, the command line makes {total}",
+                        results.len()
+                    )
+                ));
+            }
+            Ok(Some(results))
+        }
+    }
+}
+
+/// The replication plan, where the units come from, and the output folder (none
+/// for a shard, whose `--out` is its part file) of a sweep or sensitivity.
+fn plan_work_dir(
+    scale: &ScaleArgs,
+    out: &Option<std::path::PathBuf>,
+    force: bool,
+    merged: Option<Merged>,
+) -> Result<(Option<Plan>, Work, Option<OutputDir>)> {
+    let plan = plan_of(scale)?;
+    let work = work_of(scale, plan.as_ref(), out, force, merged)?;
+    let dir = if work.is_shard() {
+        None
+    } else {
+        out_dir(out, force)?
+    };
+    Ok((plan, work, dir))
+}
+
+/// Runs the `jobs` × replications units of a sweep or sensitivity the way `work`
+/// says (unit `j·N + k` is job j's replication k). Results: job → replication →
+/// costs; `None` when a shard wrote its part.
+fn variant_units(
+    work: Work,
+    plan: Option<Plan>,
+    jobs: usize,
+    label: &str,
+    fingerprint: impl Fn(&[String]) -> Result<String>,
+    unit: impl Fn(usize, u32) -> archsim::Result<Vec<VariantCost>> + Sync + Send,
+) -> Result<Option<Vec<Vec<Vec<VariantCost>>>>> {
+    let plan = plan.unwrap_or(Plan::single());
+    if let Work::All = work {
+        return Ok(Some(lib(replicate(
+            &plan,
+            jobs,
+            label,
+            unit,
+            cost_samples,
+        ))?));
+    }
+    let n = plan.replications as usize;
+    let flat = distributed_units(work, jobs * n, label, fingerprint, |u| {
+        unit(u / n, (u % n) as u32)
+    })?;
+    Ok(flat.map(|flat| {
+        let mut it = flat.into_iter();
+        (0..jobs).map(|_| it.by_ref().take(n).collect()).collect()
+    }))
+}
+
+/// With `--precision`: the widest cost interval over every job, as a multiple of
+/// the target (at most 1 when it was reached).
+fn precision_reached(plan: Option<&Plan>, results: &[Vec<Vec<VariantCost>>]) -> Option<f64> {
+    let p = plan?.precision?;
+    Some(
+        results
+            .iter()
+            .map(|r| archsim::analysis::replications::worst_ratio(cost_samples(r), p))
+            .fold(0.0, f64::max),
+    )
+}
+
+/// `mean ± half-width` in dollars, the half-width as a share of the mean.
+fn usd_pm(e: &archsim::analysis::Estimate) -> String {
+    archsim::report::summary::plus_minus_share(e, usd)
+}
 
 fn lib<T>(r: archsim::Result<T>) -> Result<T> {
     r.map_err(anyhow::Error::new)
@@ -59,22 +233,50 @@ fn out_dir(out: &Option<std::path::PathBuf>, force: bool) -> Result<Option<Outpu
         .transpose()
 }
 
-/// `archsim sweep`.
-pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
+/// `archsim sweep` (`merged`: the results of its shards).
+pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
     let specs = a
         .vary
         .iter()
         .map(|v| VarySpec::parse(v).map_err(anyhow::Error::new))
         .collect::<Result<Vec<_>>>()?;
     let (text, file) = scenario_text(&a.scenario)?;
-    let dir = out_dir(&a.out, a.force)?;
+    let (plan, work, dir) = plan_work_dir(&a.scale, &a.out, a.force, merged)?;
     let duration = variant_duration(&a.duration, &text, &file)?;
     let opts = VariantOptions {
         duration,
         layouts: a.layouts.clone(),
         allow_large: a.allow_large,
+        replication: 0,
     };
-    let outcome = lib(sweep(&text, &file, a.scenario.parent(), &specs, &opts))?;
+    let parent = a.scenario.parent();
+    let n = plan.map_or(1, |p| p.replications);
+    let sweep_plan = lib(SweepPlan::new(&text, &file, parent, &specs, &opts, n))?;
+    let fingerprint = |args: &[String]| {
+        let r = lib(Scenario::parse(&file, &text, parent))?;
+        lib(scenario_fingerprint(args, &r, None, parent))
+    };
+    let Some(results) = variant_units(
+        work,
+        plan,
+        sweep_plan.points.len(),
+        "sweep",
+        fingerprint,
+        |j, k| sweep_plan.run_unit(&file, parent, j, k, &opts),
+    )?
+    else {
+        return Ok(());
+    };
+    let worst = precision_reached(plan.as_ref(), &results);
+    let outcome = lib(finish_sweep(
+        &sweep_plan,
+        &file,
+        parent,
+        &specs,
+        &opts,
+        results,
+    ))?;
+    let estimates = outcome.estimates.as_ref();
 
     let mut csv = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
@@ -88,16 +290,28 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
         ]
         .map(String::from),
     );
+    if estimates.is_some() {
+        header.extend(
+            [
+                "usd_per_month_ci95_lo",
+                "usd_per_month_ci95_hi",
+                "usd_per_stream_hour_ci95_lo",
+                "usd_per_stream_hour_ci95_hi",
+                "replications",
+            ]
+            .map(String::from),
+        );
+    }
     csv.write_record(&header)?;
     let mut head: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
     if let Some(p) = outcome.points.first() {
         head.extend(p.costs.iter().map(|c| c.layout.clone()));
     }
     let mut table = term::table(head);
-    for p in &outcome.points {
+    for (pi, p) in outcome.points.iter().enumerate() {
         let values: Vec<String> = p.assignments.iter().map(|(_, v)| value_label(v)).collect();
         let mut row = values.clone();
-        for c in &p.costs {
+        for (li, c) in p.costs.iter().enumerate() {
             let mut rec = values.clone();
             rec.extend([
                 c.layout.clone(),
@@ -106,13 +320,31 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
                 c.throttles.to_string(),
                 format!("{:.3}", c.p50_ms),
             ]);
+            match estimates.map(|e| &e[pi][li]) {
+                Some(e) => {
+                    let (m, h) = (e.monthly_usd, e.usd_per_stream_hour);
+                    rec.extend([
+                        format!("{:.6}", m.ci95[0]),
+                        format!("{:.6}", m.ci95[1]),
+                        format!("{:.6}", h.ci95[0]),
+                        format!("{:.6}", h.ci95[1]),
+                        m.n.to_string(),
+                    ]);
+                    row.push(usd_pm(&m));
+                }
+                None => row.push(usd(c.monthly_usd)),
+            }
             csv.write_record(&rec)?;
-            row.push(usd(c.monthly_usd));
         }
         table.add_row(row);
     }
     term::keep_words(&mut table);
     println!("Cost a month of each layout at each point\n{table}");
+    let first = estimates.and_then(|e| e.first()).and_then(|e| e.first());
+    if let (Some(p), Some(e)) = (&plan, first) {
+        let note = archsim::analysis::replications::note(p, e.monthly_usd.n, worst);
+        print!("{}", term::paragraph(&note, 2));
+    }
     if let Some(data) = &outcome.data {
         if data.crossovers.is_empty() {
             println!("No crossover in the range: one layout stays cheaper throughout.");
@@ -188,8 +420,8 @@ pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
     Ok(())
 }
 
-/// `archsim sensitivity`.
-pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
+/// `archsim sensitivity` (`merged`: the results of its shards).
+pub fn sensitivity_cmd(a: SensitivityArgs, merged: Option<Merged>) -> Result<()> {
     let (text, file) = scenario_text(&a.scenario)?;
     let resolved = lib(Scenario::parse(&file, &text, a.scenario.parent()))?;
     let layouts = &resolved.scenario.layouts;
@@ -219,21 +451,33 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
             ));
         }
     }
-    let dir = out_dir(&a.out, a.force)?;
+    let (plan, work, dir) = plan_work_dir(&a.scale, &a.out, a.force, merged)?;
     let duration = variant_duration(&a.duration, &text, &file)?;
     let opts = VariantOptions {
         duration,
         layouts: None,
         allow_large: a.allow_large,
+        replication: 0,
     };
-    let s = lib(sensitivity(
-        &text,
-        &file,
-        a.scenario.parent(),
-        &of,
-        &against,
-        &opts,
+    let parent = a.scenario.parent();
+    let n = plan.map_or(1, |p| p.replications);
+    let sens = lib(SensitivityPlan::new(
+        &text, &file, parent, &of, &against, &opts, n,
     ))?;
+    let fingerprint = |args: &[String]| lib(scenario_fingerprint(args, &resolved, None, parent));
+    let Some(results) = variant_units(
+        work,
+        plan,
+        sens.jobs.len(),
+        "sensitivity",
+        fingerprint,
+        |j, k| sens.run_unit(&file, parent, j, k),
+    )?
+    else {
+        return Ok(());
+    };
+    let worst = precision_reached(plan.as_ref(), &results);
+    let (s, estimates) = sens.finish(&results);
     if s.bars.is_empty() {
         print!(
             "{}",
@@ -252,40 +496,72 @@ pub fn sensitivity_cmd(a: SensitivityArgs) -> Result<()> {
         "swing",
     ]);
     let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record([
+    let mut header: Vec<&str> = vec![
         "assumption",
         "low",
         "saving_at_low_pct",
         "high",
         "saving_at_high_pct",
-    ])?;
-    let mut bars = s.bars.clone();
-    bars.sort_by(|x, y| {
+    ];
+    if estimates.is_some() {
+        header.extend([
+            "saving_at_low_ci95_lo",
+            "saving_at_low_ci95_hi",
+            "saving_at_high_ci95_lo",
+            "saving_at_high_ci95_hi",
+            "replications",
+        ]);
+    }
+    csv.write_record(&header)?;
+    let mut bars: Vec<(usize, &archsim::report::data::SensitivityBar)> =
+        s.bars.iter().enumerate().collect();
+    bars.sort_by(|(_, x), (_, y)| {
         (y.high_saving_pct - y.low_saving_pct)
             .abs()
             .total_cmp(&(x.high_saving_pct - x.low_saving_pct).abs())
     });
-    for b in &bars {
+    let pct = |v: f64, e: Option<&archsim::analysis::Estimate>| match e {
+        Some(e) => format!("{v:.1}% ± {:.1}", e.half_width()),
+        None => format!("{v:.1}%"),
+    };
+    for (i, b) in bars {
+        let (lo, hi) = match &estimates {
+            Some(e) => (Some(&e.bars[i].0), Some(&e.bars[i].1)),
+            None => (None, None),
+        };
         table.add_row(vec![
             b.assumption.clone(),
             b.low_value.clone(),
-            format!("{:.1}%", b.low_saving_pct),
+            pct(b.low_saving_pct, lo),
             b.high_value.clone(),
-            format!("{:.1}%", b.high_saving_pct),
+            pct(b.high_saving_pct, hi),
             format!("{:.1} points", (b.high_saving_pct - b.low_saving_pct).abs()),
         ]);
-        csv.write_record([
+        let mut rec = vec![
             b.assumption.clone(),
             b.low_value.clone(),
             format!("{:.4}", b.low_saving_pct),
             b.high_value.clone(),
             format!("{:.4}", b.high_saving_pct),
-        ])?;
+        ];
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            rec.extend([lo.ci95[0], lo.ci95[1], hi.ci95[0], hi.ci95[1]].map(|v| format!("{v:.4}")));
+            rec.push(lo.n.to_string());
+        }
+        csv.write_record(&rec)?;
     }
     println!(
-        "Saving of {} — baseline {:.1}%",
-        s.comparison, s.baseline_saving_pct
+        "Saving of {} — baseline {}",
+        s.comparison,
+        pct(
+            s.baseline_saving_pct,
+            estimates.as_ref().map(|e| &e.baseline)
+        )
     );
+    if let (Some(p), Some(e)) = (&plan, &estimates) {
+        let note = archsim::analysis::replications::note(p, e.baseline.n, worst);
+        print!("{}", term::paragraph(&note, 2));
+    }
     term::keep_words(&mut table);
     println!("{table}");
     if let Some(dir) = dir {

@@ -80,6 +80,56 @@ pub enum Command {
     /// Measure a stage's work from real metrics: lambda-logs.
     #[command(subcommand)]
     Calibrate(CalibrateCommand),
+    /// Merge the part files of a sharded run, sweep or sensitivity into its output.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
+}
+
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  archsim sweep s.toml --vary workload.streams=1..100:log:8 --shard 0/2 --out parts/0.json
+  archsim sweep s.toml --vary workload.streams=1..100:log:8 --shard 1/2 --out parts/1.json
+  archsim merge parts/*.json --out sweep/          the files `sweep s.toml ... --out sweep/` writes
+
+Every part carries its command line and a hash of its inputs (scenario, catalog,
+calibration, archsim version); merge refuses parts of different inputs, a missing or
+repeated shard, and a scenario changed since. It replays the command's output: the
+same printout and, into --out, the same bytes as the run on one machine.";
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Part files written by `--shard I/N --out PART.json`, in any order.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// The output folder the unsharded command's --out would be.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out folder.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Replications and shards, shared by `run`, `sweep` and `sensitivity`.
+#[derive(Debug, Clone, Args)]
+pub struct ScaleArgs {
+    /// Independent replications (seeds derived from the scenario's): mean ± 95%
+    /// confidence interval of every figure.
+    #[arg(long, value_name = "N")]
+    pub replications: Option<u32>,
+    /// Add replications until every cost interval's half-width is within this share
+    /// of its mean, e.g. 1%.
+    #[arg(long, value_name = "PERCENT")]
+    pub precision: Option<String>,
+    /// Most replications --precision may run (default 30).
+    #[arg(long, value_name = "N")]
+    pub max_replications: Option<u32>,
+    /// Run only units I, I+N, … (I from 0) and write them to the part file --out; `auto`
+    /// takes I from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX.
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+    /// The shard count N for --shard auto (Slurm's SLURM_ARRAY_TASK_COUNT otherwise).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
 }
 
 const ASL_COUNT_EXAMPLES: &str = "\
@@ -370,6 +420,8 @@ pub struct RunArgs {
     /// Run even when the work estimate is past the bound (README: Limits).
     #[arg(long)]
     pub allow_large: bool,
+    #[command(flatten)]
+    pub scale: ScaleArgs,
 }
 
 const SWEEP_EXAMPLES: &str = "\
@@ -408,6 +460,8 @@ pub struct SweepArgs {
     /// Run even when the work estimate is past the bound (README: Limits).
     #[arg(long)]
     pub allow_large: bool,
+    #[command(flatten)]
+    pub scale: ScaleArgs,
 }
 
 const EXPLAIN_EXAMPLES: &str = "\
@@ -467,6 +521,8 @@ pub struct SensitivityArgs {
     /// Run even when the work estimate is past the bound (README: Limits).
     #[arg(long)]
     pub allow_large: bool,
+    #[command(flatten)]
+    pub scale: ScaleArgs,
 }
 
 /// Which kernels run.

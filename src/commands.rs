@@ -13,6 +13,11 @@ use crate::cli::{
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    run_with(cli, None)
+}
+
+/// Runs the command line; `merged` holds the unit results of its shards (`merge`).
+fn run_with(cli: Cli, merged: Option<archsim::analysis::Merged>) -> Result<()> {
     let catalog = match &cli.catalog {
         Some(path) => Catalog::load(path)?,
         None => Catalog::builtin(),
@@ -64,10 +69,11 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Validate(args) => validate(&args)?,
         Command::Calibrate(CalibrateCommand::LambdaLogs(args)) => lambda_logs(&args, &catalog)?,
-        Command::Run(args) => run_scenario(args, cli.catalog.is_some())?,
-        Command::Sweep(args) => crate::analyses::sweep_cmd(args)?,
+        Command::Run(args) => run_scenario(args, cli.catalog.is_some(), merged)?,
+        Command::Sweep(args) => crate::analyses::sweep_cmd(args, merged)?,
         Command::Explain(args) => crate::analyses::explain_cmd(args)?,
-        Command::Sensitivity(args) => crate::analyses::sensitivity_cmd(args)?,
+        Command::Sensitivity(args) => crate::analyses::sensitivity_cmd(args, merged)?,
+        Command::Merge(args) => merge(args)?,
         Command::Asl(AslCommand::Count(args)) => asl_count(&args)?,
         Command::Frames(FramesCommand::Photos) => {
             print!("{}", archsim::frames::generate::PHOTO_SOURCES);
@@ -139,6 +145,30 @@ pub fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `archsim merge`: checks the parts, then replays their command line with the
+/// merged results in place of the runs and `--out` the merge's own.
+fn merge(args: crate::cli::MergeArgs) -> Result<()> {
+    let paths: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
+    let merged = lib(archsim::analysis::shard::read_parts(&paths))?;
+    let argv = std::iter::once("archsim".to_string()).chain(merged.args.iter().cloned());
+    let mut cli = <Cli as clap::Parser>::try_parse_from(argv).map_err(|e| {
+        anyhow::Error::new(archsim::InputError::new(
+            "merge",
+            format!("the parts' command line does not parse here: {e}"),
+        ))
+    })?;
+    match &mut cli.command {
+        Command::Run(a) => (a.out, a.force) = (args.out, args.force),
+        Command::Sweep(a) => (a.out, a.force) = (args.out, args.force),
+        Command::Sensitivity(a) => (a.out, a.force) = (args.out, args.force),
+        _ => anyhow::bail!(archsim::InputError::new(
+            "merge",
+            "the parts are not of `run`, `sweep` or `sensitivity`"
+        )),
+    }
+    run_with(cli, Some(merged))
 }
 
 /// A usage file may name its catalog; it must be the one in use.
@@ -282,8 +312,13 @@ fn asl_count(args: &AslCountArgs) -> Result<()> {
     Ok(())
 }
 
-/// `archsim run`: simulate every layout of a scenario and print the comparison.
-fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
+/// `archsim run`: simulate every layout of a scenario and print the comparison
+/// (`merged`: the replications of its shards).
+fn run_scenario(
+    args: crate::cli::RunArgs,
+    catalog_flag: bool,
+    merged: Option<archsim::analysis::Merged>,
+) -> Result<()> {
     use archsim::scenario::{KernelsChoice, Scenario};
     use std::io::IsTerminal;
 
@@ -313,12 +348,20 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
         skip_onset: args.no_onset,
         allow_large: args.allow_large,
     };
+    let plan = crate::analyses::plan_of(&args.scale)?;
+    let work = crate::analyses::work_of(&args.scale, plan.as_ref(), &args.out, args.force, merged)?;
+    if work.is_shard() && args.usage_out.is_some() {
+        anyhow::bail!(archsim::InputError::new(
+            "--usage-out",
+            "not with --shard: a shard writes only its part (the usage files are replication 1's: write them from a plain run)"
+        ));
+    }
     // Where the results go is checked (and locked) before the (possibly long) run.
     let out_dir = match &args.out {
-        Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
+        Some(dir) if !work.is_shard() => Some(lib(archsim::report::output::OutputDir::create(
             dir, args.force,
         ))?),
-        None => None,
+        _ => None,
     };
     let usage_dir = match &args.usage_out {
         Some(dir) => Some(lib(archsim::report::output::OutputDir::create(
@@ -326,26 +369,22 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
         ))?),
         None => None,
     };
-    let bar = if std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(1000);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} simulating {wide_bar} {percent}% {elapsed}",
-            )
-            .expect("valid template"),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
+    let report = match (plan, work) {
+        (None, archsim::analysis::Work::All) => {
+            let bar = archsim::sweep::fraction_bar("simulating");
+            let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
+            let result = archsim::run::run(resolved, &opts, dir.as_deref(), Some(&tick));
+            bar.finish_and_clear();
+            archsim::report::from_run::run_report(&lib(result)?)
+        }
+        (plan, work) => match replicated_run(resolved, &opts, dir.as_deref(), plan, work)? {
+            Some(report) => report,
+            None => return Ok(()),
+        },
     };
-    let tick = |f: f64| bar.set_position((f * 1000.0) as u64);
-    let result = archsim::run::run(resolved, &opts, dir.as_deref(), Some(&tick));
-    bar.finish_and_clear();
-    let result = lib(result)?;
-    let report = archsim::report::from_run::run_report(&result);
 
     if let Some(dir) = usage_dir {
-        for l in &result.layouts {
+        for l in &report.layouts {
             let name = format!("{}.usage.toml", archsim::report::export::slug(&l.name));
             lib(dir.write(&name, l.usage.to_toml().as_bytes()))?;
         }
@@ -367,4 +406,84 @@ fn run_scenario(args: crate::cli::RunArgs, catalog_flag: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `run` with replications or shards: replication `k` runs with its own seed (the
+/// onset search only in the first); all here, this shard's (written to its part:
+/// `None`), or from merged parts. The report is the first replication's with every
+/// layout's figures over all of them.
+fn replicated_run(
+    resolved: archsim::scenario::Resolved,
+    opts: &archsim::run::RunOptions,
+    dir: Option<&std::path::Path>,
+    plan: Option<archsim::analysis::Plan>,
+    work: archsim::analysis::Work,
+) -> Result<Option<archsim::report::data::RunReport>> {
+    use archsim::analysis::{replications, shard, Plan, Work};
+    use archsim::report::data::RunReport;
+    let replicated = plan.is_some();
+    let plan = plan.unwrap_or(Plan::single());
+    let seed = resolved.scenario.seed;
+    let unit = |k: u32| -> archsim::Result<RunReport> {
+        let mut r = resolved.clone();
+        r.scenario.seed = replications::replication_seed(seed, k);
+        let o = archsim::run::RunOptions {
+            skip_onset: opts.skip_onset || k > 0,
+            ..opts.clone()
+        };
+        let run = archsim::run::run(r, &o, dir, None)?;
+        shard::through_part(&archsim::report::from_run::run_report(&run))
+    };
+    let costs = |reports: &[RunReport]| -> Vec<Vec<f64>> {
+        let layouts = reports.first().map_or(0, |r| r.layouts.len());
+        (0..layouts)
+            .flat_map(|i| {
+                [
+                    reports.iter().map(|r| r.layouts[i].monthly_usd).collect(),
+                    reports
+                        .iter()
+                        .map(|r| r.layouts[i].usd_per_stream_hour)
+                        .collect(),
+                ]
+            })
+            .collect()
+    };
+    let fingerprint = |args: &[String]| {
+        lib(shard::scenario_fingerprint(
+            args,
+            &resolved,
+            opts.calibration.as_deref(),
+            dir,
+        ))
+    };
+    let mut reports: Vec<RunReport> = match work {
+        Work::All => lib(archsim::analysis::replicate(
+            &plan,
+            1,
+            "replications",
+            |_, k| unit(k),
+            costs,
+        ))?
+        .remove(0),
+        work => match crate::analyses::distributed_units(
+            work,
+            plan.replications as usize,
+            "replications",
+            fingerprint,
+            |u| unit(u as u32),
+        )? {
+            Some(reports) => reports,
+            None => return Ok(None),
+        },
+    };
+    if !replicated {
+        return Ok(Some(reports.remove(0)));
+    }
+    let worst = plan
+        .precision
+        .map(|p| replications::worst_ratio(costs(&reports), p));
+    let note = replications::note(&plan, reports.len() as u32, worst);
+    Ok(Some(archsim::report::from_run::replicated_report(
+        reports, note,
+    )))
 }

@@ -1,6 +1,7 @@
 //! archsim: what a video-monitoring pipeline costs and how fast it answers, laid out
 //! as serverless microservices or as one process. See DESIGN.md for the rooms.
 
+pub mod analysis;
 pub mod cloud;
 pub mod error;
 pub mod frames;

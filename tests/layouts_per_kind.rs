@@ -81,6 +81,7 @@ chunk_seconds = 2
         progress: None,
         streams_override: None,
         duration_override: None,
+        quotas_raised: false,
     };
     let kinds: Vec<&str> = r
         .scenario

@@ -646,6 +646,8 @@ struct Sim<'a> {
     notify_latency: Histogram,
     frames_by_stage: BTreeMap<String, u64>,
     frames_captured: u64,
+    /// Frames whose analysis finished after the period (queues never drop).
+    frames_late: u64,
     jobs_captured: u64,
     /// Streams whose next chunk is still to come.
     streams_running: u32,
@@ -741,6 +743,7 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
             .map(|st| (st.name.clone(), 0))
             .collect(),
         frames_captured: 0,
+        frames_late: 0,
         jobs_captured: 0,
         streams_running: wl.max_streams(),
         s3_throttles: 0,
@@ -1276,6 +1279,9 @@ impl<'a> Sim<'a> {
                 for i in 0..items {
                     self.latency.record(t - self.wl.capture(stream, chunk, i));
                 }
+                if t > self.wl.duration {
+                    self.frames_late += items as u64;
+                }
                 if let Some(rd) = self.real.as_mut() {
                     rd.chunk_done(stream, chunk);
                 }
@@ -1457,6 +1463,16 @@ impl<'a> Sim<'a> {
             executions: self.jobs_captured,
             events: self.q.events_processed(),
             sim_end: self.last_end,
+            // The queues hold every message: nothing is dropped (the overload policy's
+            // deadline is not applied to SQS here).
+            items: crate::layouts::ItemCounts {
+                offered: self.frames_captured,
+                analysed: self.frames_captured - self.frames_late,
+                late: self.frames_late,
+                dropped: 0,
+            },
+            gate_waits: crate::layouts::GateWaits::default(),
+            overload: crate::scenario::overload::OverloadPolicy::Queue,
         }
     }
 }
@@ -1528,6 +1544,7 @@ work = "10ms"
             progress: None,
             streams_override: None,
             duration_override: None,
+            quotas_raised: false,
         };
         Containers
             .simulate(&ctx, &r.scenario.layouts[0])

@@ -186,14 +186,29 @@ fn draw_cost<DB: DrawingBackend>(
     let mut stacks = Vec::new();
     let mut tops = vec![0.0_f64; layouts.len()];
     for (li, l) in layouts.iter().enumerate() {
+        // With replications the bar is the mean, split in the first replication's
+        // proportions, and an error bar spans the 95% interval.
+        let scale = match &l.replicated {
+            Some(e) if l.monthly_usd > 0.0 => e.monthly_usd.mean / l.monthly_usd,
+            _ => 1.0,
+        };
         for (service, v) in l.monthly_by_service() {
+            let v = v * scale;
             if v > 0.0 {
                 stacks.push((service, li, tops[li], tops[li] + v));
                 tops[li] += v;
             }
         }
     }
-    let top = tops.iter().copied().fold(0.0, f64::max);
+    let intervals: Vec<Option<[f64; 2]>> = layouts
+        .iter()
+        .map(|l| l.replicated.as_ref().map(|e| e.monthly_usd.ci95))
+        .collect();
+    let top = tops
+        .iter()
+        .copied()
+        .chain(intervals.iter().flatten().map(|c| c[1]))
+        .fold(0.0, f64::max);
     let ymax = if top > 0.0 && top.is_finite() {
         top * 1.15
     } else {
@@ -243,10 +258,33 @@ fn draw_cost<DB: DrawingBackend>(
             .label(service.label())
             .legend(move |(x, y)| Rectangle::new([(x, y - 7), (x + 14, y + 7)], color.filled()));
     }
+    for (i, ci) in intervals.iter().enumerate() {
+        let Some([lo, hi]) = *ci else { continue };
+        let x = SegmentValue::CenterOf(i as u32);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x.clone(), lo), (x, hi)],
+            BLACK.stroke_width(2),
+        )))?;
+        chart.draw_series([lo, hi].map(|y| {
+            EmptyElement::at((SegmentValue::CenterOf(i as u32), y))
+                + PathElement::new(vec![(-8, 0), (8, 0)], BLACK.stroke_width(2))
+        }))?;
+    }
     chart.draw_series(layouts.iter().enumerate().map(|(i, l)| {
+        let (label, y) = match (&l.replicated, intervals[i]) {
+            (Some(e), Some([_, hi])) => (
+                format!(
+                    "{} ± {}",
+                    usd_axis(e.monthly_usd.mean),
+                    usd_axis(e.monthly_usd.half_width())
+                ),
+                hi.max(tops[i]),
+            ),
+            _ => (usd_axis(l.monthly_usd), tops[i]),
+        };
         Text::new(
-            usd_axis(l.monthly_usd),
-            (SegmentValue::CenterOf(i as u32), tops[i]),
+            label,
+            (SegmentValue::CenterOf(i as u32), y),
             anchored(LABEL, HPos::Center, VPos::Bottom),
         )
     }))?;
@@ -602,6 +640,17 @@ fn draw_tornado<DB: DrawingBackend>(
 ) -> DrawResult<DB> {
     if s.bars.is_empty() {
         return message(root, "no assumptions with a range");
+    }
+    let finite = s.baseline_saving_pct.is_finite()
+        && s.bars
+            .iter()
+            .all(|b| b.low_saving_pct.is_finite() && b.high_saving_pct.is_finite());
+    if !finite {
+        // A layout compared against one that cost nothing has no saving.
+        return message(
+            root,
+            "no saving to show: the layout compared against costs nothing",
+        );
     }
     // Widest bar on top: the y axis counts upwards, so sort by span ascending.
     let mut bars: Vec<_> = s.bars.iter().collect();

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::Estimate;
 use crate::pricing::{Bill, LineItem, Service, Usage};
 
 pub use crate::pricing::HOURS_PER_MONTH;
@@ -59,7 +60,7 @@ pub struct LayoutSummary {
     pub peak_instances: u64,
     pub timeline: Vec<TimelinePoint>,
     /// The metered usage, in the usage-file shape (`archsim price` reprices it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "usage_from_any")]
     pub usage: Usage,
     /// Stream-hours of the simulated period.
     #[serde(default)]
@@ -108,6 +109,10 @@ pub struct LayoutSummary {
     /// figures above are what the period really bills under the quotas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub with_quotas_raised: Option<RaisedQuotas>,
+    /// With `--replications`: each headline figure over all replications (the other
+    /// fields are the first replication's, run with the scenario's seed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicated: Option<LayoutEstimates>,
 }
 
 /// A layout's figures with every soft quota raised so that none binds.
@@ -121,6 +126,30 @@ pub struct RaisedQuotas {
     pub capacity: crate::layouts::Capacity,
     pub latency_ms: Percentiles,
     pub peak_instances: u64,
+}
+
+/// One layout's headline figures over replications: mean and 95% interval each.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct LayoutEstimates {
+    pub monthly_usd: Estimate,
+    pub usd_per_stream_hour: Estimate,
+    /// Saving against the first layout, percent (absent for the first layout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saving_pct: Option<Estimate>,
+    pub latency_p50_ms: Estimate,
+    pub latency_p95_ms: Estimate,
+    pub latency_p99_ms: Estimate,
+    pub throttles: Estimate,
+}
+
+/// Reads a usage written by any serde format (a report's JSON, a part file): its
+/// fields keep TOML positions, which only the TOML reader gives, so it goes through
+/// TOML text.
+fn usage_from_any<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Usage, D::Error> {
+    use serde::de::Error;
+    let value = toml::Value::deserialize(d)?;
+    let text = toml::to_string(&value).map_err(D::Error::custom)?;
+    toml::from_str(&text).map_err(D::Error::custom)
 }
 
 /// A defect found in one stream.
@@ -606,6 +635,7 @@ fn example_layout(
             dropped: 0,
         },
         with_quotas_raised: None,
+        replicated: None,
     }
 }
 

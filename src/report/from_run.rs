@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use super::data::{Assumption, FoundDefect, LayoutSummary, Percentiles, RunReport, TimelinePoint};
+use super::data::{
+    Assumption, Estimate, FoundDefect, LayoutEstimates, LayoutSummary, Percentiles, RunReport,
+    TimelinePoint,
+};
 use crate::layouts::{layout_assumptions, LayoutRun};
 use crate::pricing::{price_month, Catalog};
 use crate::run::ScenarioRun;
@@ -96,6 +99,7 @@ pub fn layout_summary(
         capacity: l.capacity(),
         items: l.items,
         with_quotas_raised: None,
+        replicated: None,
     }
 }
 
@@ -230,6 +234,36 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         sweep: None,
         sensitivity: None,
     }
+}
+
+/// The report of replications (`reports[k]` run with replication `k`'s seed, all of
+/// one scenario): the first replication's report with each layout's headline
+/// figures over all of them, and `note` on how they were made.
+pub fn replicated_report(mut reports: Vec<RunReport>, note: String) -> RunReport {
+    let n_layouts = reports.first().map_or(0, |r| r.layouts.len());
+    let estimates: Vec<LayoutEstimates> = (0..n_layouts)
+        .map(|i| {
+            let of = |f: &dyn Fn(&RunReport) -> f64| {
+                Estimate::of(&reports.iter().map(f).collect::<Vec<_>>())
+            };
+            LayoutEstimates {
+                monthly_usd: of(&|r| r.layouts[i].monthly_usd),
+                usd_per_stream_hour: of(&|r| r.layouts[i].usd_per_stream_hour),
+                saving_pct: (i > 0 && reports.iter().all(|r| r.saving_vs_first_pct(i).is_some()))
+                    .then(|| of(&|r| r.saving_vs_first_pct(i).unwrap_or(f64::NAN))),
+                latency_p50_ms: of(&|r| r.layouts[i].latency_ms.p50),
+                latency_p95_ms: of(&|r| r.layouts[i].latency_ms.p95),
+                latency_p99_ms: of(&|r| r.layouts[i].latency_ms.p99),
+                throttles: of(&|r| r.layouts[i].total_throttles() as f64),
+            }
+        })
+        .collect();
+    let mut first = reports.swap_remove(0);
+    for (l, e) in first.layouts.iter_mut().zip(estimates) {
+        l.replicated = Some(e);
+    }
+    first.notes.push(note);
+    first
 }
 
 /// The input of `archsim explain` from a run: each layout's usage and stream-seconds,

@@ -72,27 +72,63 @@ pub fn saving_header(r: &RunReport) -> String {
 /// layout, p95 latency and the capacity verdict.
 pub fn comparison_grid(r: &RunReport) -> Grid {
     let l = &r.layouts;
+    let est = |i: usize| l[i].replicated.as_ref();
     let mut g = Grid::of_layouts(
         r,
         vec![
-            ("cost per month".into(), Box::new(|i| usd(l[i].monthly_usd))),
+            (
+                "cost per month".into(),
+                Box::new(|i| match est(i) {
+                    Some(e) => plus_minus_share(&e.monthly_usd, usd),
+                    None => usd(l[i].monthly_usd),
+                }),
+            ),
             (
                 "per stream-hour".into(),
-                Box::new(|i| usd_rate(l[i].usd_per_stream_hour)),
+                Box::new(|i| match est(i) {
+                    Some(e) => plus_minus_share(&e.usd_per_stream_hour, usd_rate),
+                    None => usd_rate(l[i].usd_per_stream_hour),
+                }),
             ),
             (
                 saving_header(r),
-                Box::new(|i| r.saving_vs_first_pct(i).map_or("—".into(), percent)),
+                Box::new(|i| match est(i).and_then(|e| e.saving_pct) {
+                    Some(s) => {
+                        let d = if s.half_width() < 0.095 { 2 } else { 1 };
+                        format!("{} ± {:.d$}", percent(s.mean), s.half_width())
+                    }
+                    None => r.saving_vs_first_pct(i).map_or("—".into(), percent),
+                }),
             ),
             (
                 "latency p95".into(),
-                Box::new(|i| mark_latency(&l[i], duration_ms(l[i].latency_ms.p95))),
+                Box::new(|i| match est(i) {
+                    Some(e) => mark_latency(&l[i], plus_minus(&e.latency_p95_ms, duration_ms)),
+                    None => mark_latency(&l[i], duration_ms(l[i].latency_ms.p95)),
+                }),
             ),
             ("capacity".into(), Box::new(|i| capacity(&l[i]).label())),
         ],
     );
     g.numeric[5] = false;
     g
+}
+
+/// `mean ± half-width`, the half-width as a share of the mean (as `--precision`
+/// states it): `$46.49 ± 0.02%`.
+pub fn plus_minus_share(e: &super::data::Estimate, unit: fn(f64) -> String) -> String {
+    let share = if e.mean != 0.0 {
+        e.half_width() / e.mean.abs() * 100.0
+    } else {
+        0.0
+    };
+    let digits = if share < 0.095 { 2 } else { 1 };
+    format!("{} ± {share:.digits$}%", unit(e.mean))
+}
+
+/// `mean ± half-width`, each in `unit`'s words.
+fn plus_minus(e: &super::data::Estimate, unit: fn(f64) -> String) -> String {
+    format!("{} ± {}", unit(e.mean), unit(e.half_width()))
 }
 
 /// Services billed in any layout, in chart order.
@@ -130,9 +166,27 @@ pub fn latency_grid(r: &RunReport) -> Grid {
     Grid::of_layouts(
         r,
         vec![
-            ("p50".into(), Box::new(|i| duration_ms(l[i].latency_ms.p50))),
-            ("p95".into(), Box::new(|i| duration_ms(l[i].latency_ms.p95))),
-            ("p99".into(), Box::new(|i| duration_ms(l[i].latency_ms.p99))),
+            (
+                "p50".into(),
+                Box::new(|i| match &l[i].replicated {
+                    Some(e) => plus_minus(&e.latency_p50_ms, duration_ms),
+                    None => duration_ms(l[i].latency_ms.p50),
+                }),
+            ),
+            (
+                "p95".into(),
+                Box::new(|i| match &l[i].replicated {
+                    Some(e) => plus_minus(&e.latency_p95_ms, duration_ms),
+                    None => duration_ms(l[i].latency_ms.p95),
+                }),
+            ),
+            (
+                "p99".into(),
+                Box::new(|i| match &l[i].replicated {
+                    Some(e) => plus_minus(&e.latency_p99_ms, duration_ms),
+                    None => duration_ms(l[i].latency_ms.p99),
+                }),
+            ),
             ("max".into(), Box::new(|i| duration_ms(l[i].latency_ms.max))),
             (
                 "defect → notification p95".into(),
@@ -164,7 +218,17 @@ pub fn load_grid(r: &RunReport) -> Grid {
                     }
                 }),
             ),
-            ("throttles".into(), Box::new(|i| counts(&l[i].throttles))),
+            (
+                "throttles".into(),
+                Box::new(|i| match &l[i].replicated {
+                    Some(e) => format!(
+                        "{} ± {}",
+                        quantity(e.throttles.mean.round()),
+                        quantity(e.throttles.half_width().round())
+                    ),
+                    None => counts(&l[i].throttles),
+                }),
+            ),
             ("retries".into(), Box::new(|i| counts(&l[i].retries))),
             (
                 "peak Lambda concurrency".into(),

@@ -475,6 +475,16 @@ pub fn progress_bar(len: usize, message: &str) -> ProgressBar {
     bar
 }
 
+/// A progress bar of a fraction done (0..=1000 per mille), with its ETA, on stderr
+/// and hidden when stderr is not a terminal.
+pub fn fraction_bar(message: &str) -> ProgressBar {
+    let bar = progress_bar(1000, message);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {percent}% ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 /// Runs `f` on every point in parallel (rayon's global pool) and returns the results
 /// in the order of `points`, whatever the number of threads. Shows a progress bar
 /// when stderr is a terminal.
@@ -484,7 +494,18 @@ where
     R: Send,
     F: Fn(&P) -> R + Sync + Send,
 {
-    let bar = progress_bar(points.len(), "sweep");
+    run_units(points, "sweep", f)
+}
+
+/// [`run_grid`] with the progress bar's label: any list of independent work units
+/// (grid points, replications, a shard's units).
+pub fn run_units<P, R, F>(points: &[P], label: &str, f: F) -> Vec<R>
+where
+    P: Sync,
+    R: Send,
+    F: Fn(&P) -> R + Sync + Send,
+{
+    let bar = progress_bar(points.len(), label);
     let out = points
         .par_iter()
         .map(|p| {

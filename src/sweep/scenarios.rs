@@ -8,6 +8,7 @@ use toml::Value;
 
 use super::{apply, crossovers_on, grid, run_grid, value_label, VarySpec};
 
+use crate::analysis::Estimate;
 use crate::error::Result;
 use crate::report::data::{Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries};
 use crate::run::{run, RunOptions};
@@ -23,10 +24,13 @@ pub struct VariantOptions {
     pub layouts: Option<Vec<String>>,
     /// Run variants past the work bound.
     pub allow_large: bool,
+    /// Which replication (0: the scenario's own seed; see
+    /// [`crate::analysis::replication_seed`]).
+    pub replication: u32,
 }
 
 /// What one variant cost, per layout in scenario order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VariantCost {
     pub layout: String,
     pub monthly_usd: f64,
@@ -95,6 +99,8 @@ pub fn resolve_variant(
     if let Some(d) = opts.duration {
         resolved.duration = d;
     }
+    resolved.scenario.seed =
+        crate::analysis::replication_seed(resolved.scenario.seed, opts.replication);
     if let Some(keep) = &opts.layouts {
         resolved.scenario.layouts.retain(|l| keep.contains(&l.name));
     }
@@ -206,9 +212,125 @@ pub struct SweepPoint {
 
 /// A sweep's points, its chart data and the crossovers found.
 pub struct SweepOutcome {
+    /// Each point; with replications its costs are the means.
     pub points: Vec<SweepPoint>,
     /// Present when exactly one numeric parameter is varied.
     pub data: Option<SweepData>,
+    /// With replications: each point's figures over them, layout by layout.
+    pub estimates: Option<Vec<Vec<CostEstimate>>>,
+}
+
+/// One layout's figures at one point over replications.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostEstimate {
+    pub monthly_usd: Estimate,
+    pub usd_per_stream_hour: Estimate,
+    pub throttles: Estimate,
+    pub p50_ms: Estimate,
+}
+
+impl CostEstimate {
+    /// The estimates of layout `i` over `reps` (each a variant's costs).
+    pub fn of(reps: &[Vec<VariantCost>], i: usize) -> CostEstimate {
+        let f = |g: &dyn Fn(&VariantCost) -> f64| {
+            Estimate::of(&reps.iter().map(|r| g(&r[i])).collect::<Vec<_>>())
+        };
+        CostEstimate {
+            monthly_usd: f(&|c| c.monthly_usd),
+            usd_per_stream_hour: f(&|c| c.usd_per_stream_hour),
+            throttles: f(&|c| c.throttles as f64),
+            p50_ms: f(&|c| c.p50_ms),
+        }
+    }
+
+    /// The variant cost the means make (throttles rounded).
+    fn mean_cost(&self, layout: &str) -> VariantCost {
+        VariantCost {
+            layout: layout.to_string(),
+            monthly_usd: self.monthly_usd.mean,
+            usd_per_stream_hour: self.usd_per_stream_hour.mean,
+            throttles: self.throttles.mean.round() as u64,
+            p50_ms: self.p50_ms.mean,
+        }
+    }
+}
+
+/// The samples of each cost figure (monthly, per stream-hour, every layout) over
+/// replications, for `--precision`.
+pub fn cost_samples(reps: &[Vec<VariantCost>]) -> Vec<Vec<f64>> {
+    let layouts = reps.first().map_or(0, Vec::len);
+    (0..layouts)
+        .flat_map(|i| {
+            [
+                reps.iter().map(|r| r[i].monthly_usd).collect(),
+                reps.iter().map(|r| r[i].usd_per_stream_hour).collect(),
+            ]
+        })
+        .collect()
+}
+
+/// A sweep checked and laid out as work units, ready to run.
+pub struct SweepPlan {
+    base: toml::Table,
+    pub points: Vec<super::GridPoint>,
+}
+
+impl SweepPlan {
+    /// Parses the scenario, checks `--layouts`, every variant of the grid and the
+    /// work of the whole grid (times `replications`), before any long run.
+    pub fn new(
+        text: &str,
+        file: &str,
+        dir: Option<&Path>,
+        specs: &[VarySpec],
+        opts: &VariantOptions,
+        replications: u32,
+    ) -> Result<SweepPlan> {
+        let base: toml::Table = toml::from_str(text)
+            .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+        check_layout_names(&base, opts)?;
+        let points = grid(specs)?;
+        let mut events = 0.0;
+        for p in &points {
+            let r = resolve_variant(&base, file, dir, &p.assignments, opts)?;
+            events += crate::scenario::bounds::estimated_events(&r, r.duration);
+        }
+        events *= replications.max(1) as f64;
+        let bound = crate::scenario::bounds::MAX_EVENTS;
+        if events > bound && !opts.allow_large {
+            return Err(crate::InputError::new(
+                "--vary",
+                format!(
+                    "the grid's {} points would simulate about {events:.2e} events in all, more than the {bound:.0e} a run may take (several minutes): use fewer grid points, a shorter --duration, or pass --allow-large",
+                    points.len()
+                ),
+            )
+            .into());
+        }
+        Ok(SweepPlan { base, points })
+    }
+
+    /// Runs point `point` with replication `replication`.
+    pub fn run_unit(
+        &self,
+        file: &str,
+        dir: Option<&Path>,
+        point: usize,
+        replication: u32,
+        opts: &VariantOptions,
+    ) -> Result<Vec<VariantCost>> {
+        let opts = VariantOptions {
+            replication,
+            ..opts.clone()
+        };
+        run_variant(
+            &self.base,
+            file,
+            dir,
+            &self.points[point].assignments,
+            &opts,
+        )
+    }
 }
 
 /// Runs the grid of `specs` over the scenario (in parallel, results in grid order)
@@ -221,38 +343,53 @@ pub fn sweep(
     specs: &[VarySpec],
     opts: &VariantOptions,
 ) -> Result<SweepOutcome> {
-    let base: toml::Table = toml::from_str(text)
-        .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
-    check_layout_names(&base, opts)?;
-    let points = grid(specs)?;
-    // Check every variant, and the work of the whole grid, before the long runs.
-    let mut events = 0.0;
-    for p in &points {
-        let r = resolve_variant(&base, file, dir, &p.assignments, opts)?;
-        events += crate::scenario::bounds::estimated_events(&r, r.duration);
-    }
-    let bound = crate::scenario::bounds::MAX_EVENTS;
-    if events > bound && !opts.allow_large {
-        return Err(crate::InputError::new(
-            "--vary",
-            format!(
-                "the grid's {} points would simulate about {events:.2e} events in all, more than the {bound:.0e} a run may take (several minutes): use fewer grid points, a shorter --duration, or pass --allow-large",
-                points.len()
-            ),
-        )
-        .into());
-    }
-    let results = run_grid(&points, |p| {
-        run_variant(&base, file, dir, &p.assignments, opts)
+    let plan = SweepPlan::new(text, file, dir, specs, opts, 1)?;
+    let results = run_grid(&(0..plan.points.len()).collect::<Vec<_>>(), |&p| {
+        plan.run_unit(file, dir, p, 0, opts)
     });
+    let results = results
+        .into_iter()
+        .map(|r| r.map(|c| vec![c]))
+        .collect::<Result<Vec<_>>>()?;
+    finish_sweep(&plan, file, dir, specs, opts, results)
+}
+
+/// The outcome of a sweep from each point's results (one per replication, in
+/// replication order): the points (means, with replications), the chart data and
+/// the crossovers, found by bisection on the mean over the same replications.
+pub fn finish_sweep(
+    plan: &SweepPlan,
+    file: &str,
+    dir: Option<&Path>,
+    specs: &[VarySpec],
+    opts: &VariantOptions,
+    results: Vec<Vec<Vec<VariantCost>>>,
+) -> Result<SweepOutcome> {
+    let base = &plan.base;
+    let replications = results.first().map_or(1, Vec::len) as u32;
+    let replicated = replications > 1;
     let mut out = Vec::new();
-    for (p, r) in points.iter().zip(results) {
+    let mut estimates = Vec::new();
+    for (p, reps) in plan.points.iter().zip(results) {
+        let costs = if replicated {
+            let est: Vec<CostEstimate> = (0..reps[0].len())
+                .map(|i| CostEstimate::of(&reps, i))
+                .collect();
+            let means = est
+                .iter()
+                .zip(&reps[0])
+                .map(|(e, c)| e.mean_cost(&c.layout))
+                .collect();
+            estimates.push(est);
+            means
+        } else {
+            reps.into_iter().next().unwrap_or_default()
+        };
         out.push(SweepPoint {
             assignments: p.assignments.clone(),
-            costs: r?,
+            costs,
         });
     }
-
     let numeric = specs.len() == 1
         && specs[0]
             .values
@@ -300,10 +437,14 @@ pub fn sweep(
                     } else {
                         Value::Float(x)
                     };
-                    match run_variant(&base, file, dir, &[(path.clone(), v)], &pair_opts) {
-                        Ok(c) if c.len() == 2 => c[0].monthly_usd - c[1].monthly_usd,
-                        _ => f64::NAN,
-                    }
+                    mean_difference(
+                        base,
+                        file,
+                        dir,
+                        &[(path.clone(), v)],
+                        &pair_opts,
+                        replications,
+                    )
                 };
                 for x in crossovers_on(&xs, f, 0.01, 4) {
                     let x = if integer { x.round() } else { x };
@@ -331,7 +472,38 @@ pub fn sweep(
     } else {
         None
     };
-    Ok(SweepOutcome { points: out, data })
+    Ok(SweepOutcome {
+        points: out,
+        data,
+        estimates: replicated.then_some(estimates),
+    })
+}
+
+/// The first layout's monthly cost less the second's, averaged over `replications`
+/// (run in parallel); NaN when a run fails.
+fn mean_difference(
+    base: &toml::Table,
+    file: &str,
+    dir: Option<&Path>,
+    assignments: &[(String, Value)],
+    opts: &VariantOptions,
+    replications: u32,
+) -> f64 {
+    use rayon::prelude::*;
+    let diffs: Vec<f64> = (0..replications)
+        .into_par_iter()
+        .map(|k| {
+            let o = VariantOptions {
+                replication: k,
+                ..opts.clone()
+            };
+            match run_variant(base, file, dir, assignments, &o) {
+                Ok(c) if c.len() == 2 => c[0].monthly_usd - c[1].monthly_usd,
+                _ => f64::NAN,
+            }
+        })
+        .collect();
+    diffs.iter().sum::<f64>() / diffs.len().max(1) as f64
 }
 
 fn as_f64(v: &Value) -> f64 {
@@ -358,6 +530,139 @@ fn saving(costs: &[VariantCost], of: &str, against: &str) -> Option<f64> {
     (a > 0.0).then(|| (1.0 - b / a) * 100.0)
 }
 
+/// A sensitivity analysis checked and laid out as work units: job 0 the baseline,
+/// then each ranged assumption at its low and at its high value.
+pub struct SensitivityPlan {
+    base: toml::Table,
+    ranged: Vec<(String, Value, Value)>,
+    pub jobs: Vec<Vec<(String, Value)>>,
+    opts: VariantOptions,
+    of: String,
+    against: String,
+}
+
+/// Each saving over replications: the baseline, then (low, high) per bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivityEstimates {
+    pub baseline: Estimate,
+    pub bars: Vec<(Estimate, Estimate)>,
+}
+
+impl SensitivityPlan {
+    /// Parses the scenario and checks the work of every run (times `replications`).
+    pub fn new(
+        text: &str,
+        file: &str,
+        dir: Option<&Path>,
+        of: &str,
+        against: &str,
+        opts: &VariantOptions,
+        replications: u32,
+    ) -> Result<SensitivityPlan> {
+        let base: toml::Table = toml::from_str(text)
+            .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+        let resolved = Scenario::parse(file, text, dir)?;
+        let bound = crate::scenario::bounds::MAX_EVENTS;
+        let runs = (1 + 2 * resolved.scenario.assumptions.len()) * replications.max(1) as usize;
+        let events = runs as f64
+            * crate::scenario::bounds::estimated_events(
+                &resolved,
+                opts.duration.unwrap_or(resolved.duration),
+            );
+        if events > bound && !opts.allow_large {
+            return Err(crate::InputError::at_span(
+                file,
+                text,
+                resolved.scenario.workload.streams.span(),
+                format!("the {runs} runs would simulate about {events:.2e} events in all, more than the {bound:.0e} a run may take (several minutes): use a shorter --duration, or pass --allow-large"),
+            )
+            .into());
+        }
+        let opts = VariantOptions {
+            layouts: Some(vec![against.to_string(), of.to_string()]),
+            ..opts.clone()
+        };
+        let ranged: Vec<(String, Value, Value)> = resolved
+            .scenario
+            .assumptions
+            .iter()
+            .filter_map(|(path, a)| Some((path.clone(), a.low.clone()?, a.high.clone()?)))
+            .collect();
+        let mut jobs: Vec<Vec<(String, Value)>> = vec![Vec::new()];
+        for (path, low, high) in &ranged {
+            jobs.push(vec![(path.clone(), low.clone())]);
+            jobs.push(vec![(path.clone(), high.clone())]);
+        }
+        Ok(SensitivityPlan {
+            base,
+            ranged,
+            jobs,
+            opts,
+            of: of.to_string(),
+            against: against.to_string(),
+        })
+    }
+
+    /// Runs job `job` with replication `replication`.
+    pub fn run_unit(
+        &self,
+        file: &str,
+        dir: Option<&Path>,
+        job: usize,
+        replication: u32,
+    ) -> Result<Vec<VariantCost>> {
+        let opts = VariantOptions {
+            replication,
+            ..self.opts.clone()
+        };
+        run_variant(&self.base, file, dir, &self.jobs[job], &opts)
+    }
+
+    /// The savings from each job's results (one per replication): the means, and
+    /// with more than one replication their intervals.
+    pub fn finish(
+        &self,
+        results: &[Vec<Vec<VariantCost>>],
+    ) -> (Sensitivity, Option<SensitivityEstimates>) {
+        let pct = |c: &[VariantCost]| saving(c, &self.of, &self.against).unwrap_or(f64::NAN);
+        let est = |reps: &[Vec<VariantCost>]| {
+            Estimate::of(&reps.iter().map(|c| pct(c)).collect::<Vec<_>>())
+        };
+        let replicated = results.first().is_some_and(|r| r.len() > 1);
+        let value = |reps: &[Vec<VariantCost>]| {
+            if replicated {
+                est(reps).mean
+            } else {
+                pct(&reps[0])
+            }
+        };
+        let bars = self
+            .ranged
+            .iter()
+            .enumerate()
+            .map(|(i, (path, low, high))| SensitivityBar {
+                assumption: path.clone(),
+                low_value: value_label(low),
+                high_value: value_label(high),
+                low_saving_pct: value(&results[1 + 2 * i]),
+                high_saving_pct: value(&results[2 + 2 * i]),
+            })
+            .collect();
+        let s = Sensitivity {
+            comparison: format!("{} vs {}", self.of, self.against),
+            baseline_saving_pct: value(&results[0]),
+            bars,
+        };
+        let estimates = replicated.then(|| SensitivityEstimates {
+            baseline: est(&results[0]),
+            bars: (0..self.ranged.len())
+                .map(|i| (est(&results[1 + 2 * i]), est(&results[2 + 2 * i])))
+                .collect(),
+        });
+        (s, estimates)
+    }
+}
+
 /// Varies each labelled assumption with a low and a high value, one at a time, and
 /// reports the saving of layout `of` against layout `against` at each end.
 pub fn sensitivity(
@@ -368,57 +673,10 @@ pub fn sensitivity(
     against: &str,
     opts: &VariantOptions,
 ) -> Result<Sensitivity> {
-    let base: toml::Table = toml::from_str(text)
-        .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
-    let resolved = Scenario::parse(file, text, dir)?;
-    let bound = crate::scenario::bounds::MAX_EVENTS;
-    let runs = 1 + 2 * resolved.scenario.assumptions.len();
-    let events = runs as f64
-        * crate::scenario::bounds::estimated_events(
-            &resolved,
-            opts.duration.unwrap_or(resolved.duration),
-        );
-    if events > bound && !opts.allow_large {
-        return Err(crate::InputError::at_span(
-            file,
-            text,
-            resolved.scenario.workload.streams.span(),
-            format!("the {runs} runs would simulate about {events:.2e} events in all, more than the {bound:.0e} a run may take (several minutes): use a shorter --duration, or pass --allow-large"),
-        )
-        .into());
-    }
-    let opts = VariantOptions {
-        layouts: Some(vec![against.to_string(), of.to_string()]),
-        ..opts.clone()
-    };
-    let ranged: Vec<(String, Value, Value)> = resolved
-        .scenario
-        .assumptions
-        .iter()
-        .filter_map(|(path, a)| Some((path.clone(), a.low.clone()?, a.high.clone()?)))
-        .collect();
-    let mut jobs: Vec<Vec<(String, Value)>> = vec![Vec::new()];
-    for (path, low, high) in &ranged {
-        jobs.push(vec![(path.clone(), low.clone())]);
-        jobs.push(vec![(path.clone(), high.clone())]);
-    }
-    let results = run_grid(&jobs, |a| run_variant(&base, file, dir, a, &opts));
-    let results: Vec<Vec<VariantCost>> = results.into_iter().collect::<Result<_>>()?;
-    let pct = |c: &[VariantCost]| saving(c, of, against).unwrap_or(f64::NAN);
-    let bars = ranged
-        .iter()
-        .enumerate()
-        .map(|(i, (path, low, high))| SensitivityBar {
-            assumption: path.clone(),
-            low_value: value_label(low),
-            high_value: value_label(high),
-            low_saving_pct: pct(&results[1 + 2 * i]),
-            high_saving_pct: pct(&results[2 + 2 * i]),
-        })
-        .collect();
-    Ok(Sensitivity {
-        comparison: format!("{of} vs {against}"),
-        baseline_saving_pct: pct(&results[0]),
-        bars,
-    })
+    let plan = SensitivityPlan::new(text, file, dir, of, against, opts, 1)?;
+    let results = run_grid(&(0..plan.jobs.len()).collect::<Vec<_>>(), |&j| {
+        plan.run_unit(file, dir, j, 0).map(|c| vec![c])
+    });
+    let results: Vec<Vec<Vec<VariantCost>>> = results.into_iter().collect::<Result<_>>()?;
+    Ok(plan.finish(&results).0)
 }
