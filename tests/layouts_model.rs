@@ -7,10 +7,10 @@
 use archsim::cloud::Retrier;
 use archsim::kernels::{Calibration, CostModel};
 use archsim::layouts::serverless::default_machine;
-use archsim::scenario::pipeline::{default_aggregate_cpu, Pipeline};
 use archsim::layouts::Family;
 use archsim::layouts::{onset, LayoutRun, RunContext};
 use archsim::run::{run, RunOptions};
+use archsim::scenario::pipeline::{default_aggregate_cpu, Pipeline};
 use archsim::scenario::{KernelsChoice, Resolved, Scenario};
 
 const DETECTORS: &str =
@@ -534,4 +534,49 @@ scaling = { kind = "target_tracking", target_cpu = 0.7, cooldown = "1min", min =
         run.peak_instances
     );
     assert!(run.items.balanced());
+}
+
+/// Past the transition quota the Step Functions layouts drop what cannot start within
+/// the deadline: every frame is counted once, latency is over the served ones, the
+/// narrower quota (transitions, not StartExecution) binds, and Express executions that
+/// wait on Lambda past 5 minutes end with `States.Timeout` (their frames dropped).
+#[test]
+fn serverless_overload_drops_past_the_deadline_and_counts_every_frame() {
+    let layouts = r#"
+[[layouts]]
+name = "distributed"
+kind = "distributed"
+overload = { drop_after = "10s" }
+
+[[layouts]]
+name = "express"
+kind = "express"
+account = { concurrency_limit = 20 }
+overload = "queue"
+"#;
+    let runs = run_layouts(scenario(600, "8min", layouts));
+    let d = &runs[0];
+    assert!(d.items.balanced(), "{:?}", d.items);
+    assert_eq!(d.items.offered, d.frames_captured);
+    assert!(d.items.dropped > 0, "{:?}", d.items);
+    assert_eq!(d.latency.count(), d.items.served());
+    let c = d.capacity();
+    assert!(!c.keeps_up(), "{c:?}");
+    assert_eq!(
+        c.binding,
+        Some(archsim::layouts::Gate::StateTransitions),
+        "{c:?}"
+    );
+    let e = &runs[1];
+    assert!(e.items.balanced(), "{:?}", e.items);
+    assert!(
+        e.items.dropped > 0,
+        "timed out executions drop: {:?}",
+        e.items
+    );
+    assert_eq!(e.latency.count(), e.items.served());
+    assert_eq!(
+        e.capacity().binding,
+        Some(archsim::layouts::Gate::LambdaConcurrency)
+    );
 }

@@ -154,7 +154,13 @@ fn round_trip(scenario: &str, kinds: &[&str]) {
 fn usage_files_price_back_to_the_same_bills() {
     round_trip(
         LOW_TRAFFIC,
-        &["distributed", "monolith", "lambda-direct", "fargate", "containers"],
+        &[
+            "distributed",
+            "monolith",
+            "lambda-direct",
+            "fargate",
+            "containers",
+        ],
     );
 }
 

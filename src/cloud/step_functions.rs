@@ -14,7 +14,6 @@
 //! Express workflows have their own StartExecution bucket and no transition limit,
 //! and are billed per request and per billed duration × memory.
 
-
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -179,6 +178,18 @@ impl Sfn {
                 (None, _) => None,
             };
         }
+    }
+
+    /// Executions a second each quota carries at steady state: StartExecution's
+    /// refill, and the StateTransition refill over `transitions_per_execution`
+    /// (`None`: no transition quota).
+    pub fn executions_per_s(&self, transitions_per_execution: f64) -> (f64, Option<f64>) {
+        (
+            self.start_bucket.refill_per_s(),
+            self.transition_bucket
+                .as_ref()
+                .map(|b| b.refill_per_s() / transitions_per_execution.max(1.0)),
+        )
     }
 
     pub fn config(&self) -> &SfnConfig {

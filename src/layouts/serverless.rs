@@ -57,7 +57,6 @@ pub enum Role {
     Aggregator,
 }
 
-
 /// An execution record: its index and the generation it was allocated in, so an
 /// event for an execution that has ended (stopped, timed out, dropped) and whose
 /// record was reused is recognised and ignored.
@@ -568,7 +567,6 @@ pub fn assumptions(spec: &LayoutSpec, step_functions: bool) -> Vec<Assumption> {
     out
 }
 
-
 /// Runs the serverless pipeline under `orch` and meters what it used.
 pub fn simulate(
     ctx: &RunContext,
@@ -627,7 +625,11 @@ pub fn simulate(
         } else if i == n_stages - 1 {
             (Role::Aggregator, &spec.aggregator, "aggregator".to_string())
         } else {
-            (Role::Detector, &spec.detector, format!("detector-{}", st.name))
+            (
+                Role::Detector,
+                &spec.detector,
+                format!("detector-{}", st.name),
+            )
         };
         let mut cfg = section
             .as_ref()
@@ -710,12 +712,17 @@ pub fn simulate(
                 .unwrap_or_default(),
             drop_after,
             actions: Vec::new(),
+            first_entered: 0,
         }),
         Orchestration::Direct => None,
     };
     // Without Step Functions a chunk runs the stages' graph: each stage once all it
     // reads from are done.
-    let inputs_of: Vec<u8> = pipeline.stages.iter().map(|s| s.after.len() as u8).collect();
+    let inputs_of: Vec<u8> = pipeline
+        .stages
+        .iter()
+        .map(|s| s.after.len() as u8)
+        .collect();
     let sources: Vec<u8> = (0..n_stages)
         .filter(|&i| pipeline.stages[i].after.is_empty())
         .map(|i| i as u8)
@@ -827,7 +834,9 @@ pub fn simulate(
     macro_rules! drive {
         ($x:expr, $now:expr) => {{
             let (x, now): (X, Time) = ($x, $now);
-            let sm = sfn.as_mut().expect("the interpreter runs with Step Functions");
+            let sm = sfn
+                .as_mut()
+                .expect("the interpreter runs with Step Functions");
             let d = driver.as_mut().expect("Step Functions layouts drive ASL");
             match d
                 .drive(x, now, sm, &mut gate, &mut rng, &mut q, &mut execs)
@@ -843,7 +852,9 @@ pub fn simulate(
     macro_rules! try_starts {
         ($retry:expr, $now:expr) => {{
             let now: Time = $now;
-            let sm = sfn.as_mut().expect("StartExecution only with Step Functions");
+            let sm = sfn
+                .as_mut()
+                .expect("StartExecution only with Step Functions");
             let mut starter = Starter {
                 queue: &mut start_queue,
                 client: &client,
@@ -1171,6 +1182,20 @@ pub fn simulate(
     // What each gate held back: refusals and waits.
     let mut gate_waits = GateWaits::default();
     let st = sfn.as_ref().map(|s| s.stats());
+    // Both Step Functions quotas can hold work back at once; the one that carries
+    // fewer executions a second is the bottleneck: a StartExecution backlog in front
+    // of a narrower transition quota is counted as the transition quota's (raising
+    // StartExecution alone would not serve it).
+    if let Some(sm) = sfn.as_ref() {
+        let entered = driver.as_ref().map_or(0, |d| d.first_entered).max(1) as f64;
+        let per_exec = sm.stats().transitions as f64 / entered;
+        if let (start_rate, Some(transition_rate)) = sm.executions_per_s(per_exec) {
+            if transition_rate < start_rate && gate.waits > 0 {
+                gate.wait_ns += start_wait_ns;
+                start_wait_ns = 0;
+            }
+        }
+    }
     gate_waits.add_many(
         Gate::StartExecution,
         st.map_or(0, |s| s.start_throttles) + start_waiting,
@@ -1690,6 +1715,8 @@ struct Driver<'a> {
     /// the chunk's arrival is given up.
     drop_after: Option<Time>,
     actions: Vec<asl::Action>,
+    /// Executions whose first state was entered.
+    first_entered: u64,
 }
 
 impl Driver<'_> {
@@ -1707,7 +1734,9 @@ impl Driver<'_> {
         execs: &mut Execs,
     ) {
         let Some(e) = execs.get(x) else { return };
-        let deadline = self.drop_after.map_or(Time::MAX, |d| e.ready.saturating_add(d));
+        let deadline = self
+            .drop_after
+            .map_or(Time::MAX, |d| e.ready.saturating_add(d));
         gate.request(sm, now, x, Next(FIRST_STATE), Some(deadline), rng, q);
     }
 
@@ -1715,6 +1744,7 @@ impl Driver<'_> {
     /// input: the stream and the chunk) and enters it.
     fn enter_first(&mut self, x: X, execs: &mut Execs) -> Result<(), String> {
         let Some(e) = execs.get(x) else { return Ok(()) };
+        self.first_entered += 1;
         let mut input = serde_json::Map::new();
         input.insert("stream".into(), e.stream.into());
         input.insert("chunk".into(), e.chunk.into());
@@ -1789,7 +1819,12 @@ impl Driver<'_> {
                         };
                         let Some(stage) = self.pipeline.by_function(&function) else {
                             let name = &self.machine.state(state).name;
-                            return Err(unbound(&self.machine.file, name, &function, self.pipeline));
+                            return Err(unbound(
+                                &self.machine.file,
+                                name,
+                                &function,
+                                self.pipeline,
+                            ));
                         };
                         e.task_inputs.push((cursor, input));
                         q.push(
@@ -1928,4 +1963,3 @@ mod tests {
         assert_eq!(function_result(plain.clone()), plain);
     }
 }
-

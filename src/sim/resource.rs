@@ -167,6 +167,11 @@ impl TokenBucket {
         }
     }
 
+    /// Tokens added per second.
+    pub fn refill_per_s(&self) -> f64 {
+        self.rate as f64 / 1e6
+    }
+
     /// Tokens a full bucket holds.
     pub fn capacity(&self) -> u32 {
         (self.capacity / UNIT).min(u32::MAX as u128) as u32
