@@ -114,7 +114,6 @@ pub struct Sfn {
     cfg: SfnConfig,
     start_bucket: TokenBucket,
     transition_bucket: Option<TokenBucket>,
-    map_limit: u32,
     stats: SfnStats,
     /// `cfg.transition_latency`, prepared for drawing.
     latency: Sampler,
@@ -152,7 +151,6 @@ impl Sfn {
         };
         Ok(Sfn {
             catalog: catalog.clone(),
-            map_limit: q.sfn_inline_map_max_concurrency.value.max(1),
             latency: cfg.transition_latency.sampler(),
             cfg,
             start_bucket,
@@ -197,10 +195,6 @@ impl Sfn {
     }
     pub fn stats(&self) -> &SfnStats {
         &self.stats
-    }
-    /// Most Inline Map iterations at once (catalog).
-    pub fn map_limit(&self) -> u32 {
-        self.map_limit
     }
 
     /// StartExecution at `now`: `Ok(now)` or refused when the bucket is empty

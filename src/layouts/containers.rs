@@ -672,7 +672,7 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
     let pipeline = &r.pipeline;
     let n = pipeline.stages.len();
     let readers: Vec<Vec<usize>> = (0..n).map(|i| pipeline.readers(i).collect()).collect();
-    let middle = if n >= 3 { 1..n - 1 } else { n - 1..n };
+    let middle = pipeline.counted_stages();
     let mut services = Vec::with_capacity(n);
     for (i, st) in pipeline.stages.iter().enumerate() {
         let queue = if st.after.is_empty() {

@@ -155,8 +155,12 @@ impl Execs {
         self.recs.get_mut(x.i as usize).filter(|e| e.gen == x.gen)
     }
 
+    fn peek(&self, x: X) -> Option<&Exec> {
+        self.recs.get(x.i as usize).filter(|e| e.gen == x.gen)
+    }
+
     fn live(&self, x: X) -> bool {
-        self.recs.get(x.i as usize).is_some_and(|e| e.gen == x.gen)
+        self.peek(x).is_some()
     }
 
     /// Ends `x`: later events for it are ignored, its record is reused.
@@ -176,11 +180,7 @@ impl Execs {
 struct Outcomes {
     latency: Histogram,
     notify_latency: Histogram,
-    analysed: u64,
-    late: u64,
-    dropped: u64,
-    /// Executions ended by Express's 5-minute maximum (`States.Timeout`).
-    timeouts: u64,
+    items: ItemCounts,
 }
 
 impl Outcomes {
@@ -195,11 +195,8 @@ impl Outcomes {
                 self.notify_latency.record(end - captured);
             }
         }
-        if analysed > duration {
-            self.late += frames as u64;
-        } else {
-            self.analysed += frames as u64;
-        }
+        self.items
+            .record(frames as u64, Some((e.started, analysed)), duration);
     }
 }
 
@@ -761,10 +758,7 @@ pub fn simulate(
     let mut out = Outcomes {
         latency: Histogram::new(),
         notify_latency: Histogram::new(),
-        analysed: 0,
-        late: 0,
-        dropped: 0,
-        timeouts: 0,
+        items: ItemCounts::default(),
     };
     let mut throttles: BTreeMap<String, u64> = BTreeMap::new();
     let mut retries: BTreeMap<String, u64> = ["lambda", "step_functions", "s3"]
@@ -806,7 +800,7 @@ pub fn simulate(
         ($x:expr, $end:expr) => {{
             let x: X = $x;
             if let Some(e) = execs.get(x) {
-                out.dropped += frames as u64;
+                out.items.record(frames as u64, None, duration);
                 if let (Some(sm), Some(_)) = (sfn.as_mut(), e.asl.as_ref()) {
                     sm.finish(e.started, $end, false);
                 }
@@ -966,7 +960,6 @@ pub fn simulate(
                     // Express's maximum duration: the execution fails with
                     // States.Timeout at 5 minutes, however long its tasks still run.
                     let end = e.started + EXPRESS_MAX;
-                    out.timeouts += 1;
                     drop_exec!(x, end);
                     continue;
                 }
@@ -1029,7 +1022,6 @@ pub fn simulate(
                         // as with MaximumEventAgeInSeconds), or Express timed out.
                         async_queues[fi].pop_front();
                         if timed_out {
-                            out.timeouts += 1;
                             let end = e.started + EXPRESS_MAX;
                             drop_exec!(x, end);
                         } else {
@@ -1259,12 +1251,7 @@ pub fn simulate(
         executions,
         events: q.events_processed(),
         sim_end: last_end,
-        items: ItemCounts {
-            offered: frames_captured,
-            analysed: out.analysed,
-            late: out.late,
-            dropped: out.dropped,
-        },
+        items: out.items,
         gate_waits,
         overload,
     })
@@ -1296,7 +1283,7 @@ impl Starter<'_> {
     ) -> (Vec<X>, Vec<X>) {
         let (mut started, mut late) = (Vec::new(), Vec::new());
         while let Some(&x) = self.queue.front() {
-            let Some(e) = execs.recs.get(x.i as usize).filter(|e| e.gen == x.gen) else {
+            let Some(e) = execs.peek(x) else {
                 self.queue.pop_front();
                 continue;
             };
