@@ -88,6 +88,15 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
         ]
         .map(String::from),
     );
+    let per_request = outcome
+        .points
+        .first()
+        .and_then(|p| p.costs.first())
+        .is_some_and(|c| c.usd_per_1000_requests.is_some());
+    if per_request {
+        let at = header.len() - 3;
+        header[at] = "usd_per_1000_requests".into();
+    }
     csv.write_record(&header)?;
     let mut head: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
     if let Some(p) = outcome.points.first() {
@@ -102,7 +111,10 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
             rec.extend([
                 c.layout.clone(),
                 format!("{:.6}", c.monthly_usd),
-                format!("{:.6}", c.usd_per_stream_hour),
+                format!(
+                    "{:.6}",
+                    c.usd_per_1000_requests.unwrap_or(c.usd_per_stream_hour)
+                ),
                 c.throttles.to_string(),
                 format!("{:.3}", c.p50_ms),
             ]);
@@ -172,6 +184,15 @@ pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
         ),
         None => (Scenario::classroom(), None),
     };
+    if resolved.arrivals.is_some() {
+        return lib(Err(archsim::InputError::at_path(
+            &resolved.file,
+            &resolved.text,
+            "workload.requests",
+            "`archsim explain` walks through the bill of one stream-second; this scenario's source is requests: use `archsim run --details` for its cost by service",
+        )
+        .into()));
+    }
     let duration = variant_duration(&a.duration, &resolved.text, &resolved.file)?;
     if let Some(d) = duration {
         resolved.duration = d;

@@ -79,8 +79,7 @@ pub fn default_scaling() -> crate::cloud::Ec2Scaling {
 /// `stages` (a per-batch stage's share spread over the batch's items).
 pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {
     let p = &ctx.resolved.pipeline;
-    let w = &ctx.resolved.scenario.workload;
-    let items = (w.frames_per_second.get_ref().0 * w.chunk_seconds.get_ref().0).max(1.0);
+    let items = ctx.resolved.items_per_job();
     std::iter::once(0)
         .chain(stages.iter().copied())
         .map(|i| {
@@ -95,7 +94,7 @@ pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {
 }
 
 /// Instances a target-tracking fleet should start with: enough cores for the streams
-/// active at time 0 at the target utilisation (`initial = 0` in the scenario asks for
+/// active (or the requests arriving) at time 0 at the target utilisation (`initial = 0` in the scenario asks for
 /// this), within min..max.
 pub fn initial_size(
     ctx: &RunContext,
@@ -106,11 +105,16 @@ pub fn initial_size(
     max: u32,
 ) -> u32 {
     let w = &ctx.resolved.scenario.workload;
-    let streams = ctx
-        .streams_override
-        .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-    let cores = streams as f64 * w.frames_per_second.get_ref().0 * mean_frame_cpu(ctx, stages)
-        / NS_PER_SEC as f64;
+    let items_per_s = match &ctx.resolved.arrivals {
+        Some(a) => a.rate_at(0, ctx.duration()),
+        None => {
+            let streams = ctx
+                .streams_override
+                .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
+            streams as f64 * w.frames_per_second.get_ref().0
+        }
+    };
+    let cores = items_per_s * mean_frame_cpu(ctx, stages) / NS_PER_SEC as f64;
     ((cores / (vcpu as f64 * target)).ceil() as u32).clamp(min.max(1), max.max(1))
 }
 
@@ -132,7 +136,12 @@ pub fn size_scaling(ctx: &RunContext, stages: &[usize], vcpu: u32, scaling: &mut
 
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    Frame { stream: u32, index: u64 },
+    Frame {
+        stream: u32,
+        index: u64,
+    },
+    /// A request arrives: a job of one item.
+    Request,
     Autoscale,
     Tick,
 }
@@ -147,13 +156,17 @@ pub fn simulate(
     let cost = ctx.cost;
     let wl = Workload::new(ctx)?;
     let duration = wl.duration;
-    let mut rng_work = rng_stream(r.scenario.seed, &spec.name, 1);
     let autoscale_every = spec
         .autoscale_every
         .as_ref()
         .map_or(60 * NS_PER_SEC, |d| d.get_ref().0.max(NS_PER_SEC));
 
     let mut q: EventQueue<Ev> = EventQueue::new();
+    let mut requests = wl.requests();
+    let first_request = requests.as_mut().and_then(|r| r.next());
+    if let Some(t) = first_request {
+        q.push(t, Ev::Request);
+    }
     for s in 0..wl.max_streams() {
         q.push(
             wl.phases[s as usize],
@@ -181,14 +194,21 @@ pub fn simulate(
     } else {
         n_stages - 1..n_stages
     };
-    let mut frames_by_detector: BTreeMap<String, u64> = r.pipeline.stages[middle.clone()]
-        .iter()
-        .map(|st| (st.name.clone(), 0))
-        .collect();
-    let mut ledger = CpuLedger::default();
+    let mut items = ItemRunner {
+        pipeline: &r.pipeline,
+        analysed: r.pipeline.stages[middle.clone()]
+            .iter()
+            .map(|st| (st.name.clone(), 0))
+            .collect(),
+        middle,
+        cost,
+        rng: rng_stream(r.scenario.seed, &spec.name, 1),
+        ledger: CpuLedger::default(),
+    };
     let mut last_end: Time = 0;
     let mut progress = Progress::new(ctx.progress, duration);
-    let mut frames_pending = wl.max_streams() as usize;
+    // Frame and request events still to come.
+    let mut frames_pending = wl.max_streams() as usize + usize::from(first_request.is_some());
 
     while let Some((now, ev)) = q.pop() {
         progress.at(now);
@@ -214,28 +234,9 @@ pub fn simulate(
                     continue;
                 }
                 frames_captured += 1;
-                // The first stage runs in every group (a clone repeats it); a
-                // per-batch stage with the chunk's last frame.
+                // A per-batch stage runs with the chunk's last frame.
                 let last_of_batch = (index + 1) % per_chunk == 0;
-                let pipeline = &r.pipeline;
-                let mut done = now;
-                for g in groups.iter_mut() {
-                    let mut work = 0u64;
-                    for i in std::iter::once(0).chain(g.stages.iter().copied()) {
-                        let st = &pipeline.stages[i];
-                        let n = match st.per {
-                            Per::Item => 1.0,
-                            Per::Batch if last_of_batch => 1.0,
-                            Per::Batch => continue,
-                        };
-                        work += work_ns(cost, &st.work, n, &mut rng_work, &mut ledger);
-                        if middle.contains(&i) {
-                            *frames_by_detector.get_mut(&st.name).expect("middle stage") += 1;
-                        }
-                    }
-                    let (_, end) = g.fleet.run(now, work);
-                    done = done.max(end);
-                }
+                let done = items.run(&mut groups, now, last_of_batch);
                 last_end = last_end.max(done);
                 latency.record(done - now);
                 if wl.has_defect(index) {
@@ -244,6 +245,17 @@ pub fn simulate(
                 if let Some(rd) = real.as_mut() {
                     rd.frame(stream, index);
                 }
+            }
+            Ev::Request => {
+                frames_pending -= 1;
+                if let Some(next) = requests.as_mut().and_then(|r| r.next()) {
+                    q.push(next, Ev::Request);
+                    frames_pending += 1;
+                }
+                frames_captured += 1;
+                let done = items.run(&mut groups, now, true);
+                last_end = last_end.max(done);
+                latency.record(done - now);
             }
             Ev::Autoscale => {
                 for g in groups.iter_mut() {
@@ -297,14 +309,52 @@ pub fn simulate(
         throttles: zero(&["lambda", "step_functions", "s3"]),
         retries: zero(&["lambda", "step_functions", "s3"]),
         frames_captured,
-        frames_by_detector,
+        frames_by_detector: items.analysed,
         peak_lambda_concurrency: 0,
         peak_instances: groups.iter().map(|g| g.fleet.peak()).sum(),
         timeline: timeline.points,
         defects: real.map(|rd| rd.finish()).unwrap_or_default(),
-        cpu_seconds_by_kernel: ledger.seconds(),
+        cpu_seconds_by_kernel: items.ledger.seconds(),
         executions: 0,
         events: q.events_processed(),
         sim_end: last_end,
     })
+}
+
+/// Runs items through the groups: the kernel-cost stream, the CPU by kernel and the
+/// items analysed by each middle stage.
+struct ItemRunner<'a> {
+    pipeline: &'a crate::scenario::pipeline::Pipeline,
+    middle: std::ops::Range<usize>,
+    cost: &'a dyn crate::kernels::CostModel,
+    rng: crate::sim::Rng64,
+    ledger: CpuLedger,
+    analysed: BTreeMap<String, u64>,
+}
+
+impl ItemRunner<'_> {
+    /// One item through every group: the first stage in each (a clone repeats it),
+    /// then the group's own stages, a per-batch one only with the batch's last item.
+    /// Returns when the last group is done.
+    fn run(&mut self, groups: &mut [Group], now: Time, last_of_batch: bool) -> Time {
+        let mut done = now;
+        for g in groups.iter_mut() {
+            let mut work = 0u64;
+            for i in std::iter::once(0).chain(g.stages.iter().copied()) {
+                let st = &self.pipeline.stages[i];
+                let n = match st.per {
+                    Per::Item => 1.0,
+                    Per::Batch if last_of_batch => 1.0,
+                    Per::Batch => continue,
+                };
+                work += work_ns(self.cost, &st.work, n, &mut self.rng, &mut self.ledger);
+                if self.middle.contains(&i) {
+                    *self.analysed.get_mut(&st.name).expect("middle stage") += 1;
+                }
+            }
+            let (_, end) = g.fleet.run(now, work);
+            done = done.max(end);
+        }
+        done
+    }
 }

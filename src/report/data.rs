@@ -46,7 +46,14 @@ pub struct LayoutSummary {
     /// The cost of the month: the period's usage projected to 730 hours, then priced
     /// (`monthly_bill`'s total).
     pub monthly_usd: f64,
+    /// Cost of the period per stream-hour (0 for a request source).
     pub usd_per_stream_hour: f64,
+    /// Requests that arrived in the period (a request source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Cost of the period per 1,000 requests (a request source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_1000_requests: Option<f64>,
     pub latency_ms: Percentiles,
     /// Points of the latency CDF: (milliseconds, fraction of frames at or below).
     pub latency_cdf: Vec<(f64, f64)>,
@@ -109,6 +116,13 @@ pub struct FoundDefect {
 }
 
 impl LayoutSummary {
+    /// The cost per unit of work the table shows: per 1,000 requests for a request
+    /// source, else per stream-hour.
+    pub fn usd_per_unit(&self) -> f64 {
+        self.usd_per_1000_requests
+            .unwrap_or(self.usd_per_stream_hour)
+    }
+
     /// Total throttled requests.
     pub fn total_throttles(&self) -> u64 {
         self.throttles.values().sum()
@@ -281,6 +295,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The label of the per-unit cost column: `per stream-hour` or, when the source
+    /// is requests, `per 1,000 requests`.
+    pub fn unit_label(&self) -> &'static str {
+        match self.layouts.first().and_then(|l| l.usd_per_1000_requests) {
+            Some(_) => crate::scenario::CostUnit::ThousandRequests.label(),
+            None => crate::scenario::CostUnit::StreamHour.label(),
+        }
+    }
+
     /// Saving (%) of layout `i`'s monthly cost against the first layout's; `None` for
     /// the first layout or when the first costs nothing.
     pub fn saving_vs_first_pct(&self, i: usize) -> Option<f64> {
@@ -527,6 +550,8 @@ fn example_layout(
         period_hours,
         monthly_usd,
         usd_per_stream_hour: total_usd / (streams * period_hours),
+        requests: None,
+        usd_per_1000_requests: None,
         latency_ms: Percentiles { p50, p95, p99, max },
         latency_cdf,
         throttles: throttles.iter().map(|&(k, v)| (k.to_string(), v)).collect(),

@@ -37,6 +37,15 @@ pub fn cdf_ms(h: &Histogram) -> Vec<(f64, f64)> {
     out
 }
 
+/// The period's cost per 1,000 requests of a request source, whose jobs are one
+/// item each (so the items captured are the requests that arrived).
+pub fn usd_per_1000_requests(l: &LayoutRun) -> f64 {
+    if l.frames_captured == 0 {
+        return 0.0;
+    }
+    l.bill.total_usd / l.frames_captured as f64 * 1000.0
+}
+
 /// One layout's summary; the month is priced from its usage with `catalog`.
 pub fn layout_summary(
     l: &LayoutRun,
@@ -55,6 +64,8 @@ pub fn layout_summary(
         } else {
             0.0
         },
+        requests: None,
+        usd_per_1000_requests: None,
         latency_ms: percentiles_ms(&l.latency),
         latency_cdf: cdf_ms(&l.latency),
         throttles: l.throttles.clone(),
@@ -116,6 +127,8 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         .iter()
         .map(|l| LayoutSummary {
             lambda_concurrency_quota: lambda_quota(l),
+            requests: r.arrivals.is_some().then_some(l.frames_captured),
+            usd_per_1000_requests: r.arrivals.is_some().then(|| usd_per_1000_requests(l)),
             ..layout_summary(l, onset_of(&l.name), &r.catalog)
         })
         .collect();

@@ -77,8 +77,8 @@ pub fn comparison_grid(r: &RunReport) -> Grid {
         vec![
             ("cost per month".into(), Box::new(|i| usd(l[i].monthly_usd))),
             (
-                "per stream-hour".into(),
-                Box::new(|i| usd_rate(l[i].usd_per_stream_hour)),
+                r.unit_label().into(),
+                Box::new(|i| usd_rate(l[i].usd_per_unit())),
             ),
             (
                 saving_header(r),
@@ -304,17 +304,19 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
     let dearest = l.iter().max_by(by_cost).expect("not empty");
     if l.len() == 1 {
         out.push(format!(
-            "{} costs {} a month ({} per stream-hour).",
+            "{} costs {} a month ({} {}).",
             cheapest.name,
             usd(cheapest.monthly_usd),
-            usd_rate(cheapest.usd_per_stream_hour)
+            usd_rate(cheapest.usd_per_unit()),
+            r.unit_label()
         ));
     } else {
         let mut s = format!(
-            "The cheapest layout is {}, at {} a month ({} per stream-hour)",
+            "The cheapest layout is {}, at {} a month ({} {})",
             cheapest.name,
             usd(cheapest.monthly_usd),
-            usd_rate(cheapest.usd_per_stream_hour)
+            usd_rate(cheapest.usd_per_unit()),
+            r.unit_label()
         );
         if dearest.monthly_usd > 0.0 && dearest.name != cheapest.name {
             s += &format!(

@@ -11,7 +11,7 @@ use super::{apply, crossovers_on, grid, run_grid, value_label, VarySpec};
 use crate::error::Result;
 use crate::report::data::{Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries};
 use crate::run::{run, RunOptions};
-use crate::scenario::{KernelsChoice, Profile, Scenario};
+use crate::scenario::{KernelsChoice, Scenario};
 use crate::sim::Time;
 
 /// How variants are run.
@@ -31,6 +31,8 @@ pub struct VariantCost {
     pub layout: String,
     pub monthly_usd: f64,
     pub usd_per_stream_hour: f64,
+    /// Per 1,000 requests, for a request source.
+    pub usd_per_1000_requests: Option<f64>,
     pub throttles: u64,
     pub p50_ms: f64,
 }
@@ -65,6 +67,11 @@ pub fn run_variant(
             } else {
                 0.0
             },
+            usd_per_1000_requests: result
+                .resolved
+                .arrivals
+                .is_some()
+                .then(|| crate::report::from_run::usd_per_1000_requests(l)),
             throttles: l.total_throttles(),
             p50_ms: if l.latency.is_empty() {
                 0.0
@@ -190,9 +197,7 @@ fn check_layout_names(base: &toml::Table, opts: &VariantOptions) -> Result<()> {
 pub fn default_variant_duration(text: &str, file: &str) -> Result<Option<Time>> {
     let r = Scenario::parse(file, text, None);
     Ok(match r {
-        Ok(r) if r.scenario.workload.profile == Profile::Constant => {
-            Some(r.duration.min(600 * crate::sim::NS_PER_SEC))
-        }
+        Ok(r) if r.constant_load() => Some(r.duration.min(600 * crate::sim::NS_PER_SEC)),
         _ => None,
     })
 }
@@ -319,6 +324,8 @@ pub fn sweep(
         crossovers.sort_by(|p, q| p.x.total_cmp(&q.x));
         let x_label = if path == "workload.streams" {
             "concurrent streams".to_string()
+        } else if path == "workload.requests.rate" {
+            "requests per second".to_string()
         } else {
             path.clone()
         };
