@@ -358,3 +358,62 @@ impl ItemRunner<'_> {
         done
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{by_kind, RunContext};
+    use crate::kernels::cost::FixedCost;
+    use crate::scenario::Scenario;
+    use crate::sim::millis;
+
+    /// Requests from a trace through the monolith with fixed CPU times: each one
+    /// job of every stage, queued on the instance's two cores.
+    #[test]
+    fn requests_queue_on_the_cores_as_jobs_of_one_item() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.csv"), "0\n0\n0\n1\n").unwrap();
+        let text = r#"
+name = "r"
+duration = "10s"
+[workload.requests]
+trace = "t.csv"
+[[stages]]
+name = "a"
+cpu = { kind = "fixed", value = "10ms" }
+[[stages]]
+name = "b"
+cpu = { kind = "fixed", value = "15ms" }
+[[stages]]
+name = "c"
+per = "batch"
+cpu = { kind = "fixed", value = "5ms" }
+[[layouts]]
+name = "m"
+kind = "monolith"
+[layouts.ec2]
+instance_type = "c5.large"
+scaling = { kind = "fixed", instances = 1 }
+"#;
+        let r = Scenario::parse("r.toml", text, Some(dir.path())).unwrap();
+        let cost = FixedCost::uniform(1_000, 1_000);
+        let ctx = RunContext {
+            resolved: &r,
+            cost: &cost,
+            real: None,
+            progress: None,
+            streams_override: None,
+            duration_override: None,
+        };
+        let spec = &r.scenario.layouts[0];
+        let run = by_kind("monolith").unwrap().simulate(&ctx, spec).unwrap();
+        assert_eq!(run.frames_captured, 4);
+        assert_eq!(run.frames_by_detector["b"], 4);
+        assert_eq!(run.stream_hours, 0.0);
+        // 30 ms a request: two at 0 s side by side on the two cores, the third after
+        // one of them, the fourth alone at 1 s.
+        assert_eq!(run.latency.count(), 4);
+        assert_eq!(run.latency.max(), millis(60));
+        assert_eq!(run.latency.quantile(0.5), millis(30));
+        assert_eq!(run.sim_end, crate::sim::secs(1.0) + millis(30));
+    }
+}

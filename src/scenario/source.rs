@@ -550,4 +550,42 @@ mod tests {
         let m = e("2026-01-01T00:00:00Z\n2027-06-01T00:00:00Z\n");
         assert!(m.starts_with("t.csv:2:1:") && m.contains("366 days"), "{m}");
     }
+
+    const REQUESTS: &str = r#"
+name = "r"
+duration = "1h"
+[workload.requests]
+rate = "1200/min"
+[[stages]]
+name = "a"
+work = "10ms"
+[[layouts]]
+name = "m"
+kind = "monolith"
+"#;
+
+    #[test]
+    fn a_request_workload_is_one_item_per_job_quoted_per_1000_requests() {
+        let r = crate::scenario::Scenario::parse("r.toml", REQUESTS, None).unwrap();
+        assert_eq!(r.arrivals, Some(poisson(20.0, RateShape::Constant)));
+        assert_eq!(r.items_per_job(), 1.0);
+        assert!(r.constant_load());
+        assert_eq!(r.cost_unit().label(), "per 1,000 requests");
+        assert_eq!(r.scenario.workload.stream_hours(r.duration), 0.0);
+        // 20/s for an hour, 2 steps per request, 1 layout.
+        let events = crate::scenario::bounds::estimated_events(&r, r.duration);
+        assert!((events - 72_000.0 * 2.0).abs() < 1e-6, "{events}");
+        // Without [workload.requests], the stream fields are needed.
+        let streams = REQUESTS.replace(
+            "[workload.requests]\nrate = \"1200/min\"",
+            "[workload]\nstreams = 2",
+        );
+        let e = crate::scenario::Scenario::parse("s.toml", &streams, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("s.toml:4:") && e.contains("missing field `frames_per_second`"),
+            "{e}"
+        );
+    }
 }
