@@ -83,6 +83,8 @@ enum Step {
 enum Ev {
     /// Chunk `chunk` of `stream` has been captured.
     ChunkReady { stream: u32, chunk: u64 },
+    /// Request `index` arrives: a job of one item, one execution.
+    Request { index: u64 },
     /// The client retries the StartExecution requests waiting in its queue.
     StartRetry,
     /// A Lambda function queue retries its waiting asynchronous invocations.
@@ -106,6 +108,8 @@ enum Ev {
 struct Exec {
     stream: u32,
     chunk: u64,
+    /// Capture of the job's first item (a request: its arrival).
+    captured: Time,
     started: Time,
     pending: u8,
     map_end: Time,
@@ -569,7 +573,9 @@ pub fn simulate(
         spec.s3_prefixes.as_ref().map(|p| *p.get_ref()),
         Some(S3Prefixes::Shared)
     );
-    let prefixes: Vec<PrefixId> = (0..wl.max_streams())
+    // A request source writes under one prefix, as stream 0.
+    let sources = wl.max_streams().max(u32::from(wl.arrivals.is_some()));
+    let prefixes: Vec<PrefixId> = (0..sources)
         .map(|s| {
             if shared_prefix {
                 s3.prefix("frames/", 0)
@@ -610,6 +616,10 @@ pub fn simulate(
     // State.
     let duration = wl.duration;
     let mut q: EventQueue<Ev> = EventQueue::new();
+    let mut requests = wl.requests();
+    if let Some(t) = requests.as_mut().and_then(|r| r.next()) {
+        q.push(t, Ev::Request { index: 0 });
+    }
     for s in 0..wl.max_streams() {
         q.push(
             wl.chunk_ready(s, 0),
@@ -691,27 +701,40 @@ pub fn simulate(
                     q.push(now + timeline.every, Ev::Tick);
                 }
             }
-            Ev::ChunkReady { stream, chunk } => {
-                let capture_start = wl.capture(stream, chunk, 0);
-                if capture_start >= duration {
-                    continue;
-                }
-                q.push(
-                    wl.chunk_ready(stream, chunk + 1),
-                    Ev::ChunkReady {
-                        stream,
-                        chunk: chunk + 1,
-                    },
-                );
-                if stream >= wl.active(r, capture_start) {
-                    continue; // the stream is off the air
-                }
+            Ev::ChunkReady { .. } | Ev::Request { .. } => {
+                let (stream, chunk, capture_start) = match ev {
+                    Ev::Request { index } => {
+                        if let Some(t) = requests.as_mut().and_then(|r| r.next()) {
+                            q.push(t, Ev::Request { index: index + 1 });
+                        }
+                        (0, index, now)
+                    }
+                    Ev::ChunkReady { stream, chunk } => {
+                        let capture_start = wl.capture(stream, chunk, 0);
+                        if capture_start >= duration {
+                            continue;
+                        }
+                        q.push(
+                            wl.chunk_ready(stream, chunk + 1),
+                            Ev::ChunkReady {
+                                stream,
+                                chunk: chunk + 1,
+                            },
+                        );
+                        if stream >= wl.active(r, capture_start) {
+                            continue; // the stream is off the air
+                        }
+                        (stream, chunk, capture_start)
+                    }
+                    _ => unreachable!("matched above"),
+                };
                 frames_captured += frames as u64;
                 executions += 1;
                 let frame_bytes = cost.jpeg_bytes(work.rng.random::<f64>());
                 let record = Exec {
                     stream,
                     chunk,
+                    captured: capture_start,
                     started: now,
                     pending: n_det as u8,
                     map_end: 0,
@@ -916,7 +939,7 @@ pub fn simulate(
                 for i in 0..frames {
                     let g = e.chunk * frames as u64 + i as u64;
                     if wl.has_defect(g) {
-                        notify_latency.record(now - wl.capture(e.stream, e.chunk, i));
+                        notify_latency.record(now - item_capture(&wl, e, i));
                     }
                 }
                 if let Some(sm) = sfn.as_mut() {
@@ -927,7 +950,7 @@ pub fn simulate(
             Ev::MapDone { exec } => {
                 let e = &execs[exec as usize];
                 for i in 0..frames {
-                    latency.record(now - wl.capture(e.stream, e.chunk, i));
+                    latency.record(now - item_capture(&wl, e, i));
                 }
                 for c in frames_by_detector.iter_mut() {
                     *c += frames as u64;
@@ -1008,6 +1031,15 @@ pub fn simulate(
         events: q.events_processed(),
         sim_end: last_end,
     })
+}
+
+/// Capture of item `i` of execution `e`: a stream's frame clock, or a request's
+/// arrival.
+fn item_capture(wl: &Workload, e: &Exec, i: u32) -> Time {
+    match wl.arrivals {
+        Some(_) => e.captured,
+        None => wl.capture(e.stream, e.chunk, i),
+    }
 }
 
 /// The client's StartExecution queue: requests wait in line; the head is tried and,
