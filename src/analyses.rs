@@ -20,6 +20,18 @@ fn lib<T>(r: archsim::Result<T>) -> Result<T> {
     r.map_err(anyhow::Error::new)
 }
 
+/// A crossing's value as people read it: whole numbers from 10 up (stream counts),
+/// two or three decimals below (request rates like 0.21 a second).
+fn crossing_value(x: f64) -> String {
+    if x >= 10.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 /// Parses a `--duration` flag.
 fn duration_flag(text: &Option<String>) -> Result<Option<Time>> {
     match text {
@@ -147,9 +159,9 @@ pub fn sweep_cmd(a: SweepArgs) -> Result<()> {
                 "{}",
                 term::paragraph(
                     &format!(
-                        "Crossover: {a} and {b} cost the same at {} ≈ {:.0} ({} a month each); above it {cheaper} is cheaper.",
+                        "Crossover: {a} and {b} cost the same at {} ≈ {} ({} a month each); above it {cheaper} is cheaper.",
                         data.parameter,
-                        c.x,
+                        crossing_value(c.x),
                         usd(c.usd_per_month)
                     ),
                     2
