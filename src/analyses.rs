@@ -194,6 +194,18 @@ fn lib<T>(r: archsim::Result<T>) -> Result<T> {
     r.map_err(anyhow::Error::new)
 }
 
+/// A crossing's value as people read it: whole numbers from 10 up (stream counts),
+/// two or three decimals below (request rates like 0.21 a second).
+fn crossing_value(x: f64) -> String {
+    if x >= 10.0 {
+        format!("{x:.0}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 /// Parses a `--duration` flag.
 fn duration_flag(text: &Option<String>) -> Result<Option<Time>> {
     match text {
@@ -279,28 +291,29 @@ pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
     let estimates = outcome.estimates.as_ref();
 
     let mut csv = csv::Writer::from_writer(Vec::new());
+    // A request source quotes its cost per 1,000 requests instead of per stream-hour.
+    let per_request = outcome
+        .points
+        .first()
+        .and_then(|p| p.costs.first())
+        .is_some_and(|c| c.usd_per_1000_requests.is_some());
+    let unit = if per_request {
+        "usd_per_1000_requests"
+    } else {
+        "usd_per_stream_hour"
+    };
     let mut header: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
     header.extend(
-        [
-            "layout",
-            "usd_per_month",
-            "usd_per_stream_hour",
-            "throttles",
-            "latency_p50_ms",
-        ]
-        .map(String::from),
+        ["layout", "usd_per_month", unit, "throttles", "latency_p50_ms"].map(String::from),
     );
     if estimates.is_some() {
-        header.extend(
-            [
-                "usd_per_month_ci95_lo",
-                "usd_per_month_ci95_hi",
-                "usd_per_stream_hour_ci95_lo",
-                "usd_per_stream_hour_ci95_hi",
-                "replications",
-            ]
-            .map(String::from),
-        );
+        header.extend([
+            "usd_per_month_ci95_lo".to_string(),
+            "usd_per_month_ci95_hi".to_string(),
+            format!("{unit}_ci95_lo"),
+            format!("{unit}_ci95_hi"),
+            "replications".to_string(),
+        ]);
     }
     csv.write_record(&header)?;
     let mut head: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
@@ -316,13 +329,13 @@ pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
             rec.extend([
                 c.layout.clone(),
                 format!("{:.6}", c.monthly_usd),
-                format!("{:.6}", c.usd_per_stream_hour),
+                format!("{:.6}", c.usd_per_unit()),
                 c.throttles.to_string(),
                 format!("{:.3}", c.p50_ms),
             ]);
             match estimates.map(|e| &e[pi][li]) {
                 Some(e) => {
-                    let (m, h) = (e.monthly_usd, e.usd_per_stream_hour);
+                    let (m, h) = (e.monthly_usd, e.usd_per_unit);
                     rec.extend([
                         format!("{:.6}", m.ci95[0]),
                         format!("{:.6}", m.ci95[1]),
@@ -367,9 +380,9 @@ pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
                 "{}",
                 term::paragraph(
                     &format!(
-                        "Crossover: {a} and {b} cost the same at {} ≈ {:.0} ({} a month each); above it {cheaper} is cheaper.",
+                        "Crossover: {a} and {b} cost the same at {} ≈ {} ({} a month each); above it {cheaper} is cheaper.",
                         data.parameter,
-                        c.x,
+                        crossing_value(c.x),
                         usd(c.usd_per_month)
                     ),
                     2
@@ -404,6 +417,15 @@ pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
         ),
         None => (Scenario::classroom(), None),
     };
+    if resolved.arrivals.is_some() {
+        return lib(Err(archsim::InputError::at_path(
+            &resolved.file,
+            &resolved.text,
+            "workload.requests",
+            "`archsim explain` walks through the bill of one stream-second; this scenario's source is requests: use `archsim run --details` for its cost by service",
+        )
+        .into()));
+    }
     let duration = variant_duration(&a.duration, &resolved.text, &resolved.file)?;
     if let Some(d) = duration {
         resolved.duration = d;

@@ -64,8 +64,12 @@ pub struct ScenarioRun {
     pub truth: Vec<crate::frames::Defect>,
 }
 
-/// Picks real or sampled kernels.
+/// Picks real or sampled kernels (a request source has no sample stream for the
+/// real detectors: always sampled).
 pub fn kernels_mode(r: &Resolved, choice: KernelsChoice) -> KernelsMode {
+    if r.arrivals.is_some() {
+        return KernelsMode::Sampled;
+    }
     match choice {
         KernelsChoice::Real => KernelsMode::Real,
         KernelsChoice::Sampled => KernelsMode::Sampled,
@@ -253,7 +257,8 @@ pub fn run(
     let raised = raised.into_iter().collect::<crate::Result<Vec<_>>>()?;
 
     let mut onsets = Vec::new();
-    if !opts.skip_onset {
+    // The onset search varies the stream count: streams only.
+    if !opts.skip_onset && r.arrivals.is_none() {
         let max_streams = *r.scenario.workload.streams.get_ref();
         let found: Vec<crate::Result<Onset>> = r
             .scenario

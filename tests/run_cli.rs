@@ -3,30 +3,13 @@
 //! results, the help text and a guarded output folder.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-fn archsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_archsim"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-/// Runs `archsim ARGS` and returns stdout, failing on a non-zero exit.
-fn ok(args: &[&str]) -> Vec<u8> {
-    let out = archsim(args);
-    assert!(
-        out.status.success(),
-        "archsim {args:?} exited {:?}:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
+#[path = "support/cli.rs"]
+mod cli;
+use cli::{archsim, ok};
 
 fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).expect("valid JSON on stdout")

@@ -162,6 +162,11 @@ pub trait Machines {
         decode_ns: Time,
         rest_ns: Time,
     ) -> Option<(Time, Time)>;
+    /// When unpinned work (a request) submitted at `now` would start on the earliest
+    /// free core of any live machine (`None`: no machine).
+    fn start_any(&self, now: Time) -> Option<Time>;
+    /// Runs unpinned work of `cpu_ns` there: (start, end), or `None` with no machine.
+    fn run_any(&mut self, now: Time, cpu_ns: Time) -> Option<(Time, Time)>;
     /// The autoscaler's evaluation; returns the machines live afterwards.
     fn tick(&mut self, now: Time) -> u32;
     /// Caps the fleet at `max` machines (the vCPU quota).
@@ -188,6 +193,12 @@ impl<S: FleetCounters> Machines for Fleet<S> {
         rest_ns: Time,
     ) -> Option<(Time, Time)> {
         Fleet::run_for(self, now, stream, decode_ns, rest_ns)
+    }
+    fn start_any(&self, now: Time) -> Option<Time> {
+        self.earliest_free().map(|(free, ..)| now.max(free))
+    }
+    fn run_any(&mut self, now: Time, cpu_ns: Time) -> Option<(Time, Time)> {
+        self.earliest_free().map(|_| self.run(now, cpu_ns))
     }
     fn tick(&mut self, now: Time) -> u32 {
         Fleet::tick(self, now)
@@ -410,17 +421,7 @@ impl<S: FleetCounters> Fleet<S> {
     /// Schedules `cpu_ns` of single-threaded work submitted at `now` onto the
     /// earliest free core of a serving machine, any machine: returns (start, end).
     pub fn run(&mut self, now: Time, cpu_ns: Time) -> (Time, Time) {
-        let best = self
-            .machines
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.terminated.is_none())
-            .map(|(i, m)| {
-                let (free, c) = m.earliest_core();
-                (free, i, c)
-            })
-            .min();
-        let Some((free, m, core)) = best else {
+        let Some((free, m, core)) = self.earliest_free() else {
             // Unreachable while at least one machine lives (guaranteed by
             // `initial_machines` and `tick`); answer with the work starting now
             // rather than panic.
@@ -430,6 +431,20 @@ impl<S: FleetCounters> Fleet<S> {
         let end = start.saturating_add(cpu_ns);
         self.occupy(m, core, now, start, end, cpu_ns);
         (start, end)
+    }
+
+    /// The earliest free core of any live machine (launching ones included, free
+    /// once they serve): (free at, machine, core).
+    fn earliest_free(&self) -> Option<(Time, usize, usize)> {
+        self.machines
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.terminated.is_none())
+            .map(|(i, m)| {
+                let (free, c) = m.earliest_core();
+                (free, i, c)
+            })
+            .min()
     }
 
     /// The autoscaler's periodic evaluation at `now`: returns the number of live

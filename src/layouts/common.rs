@@ -52,6 +52,10 @@ pub struct Workload {
     /// Frames of the sample clip that carry an injected defect (cycled).
     pub defect_mask: Vec<bool>,
     streams_override: Option<u32>,
+    /// Request arrivals, when the source is requests (`None`: streams). A request is
+    /// a job of one item entering the pipeline at its arrival.
+    pub arrivals: Option<crate::scenario::source::Arrivals>,
+    seed: u64,
 }
 
 impl Workload {
@@ -75,11 +79,25 @@ impl Workload {
             duration: ctx.duration(),
             defect_mask: defect_mask(ctx)?,
             streams_override: ctx.streams_override,
+            arrivals: r.arrivals.clone(),
+            seed: r.scenario.seed,
         })
     }
 
+    /// The arrival times of a request source, in order (the same in every layout);
+    /// `None` for streams.
+    pub fn requests(&self) -> Option<crate::scenario::source::ArrivalStream<'_>> {
+        self.arrivals
+            .as_ref()
+            .map(|a| a.stream(self.seed, self.duration))
+    }
+
     /// Streams active at `t`.
+    /// (A request source: the arrival rate per second at `t`, rounded.)
     pub fn active(&self, r: &Resolved, t: Time) -> u32 {
+        if let Some(a) = &self.arrivals {
+            return a.rate_at(t, self.duration).round() as u32;
+        }
         let n = match self.streams_override {
             Some(s) => s,
             None => r.scenario.workload.active_streams(t, self.duration),
@@ -96,6 +114,15 @@ impl Workload {
     pub fn capture(&self, s: u32, k: u64, i: u32) -> Time {
         let chunk_start = self.phases[s as usize] + k * self.chunk;
         chunk_start + crate::sim::round_u64(i as f64 * self.frame_interval)
+    }
+
+    /// Capture time of item `i` of job `k` of stream `s`, which entered the pipeline
+    /// at `entered`: the stream's frame clock, or for a request its arrival.
+    pub fn item_capture(&self, s: u32, k: u64, i: u32, entered: Time) -> Time {
+        match self.arrivals {
+            Some(_) => entered,
+            None => self.capture(s, k, i),
+        }
     }
 
     /// When chunk `k` of stream `s` has been fully captured.

@@ -1,7 +1,8 @@
 //! The instance layouts shared by monolith, cloned-monolith and fargate: each
-//! stream's frames decoded and analysed in one process on a fleet of instances (or
-//! tasks), frames passed in memory — no S3, no Step Functions. Each analysed frame is
-//! one job of single-threaded CPU work scheduled onto the earliest free core.
+//! stream's frames (or each request) decoded and analysed in one process on a fleet
+//! of instances (or tasks), items passed in memory — no S3, no Step Functions. Each
+//! analysed frame is one job of single-threaded CPU work on its stream's machine; a
+//! request one job on the earliest free core of any machine.
 
 use std::collections::BTreeMap;
 
@@ -89,8 +90,7 @@ pub fn default_scaling() -> crate::cloud::Ec2Scaling {
 /// `stages` (a per-batch stage's share spread over the batch's items).
 pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {
     let p = &ctx.resolved.pipeline;
-    let w = &ctx.resolved.scenario.workload;
-    let items = (w.frames_per_second.get_ref().0 * w.chunk_seconds.get_ref().0).max(1.0);
+    let items = ctx.resolved.items_per_job();
     std::iter::once(0)
         .chain(stages.iter().copied())
         .map(|i| {
@@ -105,8 +105,8 @@ pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {
 }
 
 /// Instances a target-tracking fleet should start with: enough cores for the streams
-/// active at time 0 at the target utilisation (`initial = 0` in the scenario asks for
-/// this), within min..max.
+/// active (or the requests arriving) at time 0 at the target utilisation
+/// (`initial = 0` in the scenario asks for this), within min..max.
 pub fn initial_size(
     ctx: &RunContext,
     stages: &[usize],
@@ -116,11 +116,16 @@ pub fn initial_size(
     max: u32,
 ) -> u32 {
     let w = &ctx.resolved.scenario.workload;
-    let streams = ctx
-        .streams_override
-        .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-    let cores = streams as f64 * w.frames_per_second.get_ref().0 * mean_frame_cpu(ctx, stages)
-        / NS_PER_SEC as f64;
+    let items_per_s = match &ctx.resolved.arrivals {
+        Some(a) => a.rate_at(0, ctx.duration()),
+        None => {
+            let streams = ctx
+                .streams_override
+                .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
+            streams as f64 * w.frames_per_second.get_ref().0
+        }
+    };
+    let cores = items_per_s * mean_frame_cpu(ctx, stages) / NS_PER_SEC as f64;
     ((cores / (vcpu as f64 * target)).ceil() as u32).clamp(min.max(1), max.max(1))
 }
 
@@ -142,7 +147,12 @@ pub fn size_scaling(ctx: &RunContext, stages: &[usize], vcpu: u32, scaling: &mut
 
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    Frame { stream: u32, index: u64 },
+    Frame {
+        stream: u32,
+        index: u64,
+    },
+    /// A request arrives: a job of one item, on any machine.
+    Request,
     Autoscale,
     Tick,
 }
@@ -180,9 +190,10 @@ fn apply_quota(ctx: &RunContext, groups: &mut [Group]) {
 }
 
 /// Runs the groups over the workload and meters what their fleets used. Each stream
-/// is pinned to one machine of each group (its decode sequential there); a frame not
-/// started within the overload policy's deadline, or not before the period ends, is
-/// dropped in every group.
+/// is pinned to one machine of each group (its decode sequential there); a request
+/// goes to the earliest free core of each group. An item not started within the
+/// overload policy's deadline, or not before the period ends, is dropped in every
+/// group.
 pub fn simulate(
     ctx: &RunContext,
     spec: &LayoutSpec,
@@ -193,7 +204,6 @@ pub fn simulate(
     let wl = Workload::new(ctx)?;
     let duration = wl.duration;
     let policy = ctx.overload(spec);
-    let mut rng_work = rng_stream(r.scenario.seed, &spec.name, 1);
     let autoscale_every = spec
         .autoscale_every
         .as_ref()
@@ -209,6 +219,11 @@ pub fn simulate(
     apply_quota(ctx, &mut groups);
 
     let mut q: EventQueue<Ev> = EventQueue::new();
+    let mut requests = wl.requests();
+    let first_request = requests.as_mut().and_then(|a| a.next());
+    if let Some(t) = first_request {
+        q.push(t, Ev::Request);
+    }
     for s in 0..wl.max_streams() {
         q.push(
             wl.phases[s as usize],
@@ -233,17 +248,26 @@ pub fn simulate(
     // Items analysed by each stage between the first and the last (the detectors);
     // a pipeline with nothing in between counts its last stage.
     let middle = r.pipeline.counted_stages();
-    let mut frames_by_detector: BTreeMap<String, u64> = r.pipeline.stages[middle.clone()]
-        .iter()
-        .map(|st| (st.name.clone(), 0))
-        .collect();
-    let mut ledger = CpuLedger::default();
+    let mut runner = ItemRunner {
+        pipeline: &r.pipeline,
+        analysed: r.pipeline.stages[middle.clone()]
+            .iter()
+            .map(|st| (st.name.clone(), 0))
+            .collect(),
+        middle,
+        cost,
+        rng: rng_stream(r.scenario.seed, &spec.name, 1),
+        ledger: CpuLedger::default(),
+        policy,
+        items: ItemCounts::default(),
+        gate_waits: super::GateWaits::default(),
+        starts: vec![None; groups.len()],
+        duration,
+    };
     let mut last_end: Time = 0;
     let mut progress = Progress::new(ctx.progress, duration);
-    let mut frames_pending = wl.max_streams() as usize;
-    let mut items = ItemCounts::default();
-    let mut gate_waits = super::GateWaits::default();
-    let mut starts: Vec<Option<Time>> = vec![None; groups.len()];
+    // Frame and request events still to come.
+    let mut frames_pending = wl.max_streams() as usize + usize::from(first_request.is_some());
 
     while let Some((now, ev)) = q.pop() {
         progress.at(now);
@@ -269,55 +293,19 @@ pub fn simulate(
                     continue;
                 }
                 frames_captured += 1;
-                // Where the frame would start in each group; dropped in all if any
-                // group cannot start it in time (nothing starts after the period).
-                let mut dropped = false;
                 // The period's last chunk is captured whole: its frames may start until
-                // it is ready.
+                // it is ready. A per-batch stage runs with the chunk's last frame.
                 let start_by = duration.max(wl.chunk_ready(stream, index / per_chunk));
-                for (g, slot) in groups.iter_mut().zip(starts.iter_mut()) {
-                    *slot = g.fleet.machines().start_for(now, stream);
-                    let held = slot.map_or(Time::MAX, |t| t - now);
-                    if g.fleet.machines().capped() && held > 0 {
-                        let wait = policy.deadline().map_or(held, |d| held.min(d));
-                        gate_waits.add(g.fleet.quota_gate(), wait);
-                    }
-                    dropped |= slot.is_none_or(|t| t >= start_by || !policy.may_start(now, t));
-                }
-                if dropped {
-                    items.record(1, None, duration);
-                    continue;
-                }
-                // The first stage runs in every group (a clone repeats it); a
-                // per-batch stage with the chunk's last frame.
                 let last_of_batch = (index + 1) % per_chunk == 0;
-                let pipeline = &r.pipeline;
-                let (mut start, mut done) = (Time::MAX, now);
-                for g in groups.iter_mut() {
-                    let (mut decode, mut rest) = (0u64, 0u64);
-                    for i in std::iter::once(0).chain(g.stages.iter().copied()) {
-                        let st = &pipeline.stages[i];
-                        let n = match st.per {
-                            Per::Item => 1.0,
-                            Per::Batch if last_of_batch => 1.0,
-                            Per::Batch => continue,
-                        };
-                        let w = work_ns(cost, &st.work, n, &mut rng_work, &mut ledger);
-                        if i == 0 {
-                            decode += w;
-                        } else {
-                            rest += w;
-                        }
-                        if middle.contains(&i) {
-                            *frames_by_detector.get_mut(&st.name).expect("middle stage") += 1;
-                        }
-                    }
-                    if let Some((s, end)) = g.fleet.machines().run_for(now, stream, decode, rest) {
-                        start = start.min(s);
-                        done = done.max(end);
-                    }
-                }
-                items.record(1, Some((start, done)), duration);
+                let Some(done) = runner.offer(
+                    &mut groups,
+                    now,
+                    Some(stream),
+                    start_by,
+                    last_of_batch,
+                ) else {
+                    continue;
+                };
                 last_end = last_end.max(done);
                 latency.record(done - now);
                 if wl.has_defect(index) {
@@ -325,6 +313,18 @@ pub fn simulate(
                 }
                 if let Some(rd) = real.as_mut() {
                     rd.frame(stream, index);
+                }
+            }
+            Ev::Request => {
+                frames_pending -= 1;
+                if let Some(next) = requests.as_mut().and_then(|a| a.next()) {
+                    q.push(next, Ev::Request);
+                    frames_pending += 1;
+                }
+                frames_captured += 1;
+                if let Some(done) = runner.offer(&mut groups, now, None, duration, true) {
+                    last_end = last_end.max(done);
+                    latency.record(done - now);
                 }
             }
             Ev::Autoscale => {
@@ -381,17 +381,153 @@ pub fn simulate(
         throttles: zero(&["lambda", "step_functions", "s3"]),
         retries: zero(&["lambda", "step_functions", "s3"]),
         frames_captured,
-        frames_by_detector,
+        frames_by_detector: runner.analysed,
         peak_lambda_concurrency: 0,
         peak_instances: groups.iter().map(|g| g.fleet.peak()).sum(),
         timeline: timeline.points,
         defects: real.map(|rd| rd.finish()).unwrap_or_default(),
-        cpu_seconds_by_kernel: ledger.seconds(),
+        cpu_seconds_by_kernel: runner.ledger.seconds(),
         executions: 0,
         events: q.events_processed(),
         sim_end: last_end,
-        items,
-        gate_waits,
+        items: runner.items,
+        gate_waits: runner.gate_waits,
         overload: policy,
     })
+}
+
+/// Offers items to the groups: the overload rule, the kernel-cost stream, the CPU by
+/// kernel, the items analysed by each counted stage and what became of each item.
+struct ItemRunner<'a> {
+    pipeline: &'a crate::scenario::pipeline::Pipeline,
+    middle: std::ops::Range<usize>,
+    cost: &'a dyn crate::kernels::CostModel,
+    rng: crate::sim::Rng64,
+    ledger: CpuLedger,
+    analysed: BTreeMap<String, u64>,
+    policy: crate::scenario::overload::OverloadPolicy,
+    items: ItemCounts,
+    gate_waits: super::GateWaits,
+    /// Where the item would start in each group.
+    starts: Vec<Option<Time>>,
+    duration: Time,
+}
+
+impl ItemRunner<'_> {
+    /// One item submitted at `now` — a frame of `stream`, or a request (`None`) —
+    /// through every group: the first stage in each (a clone repeats it), then the
+    /// group's own stages, a per-batch one only with the batch's last item. Dropped
+    /// in all groups if any cannot start it by `start_by` or within the overload
+    /// deadline. Returns when the last group is done (`None`: dropped).
+    fn offer(
+        &mut self,
+        groups: &mut [Group],
+        now: Time,
+        stream: Option<u32>,
+        start_by: Time,
+        last_of_batch: bool,
+    ) -> Option<Time> {
+        let mut dropped = false;
+        for (g, slot) in groups.iter_mut().zip(self.starts.iter_mut()) {
+            let m = g.fleet.machines();
+            *slot = match stream {
+                Some(s) => m.start_for(now, s),
+                None => m.start_any(now),
+            };
+            let held = slot.map_or(Time::MAX, |t| t - now);
+            if g.fleet.machines().capped() && held > 0 {
+                let wait = self.policy.deadline().map_or(held, |d| held.min(d));
+                self.gate_waits.add(g.fleet.quota_gate(), wait);
+            }
+            dropped |= slot.is_none_or(|t| t >= start_by || !self.policy.may_start(now, t));
+        }
+        if dropped {
+            self.items.record(1, None, self.duration);
+            return None;
+        }
+        let (mut start, mut done) = (Time::MAX, now);
+        for g in groups.iter_mut() {
+            let (mut decode, mut rest) = (0u64, 0u64);
+            for i in std::iter::once(0).chain(g.stages.iter().copied()) {
+                let st = &self.pipeline.stages[i];
+                let n = match st.per {
+                    Per::Item => 1.0,
+                    Per::Batch if last_of_batch => 1.0,
+                    Per::Batch => continue,
+                };
+                let w = work_ns(self.cost, &st.work, n, &mut self.rng, &mut self.ledger);
+                if i == 0 {
+                    decode += w;
+                } else {
+                    rest += w;
+                }
+                if self.middle.contains(&i) {
+                    *self.analysed.get_mut(&st.name).expect("middle stage") += 1;
+                }
+            }
+            let m = g.fleet.machines();
+            let ran = match stream {
+                Some(s) => m.run_for(now, s, decode, rest),
+                None => m.run_any(now, decode + rest),
+            };
+            if let Some((s, end)) = ran {
+                start = start.min(s);
+                done = done.max(end);
+            }
+        }
+        self.items.record(1, Some((start, done)), self.duration);
+        Some(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{by_kind, RunContext};
+    use crate::kernels::cost::FixedCost;
+    use crate::scenario::Scenario;
+    use crate::sim::millis;
+
+    /// Requests from a trace through the monolith with fixed CPU times: each one
+    /// job of every stage, queued on the instance's two cores.
+    #[test]
+    fn requests_queue_on_the_cores_as_jobs_of_one_item() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.csv"), "0\n0\n0\n1\n").unwrap();
+        let text = r#"
+name = "r"
+duration = "10s"
+[workload.requests]
+trace = "t.csv"
+[[stages]]
+name = "a"
+cpu = { kind = "fixed", value = "10ms" }
+[[stages]]
+name = "b"
+cpu = { kind = "fixed", value = "15ms" }
+[[stages]]
+name = "c"
+per = "batch"
+cpu = { kind = "fixed", value = "5ms" }
+[[layouts]]
+name = "m"
+kind = "monolith"
+[layouts.ec2]
+instance_type = "c5.large"
+scaling = { kind = "fixed", instances = 1 }
+"#;
+        let r = Scenario::parse("r.toml", text, Some(dir.path())).unwrap();
+        let cost = FixedCost::uniform(1_000, 1_000);
+        let ctx = RunContext::new(&r, &cost);
+        let spec = &r.scenario.layouts[0];
+        let run = by_kind("monolith").unwrap().simulate(&ctx, spec).unwrap();
+        assert_eq!(run.frames_captured, 4);
+        assert_eq!(run.frames_by_detector["b"], 4);
+        assert_eq!(run.stream_hours, 0.0);
+        // 30 ms a request: two at 0 s side by side on the two cores, the third after
+        // one of them, the fourth alone at 1 s.
+        assert_eq!(run.latency.count(), 4);
+        assert_eq!(run.latency.max(), millis(60));
+        assert_eq!(run.latency.quantile(0.5), millis(30));
+        assert_eq!(run.sim_end, crate::sim::secs(1.0) + millis(30));
+    }
 }

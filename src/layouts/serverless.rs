@@ -70,6 +70,8 @@ struct X {
 enum Ev {
     /// Chunk `chunk` of `stream` has been captured.
     ChunkReady { stream: u32, chunk: u64 },
+    /// Request `index` arrives: a job of one item, one execution.
+    Request { index: u64 },
     /// The client retries the StartExecution requests waiting in its queue.
     StartRetry,
     /// A Lambda function queue (one per stage) retries its waiting invocations.
@@ -189,7 +191,7 @@ impl Outcomes {
         let analysed = if e.item_end > 0 { e.item_end } else { end };
         let frames = wl.frames_per_chunk;
         for i in 0..frames {
-            let captured = wl.capture(e.stream, e.chunk, i);
+            let captured = wl.item_capture(e.stream, e.chunk, i, e.ready);
             self.latency.record(analysed - captured);
             if wl.has_defect(e.chunk * frames as u64 + i as u64) {
                 self.notify_latency.record(end - captured);
@@ -646,7 +648,9 @@ pub fn simulate(
         spec.s3_prefixes.as_ref().map(|p| *p.get_ref()),
         Some(S3Prefixes::Shared)
     );
-    let prefixes: Vec<PrefixId> = (0..wl.max_streams())
+    // A request source writes under one prefix, as stream 0.
+    let sources_of_work = wl.max_streams().max(u32::from(wl.arrivals.is_some()));
+    let prefixes: Vec<PrefixId> = (0..sources_of_work)
         .map(|s| {
             if shared_prefix {
                 s3.prefix("frames/", 0)
@@ -735,6 +739,10 @@ pub fn simulate(
     // State.
     let duration = wl.duration;
     let mut q: EventQueue<Ev> = EventQueue::new();
+    let mut requests = wl.requests();
+    if let Some(t) = requests.as_mut().and_then(|a| a.next()) {
+        q.push(t, Ev::Request { index: 0 });
+    }
     for s in 0..wl.max_streams() {
         q.push(
             wl.chunk_ready(s, 0),
@@ -893,21 +901,10 @@ pub fn simulate(
                     q.push(now + timeline.every, Ev::Tick);
                 }
             }
-            Ev::ChunkReady { stream, chunk } => {
-                let capture_start = wl.capture(stream, chunk, 0);
-                if capture_start >= duration {
+            Ev::ChunkReady { .. } | Ev::Request { .. } => {
+                let Some((stream, chunk)) = arrival(ev, &wl, r, &mut requests, &mut q) else {
                     continue;
-                }
-                q.push(
-                    wl.chunk_ready(stream, chunk + 1),
-                    Ev::ChunkReady {
-                        stream,
-                        chunk: chunk + 1,
-                    },
-                );
-                if stream >= wl.active(r, capture_start) {
-                    continue; // the stream is off the air
-                }
+                };
                 frames_captured += frames as u64;
                 executions += 1;
                 let frame_bytes = cost.jpeg_bytes(work.rng.random::<f64>());
@@ -1255,6 +1252,42 @@ pub fn simulate(
         gate_waits,
         overload,
     })
+}
+
+/// The job an arrival event brings, with the next arrival queued: a stream's chunk
+/// once captured, or a request (as stream 0, numbered by arrival). `None` for a chunk
+/// past the period or of a stream off the air.
+fn arrival(
+    ev: Ev,
+    wl: &Workload,
+    r: &crate::scenario::Resolved,
+    requests: &mut Option<crate::scenario::source::ArrivalStream<'_>>,
+    q: &mut EventQueue<Ev>,
+) -> Option<(u32, u64)> {
+    match ev {
+        Ev::Request { index } => {
+            if let Some(t) = requests.as_mut().and_then(|a| a.next()) {
+                q.push(t, Ev::Request { index: index + 1 });
+            }
+            Some((0, index))
+        }
+        Ev::ChunkReady { stream, chunk } => {
+            let capture_start = wl.capture(stream, chunk, 0);
+            if capture_start >= wl.duration {
+                return None;
+            }
+            q.push(
+                wl.chunk_ready(stream, chunk + 1),
+                Ev::ChunkReady {
+                    stream,
+                    chunk: chunk + 1,
+                },
+            );
+            // Off the air: no job.
+            (stream < wl.active(r, capture_start)).then_some((stream, chunk))
+        }
+        _ => None,
+    }
 }
 
 /// The client's StartExecution queue: requests wait in line; the head is tried and,

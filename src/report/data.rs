@@ -47,7 +47,14 @@ pub struct LayoutSummary {
     /// The cost of the month: the period's usage projected to 730 hours, then priced
     /// (`monthly_bill`'s total).
     pub monthly_usd: f64,
+    /// Cost of the period per stream-hour (0 for a request source).
     pub usd_per_stream_hour: f64,
+    /// Requests that arrived in the period (a request source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Cost of the period per 1,000 requests (a request source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_1000_requests: Option<f64>,
     pub latency_ms: Percentiles,
     /// Points of the latency CDF: (milliseconds, fraction of frames at or below).
     pub latency_cdf: Vec<(f64, f64)>,
@@ -122,10 +129,21 @@ pub struct RaisedQuotas {
     pub bill: Bill,
     pub monthly_usd: f64,
     pub usd_per_stream_hour: f64,
+    /// Per 1,000 requests (a request source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_1000_requests: Option<f64>,
     pub monthly_bill: Bill,
     pub capacity: crate::layouts::Capacity,
     pub latency_ms: Percentiles,
     pub peak_instances: u64,
+}
+
+impl RaisedQuotas {
+    /// Per 1,000 requests for a request source, else per stream-hour.
+    pub fn usd_per_unit(&self) -> f64 {
+        self.usd_per_1000_requests
+            .unwrap_or(self.usd_per_stream_hour)
+    }
 }
 
 /// One layout's headline figures over replications: mean and 95% interval each.
@@ -133,6 +151,9 @@ pub struct RaisedQuotas {
 pub struct LayoutEstimates {
     pub monthly_usd: Estimate,
     pub usd_per_stream_hour: Estimate,
+    /// Per 1,000 requests (a request source only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_1000_requests: Option<Estimate>,
     /// Saving against the first layout, percent (absent for the first layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saving_pct: Option<Estimate>,
@@ -170,11 +191,18 @@ impl LayoutSummary {
             .map_or(self.monthly_usd, |r| r.monthly_usd)
     }
 
-    /// The cost per stream-hour that goes with [`Self::carried_monthly_usd`].
-    pub fn carried_usd_per_stream_hour(&self) -> f64 {
+    /// The cost per unit of work the table shows: per 1,000 requests for a request
+    /// source, else per stream-hour.
+    pub fn usd_per_unit(&self) -> f64 {
+        self.usd_per_1000_requests
+            .unwrap_or(self.usd_per_stream_hour)
+    }
+
+    /// The cost per unit that goes with [`Self::carried_monthly_usd`].
+    pub fn carried_usd_per_unit(&self) -> f64 {
         self.with_quotas_raised
             .as_ref()
-            .map_or(self.usd_per_stream_hour, |r| r.usd_per_stream_hour)
+            .map_or(self.usd_per_unit(), RaisedQuotas::usd_per_unit)
     }
 
     /// Total throttled requests.
@@ -349,6 +377,15 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The label of the per-unit cost column: `per stream-hour` or, when the source
+    /// is requests, `per 1,000 requests`.
+    pub fn unit_label(&self) -> &'static str {
+        match self.layouts.first().and_then(|l| l.usd_per_1000_requests) {
+            Some(_) => crate::scenario::CostUnit::ThousandRequests.label(),
+            None => crate::scenario::CostUnit::StreamHour.label(),
+        }
+    }
+
     /// Saving (%) of layout `i`'s monthly cost against the first layout's; `None` for
     /// the first layout or when the first costs nothing.
     pub fn saving_vs_first_pct(&self, i: usize) -> Option<f64> {
@@ -595,6 +632,8 @@ fn example_layout(
         period_hours,
         monthly_usd,
         usd_per_stream_hour: total_usd / (streams * period_hours),
+        requests: None,
+        usd_per_1000_requests: None,
         latency_ms: Percentiles { p50, p95, p99, max },
         latency_cdf,
         throttles: throttles.iter().map(|&(k, v)| (k.to_string(), v)).collect(),

@@ -40,6 +40,15 @@ pub fn cdf_ms(h: &Histogram) -> Vec<(f64, f64)> {
     out
 }
 
+/// The period's cost per 1,000 requests of a request source, whose jobs are one
+/// item each (so the items offered are the requests that arrived, served or not).
+pub fn usd_per_1000_requests(l: &LayoutRun) -> f64 {
+    if l.items.offered == 0 {
+        return 0.0;
+    }
+    l.bill.total_usd / l.items.offered as f64 * 1000.0
+}
+
 /// One layout's summary; the month is priced from its usage with `catalog`.
 pub fn layout_summary(
     l: &LayoutRun,
@@ -58,6 +67,8 @@ pub fn layout_summary(
         } else {
             0.0
         },
+        requests: None,
+        usd_per_1000_requests: None,
         latency_ms: percentiles_ms(&l.latency),
         latency_cdf: cdf_ms(&l.latency),
         throttles: l.throttles.clone(),
@@ -114,6 +125,7 @@ pub fn raised_summary(raised: &LayoutRun, catalog: &Catalog) -> super::data::Rai
         } else {
             0.0
         },
+        usd_per_1000_requests: None,
         monthly_bill: month,
         capacity: raised.capacity(),
         latency_ms: percentiles_ms(&raised.latency),
@@ -142,7 +154,12 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         .zip(&run.raised)
         .map(|(l, raised)| LayoutSummary {
             lambda_concurrency_quota: lambda_quota(l),
-            with_quotas_raised: raised.as_ref().map(|x| raised_summary(x, &r.catalog)),
+            with_quotas_raised: raised.as_ref().map(|x| super::data::RaisedQuotas {
+                usd_per_1000_requests: r.arrivals.is_some().then(|| usd_per_1000_requests(x)),
+                ..raised_summary(x, &r.catalog)
+            }),
+            requests: r.arrivals.is_some().then_some(l.items.offered),
+            usd_per_1000_requests: r.arrivals.is_some().then(|| usd_per_1000_requests(l)),
             ..layout_summary(l, onset_of(&l.name), &r.catalog)
         })
         .collect();
@@ -249,6 +266,10 @@ pub fn replicated_report(mut reports: Vec<RunReport>, note: String) -> RunReport
             LayoutEstimates {
                 monthly_usd: of(&|r| r.layouts[i].monthly_usd),
                 usd_per_stream_hour: of(&|r| r.layouts[i].usd_per_stream_hour),
+                usd_per_1000_requests: reports
+                    .iter()
+                    .all(|r| r.layouts[i].usd_per_1000_requests.is_some())
+                    .then(|| of(&|r| r.layouts[i].usd_per_unit())),
                 saving_pct: (i > 0 && reports.iter().all(|r| r.saving_vs_first_pct(i).is_some()))
                     .then(|| of(&|r| r.saving_vs_first_pct(i).unwrap_or(f64::NAN))),
                 latency_p50_ms: of(&|r| r.layouts[i].latency_ms.p50),

@@ -84,10 +84,13 @@ pub fn comparison_grid(r: &RunReport) -> Grid {
                 }),
             ),
             (
-                "per stream-hour".into(),
+                r.unit_label().into(),
                 Box::new(|i| match est(i) {
-                    Some(e) => plus_minus_share(&e.usd_per_stream_hour, usd_rate),
-                    None => usd_rate(l[i].usd_per_stream_hour),
+                    Some(e) => plus_minus_share(
+                        e.usd_per_1000_requests.as_ref().unwrap_or(&e.usd_per_stream_hour),
+                        usd_rate,
+                    ),
+                    None => usd_rate(l[i].usd_per_unit()),
                 }),
             ),
             (
@@ -367,17 +370,19 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
     let dearest = l.iter().max_by(by_cost).expect("not empty");
     if l.len() == 1 {
         out.push(format!(
-            "{} costs {} a month ({} per stream-hour).",
+            "{} costs {} a month ({} {}).",
             cheapest.name,
             usd(cheapest.carried_monthly_usd()),
-            usd_rate(cheapest.carried_usd_per_stream_hour())
+            usd_rate(cheapest.carried_usd_per_unit()),
+            r.unit_label()
         ));
     } else {
         let mut s = format!(
-            "The cheapest layout is {}, at {} a month ({} per stream-hour)",
+            "The cheapest layout is {}, at {} a month ({} {})",
             cheapest.name,
             usd(cheapest.carried_monthly_usd()),
-            usd_rate(cheapest.carried_usd_per_stream_hour())
+            usd_rate(cheapest.carried_usd_per_unit()),
+            r.unit_label()
         );
         if dearest.carried_monthly_usd() > 0.0 && dearest.name != cheapest.name {
             s += &format!(
@@ -413,11 +418,12 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
     for x in l {
         if let Some(q) = &x.with_quotas_raised {
             out.push(format!(
-                "Under its quotas {} bills {} a month for the share it serves; with quotas raised to carry the load it would cost {} ({} per stream-hour; {}), the figure the saving compares.",
+                "Under its quotas {} bills {} a month for the share it serves; with quotas raised to carry the load it would cost {} ({} {}; {}), the figure the saving compares.",
                 x.name,
                 usd(x.monthly_usd),
                 usd(q.monthly_usd),
-                usd_rate(q.usd_per_stream_hour),
+                usd_rate(q.usd_per_unit()),
+                r.unit_label(),
                 q.capacity.sentence(&x.name)
             ));
         }

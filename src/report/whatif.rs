@@ -38,6 +38,10 @@ pub struct WhatIf {
     pub dims: Vec<WhatIfDim>,
     pub layouts: Vec<String>,
     pub points: Vec<WhatIfPoint>,
+    /// The per-unit column's label (`per stream-hour`, `per 1,000 requests`); its
+    /// figures are in `usd_per_stream_hour`.
+    #[serde(skip)]
+    pub unit_label: &'static str,
 }
 
 impl WhatIf {
@@ -77,16 +81,25 @@ impl WhatIf {
             out.push(WhatIfPoint {
                 at,
                 monthly_usd: p.costs.iter().map(|c| c.monthly_usd).collect(),
-                usd_per_stream_hour: p.costs.iter().map(|c| c.usd_per_stream_hour).collect(),
+                usd_per_stream_hour: p.costs.iter().map(|c| c.usd_per_unit()).collect(),
                 throttles: p.costs.iter().map(|c| c.throttles).collect(),
                 p50_ms: p.costs.iter().map(|c| c.p50_ms).collect(),
             });
         }
+        let per_request = points
+            .first()
+            .and_then(|p| p.costs.first())
+            .is_some_and(|c| c.usd_per_1000_requests.is_some());
         WhatIf {
             scenario: scenario.to_string(),
             dims,
             layouts,
             points: out,
+            unit_label: if per_request {
+                crate::scenario::CostUnit::ThousandRequests.label()
+            } else {
+                crate::scenario::CostUnit::StreamHour.label()
+            },
         }
     }
 }
@@ -296,9 +309,10 @@ pub fn render(w: &WhatIf) -> String {
     o.push_str("<div id=\"chart\"></div>\n<p class=\"note\">Cost a month of each layout at this setting, the cheapest in green; the scale is fixed over the whole sweep, so the bars grow and shrink as the sliders move.</p>\n");
     let _ = writeln!(
         o,
-        "<table>\n<thead><tr><th>layout</th><th>cost per month</th><th>per stream-hour</th>\
+        "<table>\n<thead><tr><th>layout</th><th>cost per month</th><th>{}</th>\
          <th>saving vs {}</th><th>latency p50</th><th>throttles</th></tr></thead>\n\
          <tbody id=\"layouts-body\"></tbody>\n</table>",
+        w.unit_label,
         escape(w.layouts.first().map_or("", String::as_str))
     );
     o.push_str(
@@ -324,6 +338,7 @@ mod tests {
             layout: layout.into(),
             monthly_usd: usd,
             usd_per_stream_hour: usd / 730.0 / streams as f64,
+            usd_per_1000_requests: None,
             throttles: 0,
             p50_ms: 100.0,
         };

@@ -71,26 +71,7 @@ pub(super) fn check(s: &Scenario, file: &str, text: &str) -> Result<()> {
         ));
     }
     if let (Profile::Daily, Some(hw)) = (w.profile, &w.hourly_weights) {
-        let weights = hw.get_ref();
-        if weights.len() != 24 {
-            return Err(err(
-                hw.span(),
-                format!(
-                    "hourly_weights needs 24 numbers (one per hour), got {}",
-                    weights.len()
-                ),
-            ));
-        }
-        if let Some((i, x)) = weights
-            .iter()
-            .enumerate()
-            .find(|(_, x)| !(x.is_finite() && (0.0..=1.0).contains(*x)))
-        {
-            return Err(at_path(
-                &format!("workload.hourly_weights[{i}]"),
-                format!("hourly_weights[{i}] (hour {i}) must be a number in 0..=1, got {x}"),
-            ));
-        }
+        check_hourly_weights(hw, "workload", file, text)?;
     }
     let sample = &w.sample;
     if !(sample.seconds.is_finite() && sample.seconds > 0.0 && sample.seconds <= MAX_SAMPLE_SECONDS)
@@ -186,10 +167,49 @@ pub(super) fn check(s: &Scenario, file: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a daily profile's `hourly_weights` (at `prefix.hourly_weights`): 24 numbers
+/// in 0..=1, a bad one named by its index.
+pub(super) fn check_hourly_weights(
+    hw: &toml::Spanned<Vec<f64>>,
+    prefix: &str,
+    file: &str,
+    text: &str,
+) -> Result<()> {
+    let weights = hw.get_ref();
+    if weights.len() != 24 {
+        return Err(at(
+            file,
+            text,
+            hw.span(),
+            format!(
+                "hourly_weights needs 24 numbers (one per hour), got {}",
+                weights.len()
+            ),
+        ));
+    }
+    if let Some((i, x)) = weights
+        .iter()
+        .enumerate()
+        .find(|(_, x)| !(x.is_finite() && (0.0..=1.0).contains(*x)))
+    {
+        return Err(InputError::at_path(
+            file,
+            text,
+            &format!("{prefix}.hourly_weights[{i}]"),
+            format!("hourly_weights[{i}] (hour {i}) must be a number in 0..=1, got {x}"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Estimated simulated events of running every layout of `r` once: for each layout,
 /// streams × seconds × frames analysed per second × (detectors + 2) — a frame's
 /// conversion, one analysis per detector and its share of the orchestration.
 pub fn estimated_events(r: &Resolved, duration: Time) -> f64 {
+    if let Some(a) = &r.arrivals {
+        return request_events(r, a, duration);
+    }
     let w = &r.scenario.workload;
     let streams = (*w.streams.get_ref()).max(w.ramp_from.unwrap_or(0)) as f64;
     r.scenario.layouts.len() as f64
@@ -199,8 +219,18 @@ pub fn estimated_events(r: &Resolved, duration: Time) -> f64 {
         * (r.detectors.len() as f64 + 2.0)
 }
 
-/// Analysed frames of one layout's run: streams × seconds × frames per second.
+/// A request source's events: for each layout, the expected arrivals × (stages + 1)
+/// — each stage's work and the request's arrival.
+fn request_events(r: &Resolved, a: &super::source::Arrivals, duration: Time) -> f64 {
+    r.scenario.layouts.len() as f64 * a.expected(duration) * (r.pipeline.stages.len() as f64 + 1.0)
+}
+
+/// Analysed frames of one layout's run: streams × seconds × frames per second (none
+/// for a request source: the real detectors run on streams only).
 pub fn analysed_frames(r: &Resolved, duration: Time) -> f64 {
+    if r.arrivals.is_some() {
+        return 0.0;
+    }
     let w = &r.scenario.workload;
     *w.streams.get_ref() as f64
         * (duration as f64 / NS_PER_SEC as f64)
@@ -222,6 +252,20 @@ pub fn check_work(
     let span = r.scenario.workload.streams.span();
     let secs = duration as f64 / NS_PER_SEC as f64;
     let events = estimated_events(r, duration);
+    if let (Some(a), true) = (&r.arrivals, events > MAX_EVENTS) {
+        return Err(InputError::at_path(
+            &r.file,
+            &r.text,
+            "workload.requests",
+            format!(
+                "this run would simulate about {events:.2e} events ({} layouts × {:.3e} expected requests × {} steps per request), more than the {MAX_EVENTS:.0e} a run may take (several minutes): shorten the duration (`duration` or --duration), lower the rate, use fewer grid points, or pass --allow-large",
+                r.scenario.layouts.len(),
+                a.expected(duration),
+                r.pipeline.stages.len() + 1
+            ),
+        )
+        .into());
+    }
     if events > MAX_EVENTS {
         return Err(at(
             &r.file,

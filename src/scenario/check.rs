@@ -51,7 +51,173 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         })?
     };
 
-    // Workload.
+    // Workload: streams, or request arrivals.
+    let w = &s.workload;
+    let doc: toml::Table = toml::from_str(text)
+        .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
+    let given = |key: &str| doc.get("workload").and_then(|t| t.get(key)).is_some();
+    let (detectors, arrivals, items_per_batch) = match &w.requests {
+        None => {
+            if let Some((missing, _)) = super::STREAM_FIELDS
+                .iter()
+                .find(|(key, required)| *required && !given(key))
+            {
+                return Err(crate::Error::Input(crate::InputError::at_path(
+                    file,
+                    text,
+                    "workload",
+                    format!("missing field `{missing}` (a stream workload needs streams, frames_per_second, frame_size, detectors and chunk_seconds; or describe request arrivals in [workload.requests])"),
+                )));
+            }
+            let (detectors, frames_per_chunk) = stream_workload(&s, file, text, duration)?;
+            (detectors, None, frames_per_chunk)
+        }
+        Some(req) => {
+            if let Some((key, _)) = super::STREAM_FIELDS.iter().find(|(key, _)| given(key)) {
+                return Err(crate::Error::Input(crate::InputError::at_path(
+                    file,
+                    text,
+                    &format!("workload.{key}"),
+                    format!("a request workload ([workload.requests]) has no `{key}`: that field describes a stream source"),
+                )));
+            }
+            if s.kernels == super::KernelsChoice::Real {
+                return Err(crate::Error::Input(crate::InputError::at_path(
+                    file,
+                    text,
+                    "kernels",
+                    "the real detectors run on a stream's sample clip; a request workload's stages take their CPU time from `work`, `cpu` or the kernels' calibration: use kernels = \"sampled\" or \"auto\"",
+                )));
+            }
+            if s.stages.is_empty() {
+                return Err(err(
+                    req.span(),
+                    "a request workload needs its [[stages]] (the built-in stages are the video monitor's)".into(),
+                ));
+            }
+            let arrivals = super::source::resolve(req, dir.unwrap_or(Path::new(".")), file, text)?;
+            (Vec::new(), Some(arrivals), 1)
+        }
+    };
+
+    // The pipeline.
+    let pipeline = if s.stages.is_empty() {
+        super::pipeline::Pipeline::video(
+            &detectors,
+            w.source_fps.0 / w.frames_per_second.get_ref().0,
+            super::pipeline::default_aggregate_cpu(),
+        )
+    } else {
+        let source = super::pipeline::Source {
+            dir: dir.unwrap_or(Path::new(".")),
+            file,
+            text,
+        };
+        super::pipeline::resolve(&s.stages, items_per_batch, &source).map_err(|e| {
+            match e.positioned {
+                Some(p) => p,
+                None => err(e.span, e.message),
+            }
+        })?
+    };
+
+    // Layouts.
+    if s.layouts.is_empty() {
+        return Err(crate::Error::Input(crate::InputError::at_path(
+            file,
+            text,
+            "layouts",
+            "at least one [[layouts]] is needed",
+        )));
+    }
+    let mut names = BTreeSet::new();
+    for l in &s.layouts {
+        if !names.insert(l.name.as_str()) {
+            return Err(err(
+                l.kind.span(),
+                format!("two layouts are named `{}`", l.name),
+            ));
+        }
+        let cx = crate::layouts::CheckContext {
+            catalog: &catalog,
+            detectors: if arrivals.is_some() {
+                pipeline.stages.len().saturating_sub(2)
+            } else {
+                detectors.len()
+            },
+            pipeline: &pipeline,
+            file,
+            text,
+        };
+        crate::layouts::check(l, &cx)?;
+    }
+
+    // The layouts' own state machines, read and bound to the stages now.
+    let mut machines = std::collections::BTreeMap::new();
+    for l in &s.layouts {
+        if let Some(path) = &l.state_machine {
+            let p = dir.map_or_else(
+                || Path::new(path.get_ref()).to_path_buf(),
+                |d| d.join(path.get_ref()),
+            );
+            let machine = crate::cloud::asl::load(&p)?;
+            crate::layouts::serverless::check_binding(&machine, &pipeline)
+                .map_err(|m| err(path.span(), format!("layout `{}`: {m}", l.name)))?;
+            machines.insert(l.name.clone(), std::sync::Arc::new(machine));
+        }
+        if let Some(w) = &l.choice_weights {
+            for (state, weights) in w.get_ref() {
+                if weights.is_empty()
+                    || weights.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+                    || weights.iter().sum::<f64>() <= 0.0
+                {
+                    return Err(err(w.span(), format!("layout `{}`: choice_weights for `{state}` need non-negative numbers, not all 0", l.name)));
+                }
+            }
+        }
+    }
+
+    // Every labelled assumption names a value written in the file.
+    if !s.assumptions.is_empty() {
+        for path in s.assumptions.keys() {
+            if crate::sweep::get(&doc, path).is_none() {
+                let span = text
+                    .find(&format!("\"{path}\""))
+                    .map_or(0..0, |i| i..i + path.len() + 2);
+                return Err(err(span, format!("assumption `{path}` names no value in this file; write the value it labels (e.g. `{}`) in the file", path.rsplit('.').next().unwrap_or(path))));
+            }
+        }
+    }
+
+    let billing_date = s.billing_date.clone().unwrap_or_else(|| match s.quota_era {
+        QuotaEra::Y2023 => "2023-03-22".into(),
+        QuotaEra::Current => "2025-11-01".into(),
+    });
+
+    Ok(Resolved {
+        frame_size: w.frame_size.0,
+        detectors,
+        pipeline,
+        machines,
+        arrivals,
+        duration,
+        billing_date,
+        catalog,
+        file: file.to_string(),
+        text: text.to_string(),
+        scenario: s,
+    })
+}
+
+/// Checks a stream workload: streams, profile, detectors, frames per chunk. Returns
+/// the detectors and the frames of a chunk.
+fn stream_workload(
+    s: &Scenario,
+    file: &str,
+    text: &str,
+    duration: crate::sim::Time,
+) -> Result<(Vec<Kernel>, u64)> {
+    let err = |span: std::ops::Range<usize>, msg: String| at(file, text, span, msg);
     let w = &s.workload;
     if *w.streams.get_ref() == 0 {
         return Err(err(w.streams.span(), "streams must be at least 1".into()));
@@ -148,108 +314,5 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
         ));
     }
 
-    // The pipeline.
-    let pipeline = if s.stages.is_empty() {
-        super::pipeline::Pipeline::video(
-            &detectors,
-            w.source_fps.0 / w.frames_per_second.get_ref().0,
-            super::pipeline::default_aggregate_cpu(),
-        )
-    } else {
-        let source = super::pipeline::Source {
-            dir: dir.unwrap_or(Path::new(".")),
-            file,
-            text,
-        };
-        super::pipeline::resolve(&s.stages, frames_per_chunk.round() as u64, &source).map_err(
-            |e| match e.positioned {
-                Some(p) => p,
-                None => err(e.span, e.message),
-            },
-        )?
-    };
-
-    // Layouts.
-    if s.layouts.is_empty() {
-        return Err(crate::Error::Input(crate::InputError::at_path(
-            file,
-            text,
-            "layouts",
-            "at least one [[layouts]] is needed",
-        )));
-    }
-    let mut names = BTreeSet::new();
-    for l in &s.layouts {
-        if !names.insert(l.name.as_str()) {
-            return Err(err(
-                l.kind.span(),
-                format!("two layouts are named `{}`", l.name),
-            ));
-        }
-        let cx = crate::layouts::CheckContext {
-            catalog: &catalog,
-            detectors: detectors.len(),
-            pipeline: &pipeline,
-            file,
-            text,
-        };
-        crate::layouts::check(l, &cx)?;
-    }
-
-    // The layouts' own state machines, read and bound to the stages now.
-    let mut machines = std::collections::BTreeMap::new();
-    for l in &s.layouts {
-        if let Some(path) = &l.state_machine {
-            let p = dir.map_or_else(
-                || Path::new(path.get_ref()).to_path_buf(),
-                |d| d.join(path.get_ref()),
-            );
-            let machine = crate::cloud::asl::load(&p)?;
-            crate::layouts::serverless::check_binding(&machine, &pipeline)
-                .map_err(|m| err(path.span(), format!("layout `{}`: {m}", l.name)))?;
-            machines.insert(l.name.clone(), std::sync::Arc::new(machine));
-        }
-        if let Some(w) = &l.choice_weights {
-            for (state, weights) in w.get_ref() {
-                if weights.is_empty()
-                    || weights.iter().any(|x| !(x.is_finite() && *x >= 0.0))
-                    || weights.iter().sum::<f64>() <= 0.0
-                {
-                    return Err(err(w.span(), format!("layout `{}`: choice_weights for `{state}` need non-negative numbers, not all 0", l.name)));
-                }
-            }
-        }
-    }
-
-    // Every labelled assumption names a value written in the file.
-    if !s.assumptions.is_empty() {
-        let doc: toml::Table = toml::from_str(text)
-            .map_err(|e| crate::Error::Input(crate::error::toml_error(file, text, &e)))?;
-        for path in s.assumptions.keys() {
-            if crate::sweep::get(&doc, path).is_none() {
-                let span = text
-                    .find(&format!("\"{path}\""))
-                    .map_or(0..0, |i| i..i + path.len() + 2);
-                return Err(err(span, format!("assumption `{path}` names no value in this file; write the value it labels (e.g. `{}`) in the file", path.rsplit('.').next().unwrap_or(path))));
-            }
-        }
-    }
-
-    let billing_date = s.billing_date.clone().unwrap_or_else(|| match s.quota_era {
-        QuotaEra::Y2023 => "2023-03-22".into(),
-        QuotaEra::Current => "2025-11-01".into(),
-    });
-
-    Ok(Resolved {
-        frame_size: w.frame_size.0,
-        detectors,
-        pipeline,
-        machines,
-        duration,
-        billing_date,
-        catalog,
-        file: file.to_string(),
-        text: text.to_string(),
-        scenario: s,
-    })
+    Ok((detectors, frames_per_chunk.round() as u64))
 }

@@ -6,6 +6,7 @@ pub mod bounds;
 mod check;
 pub mod overload;
 pub mod pipeline;
+pub mod source;
 mod values;
 
 use std::collections::BTreeMap;
@@ -122,11 +123,13 @@ pub enum Profile {
     Daily,
 }
 
-/// What is monitored.
+/// Where the work comes from: continuous streams (the video fields below) or, with
+/// `[workload.requests]`, request arrivals (and then none of the stream fields).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Concurrent streams (the peak, for ramp and daily profiles).
+    #[serde(default = "absent")]
     pub streams: Spanned<u32>,
     #[serde(default)]
     pub profile: Profile,
@@ -135,19 +138,53 @@ pub struct Workload {
     #[serde(default)]
     pub hourly_weights: Option<Spanned<Vec<f64>>>,
     /// Frames analysed per second of each stream.
+    #[serde(default = "absent_one")]
     pub frames_per_second: Spanned<Positive>,
     /// Frames per second of the compressed source stream, all decoded by the converter.
     #[serde(default = "default_source_fps")]
     pub source_fps: Positive,
     /// Analysis frame size, "WIDTHxHEIGHT".
+    #[serde(default = "default_frame_size")]
     pub frame_size: FrameSizeText,
     /// Detector names: black, freeze, block_corruption, silence, av_sync.
+    #[serde(default = "absent")]
     pub detectors: Spanned<Vec<String>>,
     /// Seconds of stream per orchestration step (one execution per chunk).
+    #[serde(default = "absent_one")]
     pub chunk_seconds: Spanned<Positive>,
     /// The sample stream the real kernels run on.
     #[serde(default)]
     pub sample: SampleSpec,
+    /// Request arrivals instead of streams (`source::RequestSpec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Spanned<source::RequestSpec>>,
+}
+
+/// The fields of a stream source: required without `[workload.requests]`, refused
+/// with it.
+pub const STREAM_FIELDS: &[(&str, bool)] = &[
+    ("streams", true),
+    ("frames_per_second", true),
+    ("frame_size", true),
+    ("detectors", true),
+    ("chunk_seconds", true),
+    ("profile", false),
+    ("ramp_from", false),
+    ("hourly_weights", false),
+    ("source_fps", false),
+    ("sample", false),
+];
+
+/// A stream field a request workload leaves out (checked against the file).
+fn absent<T: Default>() -> Spanned<T> {
+    Spanned::new(0..0, T::default())
+}
+/// One frame per one-second chunk: a request workload's single item per job.
+fn absent_one() -> Spanned<Positive> {
+    Spanned::new(0..0, Positive(1.0))
+}
+fn default_frame_size() -> FrameSizeText {
+    FrameSizeText(FrameSize::new(640, 360))
 }
 
 fn default_source_fps() -> Positive {
@@ -314,6 +351,8 @@ pub struct Resolved {
     pub pipeline: pipeline::Pipeline,
     /// The ASL state machines the layouts name (`state_machine`), parsed, by layout.
     pub machines: BTreeMap<String, std::sync::Arc<crate::cloud::asl::Machine>>,
+    /// Request arrivals, when the workload's source is requests (`None`: streams).
+    pub arrivals: Option<source::Arrivals>,
     pub duration: Time,
     pub billing_date: String,
 }
@@ -370,8 +409,11 @@ impl Workload {
     }
 
     /// Stream-hours over `[0, duration)`, integrated second by second as the layouts
-    /// see it.
+    /// see it (0 for a request source).
     pub fn stream_hours(&self, duration: Time) -> f64 {
+        if self.requests.is_some() {
+            return 0.0;
+        }
         let step = crate::sim::NS_PER_SEC;
         let mut total = 0.0;
         let mut t = 0;
@@ -381,6 +423,53 @@ impl Workload {
             t += step;
         }
         total / (3600.0 * crate::sim::NS_PER_SEC as f64)
+    }
+}
+
+impl Resolved {
+    /// Items one job brings into the pipeline: a stream chunk's frames, or a
+    /// request's one item.
+    pub fn items_per_job(&self) -> f64 {
+        let w = &self.scenario.workload;
+        match self.arrivals {
+            Some(_) => 1.0,
+            None => (w.frames_per_second.get_ref().0 * w.chunk_seconds.get_ref().0).max(1.0),
+        }
+    }
+
+    /// Whether the load is the same all period (a constant stream count or request
+    /// rate), so a short run says what a long one costs.
+    pub fn constant_load(&self) -> bool {
+        match &self.arrivals {
+            None => self.scenario.workload.profile == Profile::Constant,
+            Some(source::Arrivals::Poisson { shape, .. }) => *shape == source::RateShape::Constant,
+            Some(source::Arrivals::Trace { .. }) => false,
+        }
+    }
+
+    /// What a cost is quoted per: stream-hours, or 1,000 requests.
+    pub fn cost_unit(&self) -> CostUnit {
+        match self.arrivals {
+            Some(_) => CostUnit::ThousandRequests,
+            None => CostUnit::StreamHour,
+        }
+    }
+}
+
+/// The unit a layout's cost is quoted per, following the workload's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostUnit {
+    StreamHour,
+    ThousandRequests,
+}
+
+impl CostUnit {
+    /// The table's column label: `per stream-hour`, `per 1,000 requests`.
+    pub fn label(self) -> &'static str {
+        match self {
+            CostUnit::StreamHour => "per stream-hour",
+            CostUnit::ThousandRequests => "per 1,000 requests",
+        }
     }
 }
 

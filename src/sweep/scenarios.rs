@@ -12,7 +12,7 @@ use crate::analysis::Estimate;
 use crate::error::Result;
 use crate::report::data::{Crossover, Sensitivity, SensitivityBar, SweepData, SweepSeries};
 use crate::run::{run, RunOptions};
-use crate::scenario::{KernelsChoice, Profile, Scenario};
+use crate::scenario::{KernelsChoice, Scenario};
 use crate::sim::Time;
 
 /// How variants are run.
@@ -35,8 +35,19 @@ pub struct VariantCost {
     pub layout: String,
     pub monthly_usd: f64,
     pub usd_per_stream_hour: f64,
+    /// Per 1,000 requests, for a request source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usd_per_1000_requests: Option<f64>,
     pub throttles: u64,
     pub p50_ms: f64,
+}
+
+impl VariantCost {
+    /// Per 1,000 requests for a request source, else per stream-hour.
+    pub fn usd_per_unit(&self) -> f64 {
+        self.usd_per_1000_requests
+            .unwrap_or(self.usd_per_stream_hour)
+    }
 }
 
 /// The scenario `base` (parsed TOML of `file`) with `assignments` applied, run.
@@ -69,6 +80,11 @@ pub fn run_variant(
             } else {
                 0.0
             },
+            usd_per_1000_requests: result
+                .resolved
+                .arrivals
+                .is_some()
+                .then(|| crate::report::from_run::usd_per_1000_requests(l)),
             throttles: l.total_throttles(),
             p50_ms: if l.latency.is_empty() {
                 0.0
@@ -196,9 +212,7 @@ fn check_layout_names(base: &toml::Table, opts: &VariantOptions) -> Result<()> {
 pub fn default_variant_duration(text: &str, file: &str) -> Result<Option<Time>> {
     let r = Scenario::parse(file, text, None);
     Ok(match r {
-        Ok(r) if r.scenario.workload.profile == Profile::Constant => {
-            Some(r.duration.min(600 * crate::sim::NS_PER_SEC))
-        }
+        Ok(r) if r.constant_load() => Some(r.duration.min(600 * crate::sim::NS_PER_SEC)),
         _ => None,
     })
 }
@@ -224,7 +238,10 @@ pub struct SweepOutcome {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CostEstimate {
     pub monthly_usd: Estimate,
-    pub usd_per_stream_hour: Estimate,
+    /// Per stream-hour, or per 1,000 requests for a request source.
+    pub usd_per_unit: Estimate,
+    /// Whether the source is requests (the unit is 1,000 requests).
+    pub per_request: bool,
     pub throttles: Estimate,
     pub p50_ms: Estimate,
 }
@@ -237,7 +254,8 @@ impl CostEstimate {
         };
         CostEstimate {
             monthly_usd: f(&|c| c.monthly_usd),
-            usd_per_stream_hour: f(&|c| c.usd_per_stream_hour),
+            usd_per_unit: f(&|c| c.usd_per_unit()),
+            per_request: !reps.is_empty() && reps.iter().all(|r| r[i].usd_per_1000_requests.is_some()),
             throttles: f(&|c| c.throttles as f64),
             p50_ms: f(&|c| c.p50_ms),
         }
@@ -248,14 +266,19 @@ impl CostEstimate {
         VariantCost {
             layout: layout.to_string(),
             monthly_usd: self.monthly_usd.mean,
-            usd_per_stream_hour: self.usd_per_stream_hour.mean,
+            usd_per_stream_hour: if self.per_request {
+                0.0
+            } else {
+                self.usd_per_unit.mean
+            },
+            usd_per_1000_requests: self.per_request.then_some(self.usd_per_unit.mean),
             throttles: self.throttles.mean.round() as u64,
             p50_ms: self.p50_ms.mean,
         }
     }
 }
 
-/// The samples of each cost figure (monthly, per stream-hour, every layout) over
+/// The samples of each cost figure (monthly, per unit, every layout) over
 /// replications, for `--precision`.
 pub fn cost_samples(reps: &[Vec<VariantCost>]) -> Vec<Vec<f64>> {
     let layouts = reps.first().map_or(0, Vec::len);
@@ -263,7 +286,7 @@ pub fn cost_samples(reps: &[Vec<VariantCost>]) -> Vec<Vec<f64>> {
         .flat_map(|i| {
             [
                 reps.iter().map(|r| r[i].monthly_usd).collect(),
-                reps.iter().map(|r| r[i].usd_per_stream_hour).collect(),
+                reps.iter().map(|r| r[i].usd_per_unit()).collect(),
             ]
         })
         .collect()
@@ -460,6 +483,8 @@ pub fn finish_sweep(
         crossovers.sort_by(|p, q| p.x.total_cmp(&q.x));
         let x_label = if path == "workload.streams" {
             "concurrent streams".to_string()
+        } else if path == "workload.requests.rate" {
+            "requests per second".to_string()
         } else {
             path.clone()
         };
