@@ -5,9 +5,10 @@
 //!
 //! How it runs (every figure that is not published is listed by `assumptions`):
 //! - **Jobs.** A job is one chunk of a stream (`frames_per_chunk` items), as the
-//!   serverless layouts run one execution per chunk. The stages that read the source
-//!   take jobs from an in-process queue (the stream ingest, as the monolith's converter
-//!   reads its streams); every other stage reads its own SQS queue.
+//!   serverless layouts run one execution per chunk, or one request (one item, from
+//!   its arrival). The stages that read the source take jobs from an in-process queue
+//!   (the stream ingest or the request front end, as the monolith's converter reads
+//!   its streams); every other stage reads its own SQS queue.
 //! - **Consumers.** Each vCPU of a task runs one consumer: a long-poll receive (up to
 //!   `receive_batch` messages); per message, a GET of its body if it came through S3,
 //!   the reader's deserialization, and — once the job's last input has arrived — the
@@ -44,6 +45,7 @@ use crate::pricing::bill::{ec2_billed_seconds, fargate_billed_seconds};
 use crate::pricing::usage::{Ec2Usage, FargateUsage, Fraction, NonNegative};
 use crate::pricing::{price, Architecture, Catalog, Usage};
 use crate::scenario::pipeline::{OutputBytes, Per, Pipeline};
+use crate::scenario::source::ArrivalStream;
 use crate::scenario::LayoutSpec;
 use crate::sim::{rng_stream, Dur, EventQueue, Histogram, Rng64, Time, TimeWeighted, NS_PER_SEC};
 
@@ -451,7 +453,7 @@ fn assumptions(spec: &LayoutSpec) -> Vec<Assumption> {
 // ---------------------------------------------------------------------------------
 // The simulation.
 
-/// A chunk of a stream: `(stream << 32) | chunk`.
+/// A chunk of a stream: `(stream << 32) | chunk`; a request: its number.
 type JobKey = u64;
 
 fn job_key(stream: u32, chunk: u64) -> JobKey {
@@ -462,6 +464,8 @@ fn job_key(stream: u32, chunk: u64) -> JobKey {
 struct Job {
     stream: u32,
     chunk: u64,
+    /// When the job entered (a chunk: when it was ready; a request: its arrival).
+    entered: Time,
     /// Bytes of one JPEG frame of this chunk (drawn once, as the serverless layouts do).
     frame_bytes: u64,
     /// Inputs arrived, per stage.
@@ -593,6 +597,10 @@ enum Ev {
         stream: u32,
         chunk: u64,
     },
+    /// Request `index` arrives.
+    Request {
+        index: u64,
+    },
     Ready {
         svc: u32,
         task: u32,
@@ -649,8 +657,10 @@ struct Sim<'a> {
     /// Frames whose analysis finished after the period (queues never drop).
     frames_late: u64,
     jobs_captured: u64,
-    /// Streams whose next chunk is still to come.
+    /// Sources whose next job is still to come: streams, and the request arrivals.
     streams_running: u32,
+    /// The request arrivals still to come (a request source).
+    requests: Option<ArrivalStream<'a>>,
     s3_throttles: u64,
     s3_retries: u64,
     last_end: Time,
@@ -722,7 +732,8 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         readers,
         middle: middle.clone(),
         s3: S3Bucket::new(&r.catalog, s3_cfg).map_err(input)?,
-        prefixes: vec![None; wl.max_streams() as usize],
+        // A request source writes under one prefix, as stream 0.
+        prefixes: vec![None; wl.max_streams().max(u32::from(wl.arrivals.is_some())) as usize],
         retry: spec
             .retry
             .as_ref()
@@ -746,6 +757,10 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         frames_late: 0,
         jobs_captured: 0,
         streams_running: wl.max_streams(),
+        requests: r
+            .arrivals
+            .as_ref()
+            .map(|a| a.stream(r.scenario.seed, wl.duration)),
         s3_throttles: 0,
         s3_retries: 0,
         last_end: 0,
@@ -762,6 +777,10 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
 impl<'a> Sim<'a> {
     fn run(mut self) -> crate::Result<LayoutRun> {
         let duration = self.wl.duration;
+        if let Some(t) = self.requests.as_mut().and_then(|a| a.next()) {
+            self.streams_running += 1;
+            self.q.push(t, Ev::Request { index: 0 });
+        }
         for s in 0..self.wl.max_streams() {
             self.q.push(
                 self.wl.chunk_ready(s, 0),
@@ -798,6 +817,7 @@ impl<'a> Sim<'a> {
             progress.at(now);
             match ev {
                 Ev::ChunkReady { stream, chunk } => self.chunk_ready(now, stream, chunk),
+                Ev::Request { index } => self.request(now, index),
                 Ev::Ready { svc, task } => self.ready(now, svc as usize, task),
                 Ev::Receive { svc, worker } => self.receive(now, svc as usize, worker),
                 Ev::PollTimer { svc } => self.poll_timer(now, svc as usize),
@@ -848,11 +868,16 @@ impl<'a> Sim<'a> {
         let r = self.ctx.resolved;
         let w = &r.scenario.workload;
         let cost = self.ctx.cost;
-        let streams = self
-            .ctx
-            .streams_override
-            .unwrap_or_else(|| w.active_streams(0, self.ctx.duration()));
-        let jobs_per_s = streams as f64 / w.chunk_seconds.get_ref().0;
+        let jobs_per_s = match &r.arrivals {
+            Some(a) => a.rate_at(0, self.ctx.duration()),
+            None => {
+                let streams = self
+                    .ctx
+                    .streams_override
+                    .unwrap_or_else(|| w.active_streams(0, self.ctx.duration()));
+                streams as f64 / w.chunk_seconds.get_ref().0
+            }
+        };
         let st = &r.pipeline.stages[svc];
         let items = self.stage_items();
         let call = self.settings.sqs.latency.mean();
@@ -913,6 +938,22 @@ impl<'a> Sim<'a> {
         if stream >= self.wl.active(r, capture_start) {
             return; // off the air
         }
+        self.enter(now, stream, chunk);
+    }
+
+    /// Request `index` arrives (the next arrival queued): a job of one item.
+    fn request(&mut self, now: Time, index: u64) {
+        match self.requests.as_mut().and_then(|a| a.next()) {
+            Some(t) => self.q.push(t, Ev::Request { index: index + 1 }),
+            None => self.streams_running -= 1,
+        }
+        self.enter(now, 0, index);
+    }
+
+    /// Job `chunk` of `stream` enters at `now`: the stages that read the source
+    /// take it.
+    fn enter(&mut self, now: Time, stream: u32, chunk: u64) {
+        let r = self.ctx.resolved;
         self.frames_captured += self.wl.frames_per_chunk as u64;
         self.jobs_captured += 1;
         let n = r.pipeline.stages.len();
@@ -922,6 +963,7 @@ impl<'a> Sim<'a> {
             Job {
                 stream,
                 chunk,
+                entered: now,
                 frame_bytes: self.ctx.cost.jpeg_bytes(self.rng_work.random::<f64>()),
                 arrived: vec![0; n],
                 middle_left: self.middle.len() as u32,
@@ -1270,14 +1312,14 @@ impl<'a> Sim<'a> {
         let Some(job) = self.jobs.get_mut(&key) else {
             return;
         };
-        let (stream, chunk) = (job.stream, job.chunk);
+        let (stream, chunk, entered) = (job.stream, job.chunk, job.entered);
         if self.middle.contains(&svc) {
             let name = &self.ctx.resolved.pipeline.stages[svc].name;
             *self.frames_by_stage.get_mut(name).expect("a middle stage") += items as u64;
             job.middle_left -= 1;
             if job.middle_left == 0 {
                 for i in 0..items {
-                    self.latency.record(t - self.wl.capture(stream, chunk, i));
+                    self.latency.record(t - self.wl.item_capture(stream, chunk, i, entered));
                 }
                 if t > self.wl.duration {
                     self.frames_late += items as u64;
@@ -1296,7 +1338,7 @@ impl<'a> Sim<'a> {
                     let g = chunk * items as u64 + i as u64;
                     if self.wl.has_defect(g) {
                         self.notify_latency
-                            .record(t - self.wl.capture(stream, chunk, i));
+                            .record(t - self.wl.item_capture(stream, chunk, i, entered));
                     }
                 }
             }
@@ -1579,6 +1621,50 @@ service = { min_tasks = 1, max_tasks = 1 }
         // Latency: a's 10 ms, the send, b's receive, b's 10 ms (1 ms of FixedCost
         // plays no part: the work is a CPU time), after the item's 1 s chunk.
         assert_eq!(l.latency.count(), 10);
+    }
+
+    /// Requests from a trace, a second apart, through a → b: each one job of one
+    /// item from its arrival. a's 10 ms, the send (10 ms) that wakes b's long poll,
+    /// the receive's return (10 ms), b's 10 ms: 40 ms each. SQS: 4 sends and 4 receives of 100 KB (2 chunks each),
+    /// 4 deletes, and b's last poll ending empty after the period: 21 requests.
+    #[test]
+    fn requests_are_jobs_of_one_item_from_their_arrival() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t.csv"), "0.5\n1.5\n2.5\n3.5\n").unwrap();
+        let text = format!(
+            r#"name = "t"
+duration = "10s"
+[workload.requests]
+trace = "t.csv"
+[[stages]]
+name = "a"
+work = "10ms"
+output_bytes = 100000
+[[stages]]
+name = "b"
+after = ["a"]
+work = "10ms"
+{ONE_TASK}"#
+        );
+        let r = Scenario::parse("t.toml", &text, Some(dir.path())).unwrap();
+        let l = run(&r);
+        assert_eq!(l.frames_captured, 4);
+        assert_eq!(l.executions, 4);
+        assert_eq!(l.frames_by_detector["b"], 4);
+        assert_eq!(l.stream_hours, 0.0);
+        assert_eq!(
+            l.items,
+            crate::layouts::ItemCounts {
+                offered: 4,
+                analysed: 4,
+                late: 0,
+                dropped: 0
+            }
+        );
+        assert_eq!(l.latency.count(), 4);
+        assert_eq!(l.latency.min(), crate::sim::millis(40));
+        assert_eq!(l.latency.max(), crate::sim::millis(40));
+        assert_eq!(l.usage.sqs[0].requests.0, 8 + 8 + 4 + 1);
     }
 
     /// Over 256 KiB the body goes through S3: one PUT by a, one GET by b, and the
