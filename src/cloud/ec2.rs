@@ -194,6 +194,17 @@ mod tests {
         .unwrap()
     }
 
+    /// Target tracking at 50% CPU, 60 s cooldown, 1 to 4 instances from `initial`.
+    fn tracking(initial: u32) -> Ec2Scaling {
+        Ec2Scaling::TargetTracking {
+            target_cpu: 0.5,
+            cooldown: Dur(seconds(60)),
+            min: 1,
+            max: 4,
+            initial,
+        }
+    }
+
     #[test]
     fn work_goes_to_the_earliest_free_core() {
         let mut f = fleet(Ec2Scaling::Fixed { instances: 1 });
@@ -233,13 +244,7 @@ mod tests {
 
     #[test]
     fn autoscaler_launches_with_delay_and_scales_in() {
-        let mut f = fleet(Ec2Scaling::TargetTracking {
-            target_cpu: 0.5,
-            cooldown: Dur(seconds(60)),
-            min: 1,
-            max: 4,
-            initial: 1,
-        });
+        let mut f = fleet(tracking(1));
         // 60 s window, 2 cores: 120 core-s; 96 core-s of work = 80% -> 2 instances.
         for k in 0..96 {
             f.run(seconds(k * 60 / 96), seconds(1));
@@ -264,15 +269,41 @@ mod tests {
             2,
             "inside the cooldown nothing changes"
         );
-        let mut f3 = fleet(Ec2Scaling::TargetTracking {
-            target_cpu: 0.5,
-            cooldown: Dur(seconds(60)),
-            min: 1,
-            max: 4,
-            initial: 3,
-        });
+        let mut f3 = fleet(tracking(3));
         assert_eq!(f3.tick(seconds(60)), 1);
         assert_eq!(f3.stats().terminations, 2);
         assert_eq!(f3.stats().peak_instances, 3);
+    }
+
+    /// The vCPU cap is set again before every evaluation: a fleet that scaled out,
+    /// in and out again keeps the machine it launched last (and the bill of the one
+    /// it stopped); only machines over the cap at time 0 are never launched.
+    #[test]
+    fn the_cap_set_again_keeps_what_the_fleet_launched() {
+        let mut f = fleet(tracking(1));
+        let busy_minute = |f: &mut Ec2Fleet, from: u64| {
+            // 96 core-s in 60 s on one instance's 2 cores: 80%, so 2 wanted.
+            for k in 0..96 {
+                f.run(seconds(from + k * 60 / 96), seconds(1));
+            }
+        };
+        let mut evaluate = |f: &mut Ec2Fleet, at: u64| {
+            f.machines().set_max_machines(2);
+            f.tick(seconds(at))
+        };
+        busy_minute(&mut f, 0);
+        assert_eq!(evaluate(&mut f, 60), 2);
+        assert_eq!(evaluate(&mut f, 180), 1, "idle: scaled in");
+        busy_minute(&mut f, 180);
+        assert_eq!(evaluate(&mut f, 240), 2, "busy again: out again");
+        assert_eq!(evaluate(&mut f, 250), 2, "inside the cooldown, under the cap");
+        assert_eq!(f.stats().launches, 3);
+        // Three instances on the bill: the first all along, the one stopped at 180 s,
+        // the one launched at 240 s through its 90 s boot (to 330 s).
+        assert_eq!(f.billed_seconds(seconds(300)), 300 + 120 + 90);
+        // Over the cap at time 0: never launched.
+        let mut g = fleet(Ec2Scaling::Fixed { instances: 3 });
+        g.machines().set_max_machines(2);
+        assert_eq!(g.live_instances(), 2);
     }
 }

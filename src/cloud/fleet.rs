@@ -296,10 +296,17 @@ impl<S: FleetCounters> Fleet<S> {
 
     /// Caps the fleet at `max` machines (the account's vCPU quota ÷ vCPUs per
     /// machine): the autoscaler launches no more, and machines over it at time 0 are
-    /// never launched (0 leaves the fleet with nothing to run on).
+    /// never launched (0 leaves the fleet with nothing to run on). Once the fleet has
+    /// scaled, the machines it launched or stopped stay on the record (their bill),
+    /// however often the cap is set again.
     pub fn set_max_machines(&mut self, max: u32) {
         self.max_machines = max;
-        if self.machines.len() as u32 > max {
+        let as_started = self.last_scale.is_none()
+            && self
+                .machines
+                .iter()
+                .all(|m| m.launched == 0 && m.terminated.is_none());
+        if as_started && self.machines.len() as u32 > max {
             self.machines.truncate(max as usize);
             self.stats.reset_peak(max);
             self.capped = true;
