@@ -191,6 +191,16 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         }
     }
     assumptions.extend(per_layout);
+    if let Some(st) = r.pipeline.stages.iter().find(|st| st.audio_bytes > 0) {
+        assumptions.push(Assumption {
+            name: format!("stages.{}.audio_bytes", st.name),
+            value: st.audio_bytes.to_string(),
+            source: "the audio of one chunk handed on as one buffer (the post: \"frames or decrypted audio buffers\"; its size and format are not published): 48 kHz × 2 channels × 16-bit PCM × chunk_seconds (U); the audio detectors read it, not the frames; decoding and decrypting the audio is not counted".into(),
+            low: None,
+            high: None,
+            layouts: Vec::new(),
+        });
+    }
     assumptions.push(Assumption {
         name: "calibration".into(),
         value: run.calibration.clone(),

@@ -154,6 +154,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             &detectors,
             w.source_fps.0 / w.frames_per_second.get_ref().0,
             super::pipeline::default_aggregate_cpu(),
+            super::pipeline::pcm_bytes(w.chunk_seconds.get_ref().0),
         )
     } else {
         let source = super::pipeline::Source {
@@ -161,12 +162,16 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             file,
             text,
         };
-        super::pipeline::resolve(&s.stages, frames_per_chunk.round() as u64, &source).map_err(
-            |e| match e.positioned {
-                Some(p) => p,
-                None => err(e.span, e.message),
-            },
-        )?
+        super::pipeline::resolve(
+            &s.stages,
+            frames_per_chunk.round() as u64,
+            super::pipeline::pcm_bytes(w.chunk_seconds.get_ref().0),
+            &source,
+        )
+        .map_err(|e| match e.positioned {
+            Some(p) => p,
+            None => err(e.span, e.message),
+        })?
     };
 
     // Layouts.
