@@ -84,6 +84,7 @@ pub fn layout_summary(
         executions: l.executions,
         throttling_starts_at_streams: onset.and_then(|o| o.streams),
         throttling_service: onset.and_then(|o| o.service.clone()),
+        throttling_starts_at_share: onset.and_then(|o| o.share_of_load),
         defects: l
             .defects
             .iter()
@@ -224,12 +225,14 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     for o in &run.onsets {
         notes.push(match o.streams {
             Some(n) => format!(
-                "{}: throttling starts at about {} streams ({}), found by a search over stream counts ({} probes of {} s).",
+                "{}: throttling starts at about {} streams ({:.0}% of the load; {}), found by a search over stream counts ({} probes, each {} s measured after a {} s warm-up).",
                 o.layout,
                 n,
+                100.0 * o.share_of_load.unwrap_or(0.0),
                 o.service.as_deref().unwrap_or("?"),
                 o.probes,
-                crate::layouts::onset::PROBE / 1_000_000_000
+                crate::layouts::onset::PROBE / 1_000_000_000,
+                crate::layouts::onset::WARMUP / 1_000_000_000
             ),
             None => format!("{}: no throttling up to {} streams.", o.layout, o.searched_up_to),
         });
@@ -329,12 +332,14 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
             Some(QuotaWall {
                 layout: o.layout.clone(),
                 streams,
+                load_streams: o.searched_up_to,
                 quota,
                 detail: format!(
-                    "found by {} short runs of {} s at constant stream counts up to {}",
+                    "found by {} short runs at constant stream counts up to {}, each {} s measured after a {} s warm-up",
                     o.probes,
+                    o.searched_up_to,
                     crate::layouts::onset::PROBE / 1_000_000_000,
-                    o.searched_up_to
+                    crate::layouts::onset::WARMUP / 1_000_000_000
                 ),
             })
         })
