@@ -304,7 +304,14 @@ pub fn sweep_cmd(a: SweepArgs, merged: Option<Merged>) -> Result<()> {
     };
     let mut header: Vec<String> = specs.iter().map(|s| s.path.clone()).collect();
     header.extend(
-        ["layout", "usd_per_month", unit, "throttles", "latency_p50_ms"].map(String::from),
+        [
+            "layout",
+            "usd_per_month",
+            unit,
+            "throttles",
+            "latency_p50_ms",
+        ]
+        .map(String::from),
     );
     if estimates.is_some() {
         header.extend([

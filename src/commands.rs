@@ -440,7 +440,10 @@ fn replicated_run(
             .flat_map(|i| {
                 [
                     reports.iter().map(|r| r.layouts[i].monthly_usd).collect(),
-                    reports.iter().map(|r| r.layouts[i].usd_per_unit()).collect(),
+                    reports
+                        .iter()
+                        .map(|r| r.layouts[i].usd_per_unit())
+                        .collect(),
                 ]
             })
             .collect()

@@ -20,7 +20,8 @@ const DETECTORS: &str =
 /// pipeline with `detectors` detectors is billed, counted by the ASL interpreter.
 fn transitions_per_execution(detectors: usize) -> u64 {
     let kernels = &archsim::kernels::Kernel::DETECTORS[..detectors];
-    let p = Pipeline::video(kernels, 25.0, default_aggregate_cpu());
+    let audio = archsim::scenario::pipeline::pcm_bytes(2.0);
+    let p = Pipeline::video(kernels, 25.0, default_aggregate_cpu(), audio);
     let m = std::sync::Arc::new(default_machine(&p, &Retrier::default()).unwrap());
     archsim::cloud::asl::count(&m, None, &Default::default())
         .unwrap()

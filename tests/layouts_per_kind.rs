@@ -55,6 +55,10 @@ service = { task_vcpu = 1, task_memory_gb = 2.0, min_tasks = 1, max_tasks = 1 }
 "#;
 
 fn runs() -> Vec<LayoutRun> {
+    runs_with(r#"["black", "freeze"]"#)
+}
+
+fn runs_with(detectors: &str) -> Vec<LayoutRun> {
     let text = format!(
         r#"
 name = "per-kind"
@@ -68,7 +72,7 @@ streams = 1
 frames_per_second = 1
 source_fps = 25
 frame_size = "640x360"
-detectors = ["black", "freeze"]
+detectors = {detectors}
 chunk_seconds = 2
 {LAYOUTS}"#
     );
@@ -230,4 +234,36 @@ fn every_kind_bills_what_a_hand_count_gives() {
     );
     assert_eq!(c.executions, 5);
     assert!(c.usage.lambda.is_empty() && c.usage.step_functions.is_empty());
+}
+
+/// The audio detectors read the chunk's audio buffer (48 kHz × 2 channels × 16 bits ×
+/// 2 s = 384,000 bytes), not the frames: silence the buffer alone, A/V sync frames
+/// and buffer.
+#[test]
+fn audio_detectors_read_the_audio_buffer_not_the_frames() {
+    let runs = runs_with(r#"["black", "silence", "av_sync"]"#);
+    let ms = 1e-3;
+    for name in ["distributed", "express", "lambda-direct"] {
+        let l = by_name(&runs, name);
+        // Per chunk: the converter PUTs 2 frames and 1 audio buffer; black GETs the 2
+        // frames, silence the buffer, A/V sync both: 3 PUTs and 2 + 1 + 3 = 6 GETs.
+        assert_eq!(s3(l), (5 * 3, 5 * 6), "{name}");
+        // JPEG decode for the two frame readers only: 5 chunks × 2 frames × 2 × 1 ms.
+        let decode = l.cpu_seconds_by_kernel["jpeg_decode"];
+        assert!((decode - 20.0 * ms).abs() < 1e-9, "{name}: {decode}");
+        // The audio kernels still run once per frame's worth of audio: 10 × 1 ms.
+        assert!((l.cpu_seconds_by_kernel["silence"] - 10.0 * ms).abs() < 1e-9);
+        assert_eq!(l.frames_analyzed(), 10, "{name}");
+    }
+    // In one process nothing is fetched or decoded.
+    let m = by_name(&runs, "monolith");
+    assert!(m.usage.s3.is_empty() && !m.cpu_seconds_by_kernel.contains_key("jpeg_decode"));
+    // Containers: black's message holds the 20,000 bytes of frames; silence's the
+    // 384,000-byte buffer and A/V sync's both (404,000), each over 256 KiB, so the
+    // converter PUTs those two bodies once a chunk and each reader GETs its own.
+    let c = by_name(&runs, "containers");
+    assert_eq!(s3(c), (5 * 2, 5 * 2));
+    assert_eq!(c.frames_analyzed(), 10);
+    let decode = c.cpu_seconds_by_kernel["jpeg_decode"];
+    assert!((decode - 20.0 * ms).abs() < 1e-9, "containers: {decode}");
 }

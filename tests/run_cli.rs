@@ -398,14 +398,21 @@ fn explicit_stages_equal_the_derived_video_pipeline() {
 name = "converter"
 kernels = ["h264_decode*25", "scale"]
 output_bytes = "jpeg"
+audio_bytes = "pcm"
 serialize = { kernels = ["jpeg_encode"] }
 deserialize = { kernels = ["jpeg_decode"] }
 "#,
     );
     let detectors = ["black", "freeze", "block_corruption", "silence", "av_sync"];
     for d in detectors {
+        // The audio detectors read the converter's audio buffer (A/V sync with the frames).
+        let input = match d {
+            "silence" => "input = \"audio\"\n",
+            "av_sync" => "input = \"av\"\n",
+            _ => "",
+        };
         stages.push_str(&format!(
-            "\n[[stages]]\nname = \"{d}\"\nafter = [\"converter\"]\nkernels = [\"{d}\"]\n"
+            "\n[[stages]]\nname = \"{d}\"\nafter = [\"converter\"]\nkernels = [\"{d}\"]\n{input}"
         ));
     }
     stages.push_str(&format!(

@@ -31,7 +31,13 @@ fn the_image_uploads_example_runs_in_every_layout_it_names() {
         .iter()
         .map(|l| l["kind"].as_str().unwrap())
         .collect();
-    for kind in ["distributed", "lambda-direct", "monolith", "fargate", "containers"] {
+    for kind in [
+        "distributed",
+        "lambda-direct",
+        "monolith",
+        "fargate",
+        "containers",
+    ] {
         assert!(kinds.contains(&kind), "{kinds:?}");
     }
     // Every layout sees the same arrivals (the seed's), each served once by every

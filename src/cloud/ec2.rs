@@ -287,7 +287,7 @@ mod tests {
                 f.run(seconds(from + k * 60 / 96), seconds(1));
             }
         };
-        let mut evaluate = |f: &mut Ec2Fleet, at: u64| {
+        let evaluate = |f: &mut Ec2Fleet, at: u64| {
             f.machines().set_max_machines(2);
             f.tick(seconds(at))
         };
@@ -296,7 +296,11 @@ mod tests {
         assert_eq!(evaluate(&mut f, 180), 1, "idle: scaled in");
         busy_minute(&mut f, 180);
         assert_eq!(evaluate(&mut f, 240), 2, "busy again: out again");
-        assert_eq!(evaluate(&mut f, 250), 2, "inside the cooldown, under the cap");
+        assert_eq!(
+            evaluate(&mut f, 250),
+            2,
+            "inside the cooldown, under the cap"
+        );
         assert_eq!(f.stats().launches, 3);
         // Three instances on the bill: the first all along, the one stopped at 180 s,
         // the one launched at 240 s through its 90 s boot (to 330 s).

@@ -44,7 +44,8 @@ use crate::cloud::{
 use crate::pricing::bill::{ec2_billed_seconds, fargate_billed_seconds};
 use crate::pricing::usage::{Ec2Usage, FargateUsage, Fraction, NonNegative};
 use crate::pricing::{price, Architecture, Catalog, Usage};
-use crate::scenario::pipeline::{OutputBytes, Per, Pipeline};
+use crate::scenario::overload::OverloadPolicy;
+use crate::scenario::pipeline::{Input, OutputBytes, Per, Pipeline};
 use crate::scenario::source::ArrivalStream;
 use crate::scenario::LayoutSpec;
 use crate::sim::{rng_stream, Dur, EventQueue, Histogram, Rng64, Time, TimeWeighted, NS_PER_SEC};
@@ -527,8 +528,9 @@ struct Service {
     deadlines: BTreeSet<(Time, u32, PollerId)>,
     /// When the service's timer event fires.
     timer_at: Option<Time>,
-    /// What each message in the queue carries: the job and the stage that sent it.
-    messages: BTreeMap<MsgId, (JobKey, usize)>,
+    /// What each message in the queue carries: the job, the stage that sent it and
+    /// when (a consumer discards one older than the overload deadline).
+    messages: BTreeMap<MsgId, (JobKey, usize, Time)>,
     /// Messages in the queue (or jobs waiting and in progress), time-weighted over
     /// the autoscaler's window.
     backlog: TimeWeighted,
@@ -654,8 +656,12 @@ struct Sim<'a> {
     notify_latency: Histogram,
     frames_by_stage: BTreeMap<String, u64>,
     frames_captured: u64,
-    /// Frames whose analysis finished after the period (queues never drop).
+    /// Frames whose analysis finished after the period.
     frames_late: u64,
+    /// Frames of jobs dropped by the overload policy before their analysis ended.
+    frames_dropped: u64,
+    /// What is done with work that waits too long.
+    overload: OverloadPolicy,
     jobs_captured: u64,
     /// Sources whose next job is still to come: streams, and the request arrivals.
     streams_running: u32,
@@ -755,6 +761,8 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
             .collect(),
         frames_captured: 0,
         frames_late: 0,
+        frames_dropped: 0,
+        overload: ctx.overload(spec),
         jobs_captured: 0,
         streams_running: wl.max_streams(),
         requests: r
@@ -881,8 +889,8 @@ impl<'a> Sim<'a> {
         let st = &r.pipeline.stages[svc];
         let items = self.stage_items();
         let call = self.settings.sqs.latency.mean();
-        let s3_mean = |stage: usize| {
-            let bytes = self.mean_payload(stage);
+        let s3_mean = |stage: usize, input: Input| {
+            let bytes = self.mean_payload(stage, input);
             if bytes > self.max_message_bytes as f64 {
                 self.s3.config().first_byte.mean() + self.s3.transfer_ns(bytes as u64) as f64
             } else {
@@ -893,9 +901,12 @@ impl<'a> Sim<'a> {
             .after
             .iter()
             .map(|&i| {
-                items * mean_work_ns(cost, &r.pipeline.stages[i].deserialize)
-                    + 2.0 * call
-                    + s3_mean(i)
+                let decode = if st.input.video() {
+                    items * mean_work_ns(cost, &r.pipeline.stages[i].deserialize)
+                } else {
+                    0.0
+                };
+                decode + 2.0 * call + s3_mean(i, st.input)
             })
             .sum();
         let work = match st.per {
@@ -905,20 +916,46 @@ impl<'a> Sim<'a> {
         let output = if self.readers[svc].is_empty() {
             0.0
         } else {
-            items * mean_work_ns(cost, &st.serialize) + s3_mean(svc)
+            items * mean_work_ns(cost, &st.serialize)
+                + self
+                    .reader_inputs(svc)
+                    .into_iter()
+                    .map(|k| s3_mean(svc, k))
+                    .sum::<f64>()
         };
         let busy = jobs_per_s * (inputs + work + output) / NS_PER_SEC as f64;
         let plan = &self.services[svc].plan;
         ((busy / (plan.vcpu as f64 * SIZING_CPU)).ceil() as u32).clamp(plan.min, plan.max)
     }
 
-    /// Mean bytes stage `stage` hands on per job.
-    fn mean_payload(&self, stage: usize) -> f64 {
-        let per_item = match self.ctx.resolved.pipeline.stages[stage].output {
+    /// Mean bytes stage `stage` hands on per job to a reader taking `input`.
+    fn mean_payload(&self, stage: usize, input: Input) -> f64 {
+        let st = &self.ctx.resolved.pipeline.stages[stage];
+        let per_item = match st.output {
             OutputBytes::Fixed(b) => b as f64,
             OutputBytes::JpegFrame => self.ctx.cost.mean_jpeg_bytes(),
         };
-        per_item * self.stage_items()
+        let items = if input.video() {
+            per_item * self.stage_items()
+        } else {
+            0.0
+        };
+        items
+            + if input.audio() {
+                st.audio_bytes as f64
+            } else {
+                0.0
+            }
+    }
+
+    /// The different inputs stage `stage`'s readers take (each a different message
+    /// body), in a fixed order.
+    fn reader_inputs(&self, stage: usize) -> Vec<Input> {
+        let stages = &self.ctx.resolved.pipeline.stages;
+        [Input::Video, Input::Audio, Input::Av]
+            .into_iter()
+            .filter(|k| self.readers[stage].iter().any(|&j| stages[j].input == *k))
+            .collect()
     }
 
     fn chunk_ready(&mut self, now: Time, stream: u32, chunk: u64) {
@@ -985,6 +1022,12 @@ impl<'a> Sim<'a> {
                 break;
             };
             let key = self.services[svc].ingest.pop_front().expect("not empty");
+            let ready = self.jobs.get(&key).map(|j| j.entered); // a chunk's end of capture, or a request's arrival
+            if ready.is_none_or(|at| !self.overload.may_start(at, now)) {
+                self.services[svc].idle.push(w);
+                self.drop_job(key);
+                continue;
+            }
             let s = &mut self.services[svc];
             s.workers[w as usize].state = WorkerState::Busy;
             s.busy += 1;
@@ -1144,9 +1187,15 @@ impl<'a> Sim<'a> {
         for d in &batch {
             // A message seen before (delivered again after its visibility timeout)
             // is only deleted.
-            let Some((key, from)) = self.services[svc].messages.remove(&d.message) else {
+            let Some((key, from, sent)) = self.services[svc].messages.remove(&d.message) else {
                 continue;
             };
+            // A message older than the deadline is discarded unread (its receive and
+            // delete are billed); the job it belongs to is dropped.
+            if !self.overload.may_start(sent, t) {
+                self.drop_job(key);
+                continue;
+            }
             let (end, finished) = self.process(svc, key, Some((from, d.s3_get_bytes)), t);
             t = end;
             if finished {
@@ -1209,28 +1258,36 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Bytes stage `stage` hands on for `job`: its items × its output per item.
-    fn payload(&self, stage: usize, job: &Job) -> u64 {
-        let per_item = match self.ctx.resolved.pipeline.stages[stage].output {
+    /// Bytes stage `stage` hands on for `job` to a reader taking `input`: its items ×
+    /// its output per item, its audio buffer, or both.
+    fn payload(&self, stage: usize, input: Input, job: &Job) -> u64 {
+        let st = &self.ctx.resolved.pipeline.stages[stage];
+        let per_item = match st.output {
             OutputBytes::Fixed(b) => b,
             OutputBytes::JpegFrame => job.frame_bytes,
         };
-        per_item.saturating_mul(self.wl.frames_per_chunk as u64)
+        let items = if input.video() {
+            per_item.saturating_mul(self.wl.frames_per_chunk as u64)
+        } else {
+            0
+        };
+        items.saturating_add(if input.audio() { st.audio_bytes } else { 0 })
     }
 
     /// One message of `job` to each reader's queue; a waiting long poll takes it.
     fn hand_on(&mut self, now: Time, stage: usize, key: JobKey) {
-        let bytes = match self.jobs.get(&key) {
-            Some(job) => self.payload(stage, job),
-            None => return,
+        let Some(job) = self.jobs.get(&key) else {
+            return;
         };
         for i in 0..self.readers[stage].len() {
             let reader = self.readers[stage][i];
+            let input = self.ctx.resolved.pipeline.stages[reader].input;
+            let bytes = self.payload(stage, input, job);
             let s = &mut self.services[reader];
             let queue = s.queue.as_mut().expect("a reader has a queue");
             let sent = queue.send(now, bytes, &mut self.rng_sqs);
             debug_assert_eq!(sent.s3_put_bytes.is_some(), bytes > self.max_message_bytes);
-            s.messages.insert(sent.message, (key, stage));
+            s.messages.insert(sent.message, (key, stage, now));
             if let Some((poller, delivered)) = sent.woke {
                 if let Some(w) = s.pollers.remove(&poller) {
                     if let WorkerState::Polling(p, deadline) = s.workers[w as usize].state {
@@ -1266,13 +1323,15 @@ impl<'a> Sim<'a> {
                 t = self.s3_call(S3Op::Get, t, stream, bytes);
             }
             let job = self.jobs.get_mut(&key).expect("looked up above");
-            t = t.saturating_add(work_ns(
-                cost,
-                &pipeline.stages[input].deserialize,
-                items,
-                &mut self.rng_work,
-                &mut self.ledger,
-            ));
+            if st.input.video() {
+                t = t.saturating_add(work_ns(
+                    cost,
+                    &pipeline.stages[input].deserialize,
+                    items,
+                    &mut self.rng_work,
+                    &mut self.ledger,
+                ));
+            }
             job.arrived[svc] += 1;
             if (job.arrived[svc] as usize) < st.after.len() {
                 return (t, false);
@@ -1289,20 +1348,40 @@ impl<'a> Sim<'a> {
             &mut self.rng_work,
             &mut self.ledger,
         ));
-        if !self.readers[svc].is_empty() {
-            t = t.saturating_add(work_ns(
-                cost,
-                &st.serialize,
-                items,
-                &mut self.rng_work,
-                &mut self.ledger,
-            ));
-            let bytes = self.payload(svc, &self.jobs[&key]);
-            if bytes > self.max_message_bytes {
-                t = self.s3_call(S3Op::Put, t, stream, bytes);
+        let inputs = self.reader_inputs(svc);
+        if !inputs.is_empty() {
+            if inputs.iter().any(|k| k.video()) {
+                t = t.saturating_add(work_ns(
+                    cost,
+                    &st.serialize,
+                    items,
+                    &mut self.rng_work,
+                    &mut self.ledger,
+                ));
+            }
+            // The extended client PUTs each different body over the limit once.
+            for input in inputs {
+                let bytes = self.payload(svc, input, &self.jobs[&key]);
+                if bytes > self.max_message_bytes {
+                    t = self.s3_call(S3Op::Put, t, stream, bytes);
+                }
             }
         }
         (t, true)
+    }
+
+    /// The overload policy drops `key`: its frames are counted dropped unless their
+    /// analysis already ended; its other messages find no job and are only deleted.
+    fn drop_job(&mut self, key: JobKey) {
+        let Some(job) = self.jobs.remove(&key) else {
+            return;
+        };
+        if job.middle_left > 0 {
+            self.frames_dropped += self.wl.frames_per_chunk as u64;
+            if let Some(rd) = self.real.as_mut() {
+                rd.chunk_skipped(job.stream, job.chunk);
+            }
+        }
     }
 
     /// Stage `svc` finished `job` at `t`: the analysis and the job's end are counted.
@@ -1319,7 +1398,8 @@ impl<'a> Sim<'a> {
             job.middle_left -= 1;
             if job.middle_left == 0 {
                 for i in 0..items {
-                    self.latency.record(t - self.wl.item_capture(stream, chunk, i, entered));
+                    self.latency
+                        .record(t - self.wl.item_capture(stream, chunk, i, entered));
                 }
                 if t > self.wl.duration {
                     self.frames_late += items as u64;
@@ -1505,16 +1585,14 @@ impl<'a> Sim<'a> {
             executions: self.jobs_captured,
             events: self.q.events_processed(),
             sim_end: self.last_end,
-            // The queues hold every message: nothing is dropped (the overload policy's
-            // deadline is not applied to SQS here).
             items: crate::layouts::ItemCounts {
                 offered: self.frames_captured,
-                analysed: self.frames_captured - self.frames_late,
+                analysed: self.frames_captured - self.frames_late - self.frames_dropped,
                 late: self.frames_late,
-                dropped: 0,
+                dropped: self.frames_dropped,
             },
             gate_waits: crate::layouts::GateWaits::default(),
-            overload: crate::scenario::overload::OverloadPolicy::Queue,
+            overload: self.overload,
         }
     }
 }
@@ -1734,6 +1812,49 @@ service = { initial_tasks = 1, max_tasks = 50 }
         let last = l.timeline.last().unwrap().instances;
         assert_eq!(first, 40);
         assert!(last < 10, "scaled in to {last}");
+    }
+
+    /// One 1-vCPU task of b, whose items take 1.5 s, for 1 item a second: the queue
+    /// grows by a third of an item a second. Under `drop_after 20s` a consumer
+    /// discards messages older than 20 s (the receive and delete still billed), so
+    /// latency stays under the deadline plus the service time and every item is
+    /// counted once; under `queue` nothing is dropped and latency grows.
+    #[test]
+    fn stale_messages_are_dropped_under_the_deadline() {
+        let slow_b = |policy: &str| {
+            let layout = ONE_TASK.replace(
+                "kind = \"containers\"",
+                &format!("kind = \"containers\"\noverload = {policy}"),
+            );
+            // b's items take 1.5 s instead of the helper's 10 ms.
+            let text = two_stages("5min", 1, "10ms", &layout).text.replace(
+                "name = \"b\"\nwork = \"10ms\"",
+                "name = \"b\"\nwork = \"1500ms\"",
+            );
+            run(&Scenario::parse("t.toml", &text, None).unwrap_or_else(|e| panic!("{e}")))
+        };
+        let drop = slow_b("{ drop_after = \"20s\" }");
+        let i = drop.items;
+        assert!(i.balanced(), "{i:?}");
+        assert_eq!(i.offered, 300);
+        assert!(
+            i.dropped > 50,
+            "a third of the items cannot be served: {i:?}"
+        );
+        assert_eq!(drop.latency.count(), i.served());
+        // The deadline, plus the 1 s chunk captured before it is sent, b's 1.5 s of
+        // work, and 100 ms for a's 10 ms and the SQS calls (10 ms each).
+        let bound = (20 + 1) * NS_PER_SEC + 1_600_000_000;
+        assert!(drop.latency.max() <= bound, "{}", drop.latency.max());
+        assert_eq!(drop.overload.label(), "drop_after 20s");
+        let queue = slow_b("\"queue\"");
+        assert_eq!(queue.items.dropped, 0);
+        assert!(queue.latency.max() > 60 * NS_PER_SEC);
+        // Every message is received and deleted, the discarded ones too: at least 300
+        // sends of two 64 KB chunks, and for the 300 messages a receive and a delete
+        // per 10 (the largest batch).
+        let requests = |l: &LayoutRun| l.usage.sqs.iter().map(|q| q.requests.0).sum::<u64>();
+        assert!(requests(&drop) >= 600 + 30 + 30, "{}", requests(&drop));
     }
 
     /// Billing ends with the period: a consumer's last long poll running on after it

@@ -297,13 +297,9 @@ pub fn simulate(
                 // it is ready. A per-batch stage runs with the chunk's last frame.
                 let start_by = duration.max(wl.chunk_ready(stream, index / per_chunk));
                 let last_of_batch = (index + 1) % per_chunk == 0;
-                let Some(done) = runner.offer(
-                    &mut groups,
-                    now,
-                    Some(stream),
-                    start_by,
-                    last_of_batch,
-                ) else {
+                let Some(done) =
+                    runner.offer(&mut groups, now, Some(stream), start_by, last_of_batch)
+                else {
                     continue;
                 };
                 last_end = last_end.max(done);

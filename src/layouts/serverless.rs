@@ -1463,6 +1463,11 @@ struct Body {
     put_bytes: u64,
     gets: u32,
     get_bytes: u64,
+    /// Audio buffers: GETs of those it reads, a PUT of its own (one per batch).
+    audio_gets: u32,
+    audio_get_bytes: u64,
+    audio_puts: u32,
+    audio_put_bytes: u64,
 }
 
 impl Body {
@@ -1494,13 +1499,21 @@ impl Body {
             put_bytes: bytes_of(st),
             gets: 0,
             get_bytes: 0,
+            audio_gets: 0,
+            audio_get_bytes: 0,
+            audio_puts: pipeline.puts_audio(stage) as u32,
+            audio_put_bytes: st.audio_bytes,
         };
         for &i in &st.after {
             let input = &pipeline.stages[i];
-            if input.writes_objects() {
+            if st.input.video() && input.writes_objects() {
                 body.gets += items;
                 body.get_bytes = bytes_of(input);
                 body.cpu_ns += work_ns(cost, &input.deserialize, n, rng, ledger);
+            }
+            if st.input.audio() && pipeline.puts_audio(i) {
+                body.audio_gets += 1;
+                body.audio_get_bytes = input.audio_bytes;
             }
         }
         body.cpu_ns += match (st.per, cpu_override) {
@@ -1508,7 +1521,7 @@ impl Body {
             (Per::Batch, None) => work_ns(cost, &st.work, 1.0, rng, ledger),
             (Per::Item, _) => work_ns(cost, &st.work, n, rng, ledger),
         };
-        if st.writes_objects() {
+        if pipeline.puts_items(stage) {
             body.puts = items;
             body.cpu_ns += work_ns(cost, &st.serialize, n, rng, ledger);
         }
@@ -1528,32 +1541,14 @@ impl Body {
         retries: &mut u64,
         throttles: &mut u64,
     ) -> Time {
-        let mut t = start;
-        t = s3_until_ok(
-            S3Op::Get,
-            t,
-            self.gets,
-            self.get_bytes,
-            s3,
-            prefix,
-            rng,
-            client,
-            retries,
-            throttles,
-        );
+        let mut call = |op, t, n, bytes| {
+            s3_until_ok(op, t, n, bytes, s3, prefix, rng, client, retries, throttles)
+        };
+        let mut t = call(S3Op::Get, start, self.gets, self.get_bytes);
+        t = call(S3Op::Get, t, self.audio_gets, self.audio_get_bytes);
         t = t.saturating_add(crate::cloud::lambda::cpu_time(self.cpu_ns, speed));
-        s3_until_ok(
-            S3Op::Put,
-            t,
-            self.puts,
-            self.put_bytes,
-            s3,
-            prefix,
-            rng,
-            client,
-            retries,
-            throttles,
-        )
+        t = call(S3Op::Put, t, self.puts, self.put_bytes);
+        call(S3Op::Put, t, self.audio_puts, self.audio_put_bytes)
     }
 }
 
@@ -1958,7 +1953,7 @@ mod tests {
     /// converter is throttled twice.
     #[test]
     fn built_in_machine_counts_as_the_shipped_file() {
-        let p = Pipeline::video(&Kernel::DETECTORS, 12.5, default_aggregate_cpu());
+        let p = Pipeline::video(&Kernel::DETECTORS, 12.5, default_aggregate_cpu(), 384_000);
         let built = Arc::new(default_machine(&p, &Retrier::default()).unwrap());
         let shipped = Arc::new(
             asl::parse(

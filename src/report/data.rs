@@ -90,6 +90,9 @@ pub struct LayoutSummary {
     /// The service that throttles first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttling_service: Option<String>,
+    /// `throttling_starts_at_streams` as a share of the scenario's stream count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttling_starts_at_share: Option<f64>,
     /// Defects the real detectors found (empty with sampled kernels).
     #[serde(default)]
     pub defects: Vec<FoundDefect>,
@@ -655,6 +658,7 @@ fn example_layout(
         executions: 0,
         throttling_starts_at_streams: (peak_lambda > 0).then_some(850),
         throttling_service: (peak_lambda > 0).then(|| "step_functions".to_string()),
+        throttling_starts_at_share: (peak_lambda > 0).then_some(850.0 / 20_000.0),
         defects: Vec::new(),
         monthly_bill: None,
         onset_searched_up_to: (peak_lambda > 0).then_some(20_000),

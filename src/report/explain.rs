@@ -47,6 +47,8 @@ pub struct QuotaWall {
     pub layout: String,
     /// Concurrent streams at which the quota binds.
     pub streams: u32,
+    /// The scenario's stream count (the load the onset is a share of).
+    pub load_streams: u32,
     /// Which quota, e.g. `Step Functions StateTransition refill 1,500/s (2023)`.
     pub quota: String,
     pub detail: String,
@@ -60,6 +62,50 @@ pub struct ExplainInput {
     pub layouts: Vec<ExplainLayout>,
     pub walls: Vec<QuotaWall>,
     pub assumptions: Vec<Assumption>,
+}
+
+/// The post's scaling wall was "at around 5% of the expected load": where this wall
+/// stands against the scenario's load, and the load (or the demand per stream) that
+/// would put it at 5%.
+fn about_five_percent(w: &QuotaWall, layouts: &[ExplainLayout]) -> String {
+    let share = w.streams as f64 / w.load_streams as f64;
+    let factor = share / 0.05;
+    let mut text = format!(
+        "  - that is {:.0}% of the scenario's {} streams; the post's \"about 5% of the expected load\" would be {} streams of this shape",
+        100.0 * share,
+        significant(w.load_streams as f64, DIGITS),
+        significant(w.streams as f64 / 0.05, DIGITS),
+    );
+    let transitions = layouts.iter().find(|l| l.name == w.layout).and_then(|l| {
+        let t: u64 = l
+            .usage
+            .step_functions
+            .iter()
+            .filter_map(|s| s.state_transitions.map(|c| c.0))
+            .sum();
+        (t > 0 && l.stream_seconds > 0.0).then(|| t as f64 / l.stream_seconds)
+    });
+    match transitions {
+        Some(tps) => {
+            let _ = write!(
+                text,
+                ", or {} streams with {} transitions per stream-second instead of {}",
+                significant(w.load_streams as f64, DIGITS),
+                significant(tps * factor, DIGITS),
+                significant(tps, DIGITS)
+            );
+        }
+        None => {
+            let _ = write!(
+                text,
+                ", or {} streams each asking {}× as much of the quota",
+                significant(w.load_streams as f64, DIGITS),
+                significant(factor, DIGITS)
+            );
+        }
+    }
+    text.push('.');
+    text
 }
 
 /// One layout's bill of one stream-second.
@@ -270,6 +316,9 @@ pub fn explain_markdown(input: &ExplainInput) -> String {
             significant(w.streams as f64, DIGITS),
             w.quota
         );
+        if w.load_streams > 0 {
+            let _ = writeln!(out, "{}", about_five_percent(w, &input.layouts));
+        }
     }
     if !input.walls.is_empty() {
         out.push('\n');
@@ -535,6 +584,7 @@ mod tests {
             walls: vec![QuotaWall {
                 layout: "distributed".into(),
                 streams: 1_200,
+                load_streams: 2_000,
                 quota: "Step Functions StateTransition refill 1,500/s (2023)".into(),
                 detail: "24 transitions per stream-second".into(),
             }],
@@ -625,6 +675,11 @@ mod tests {
 
         assert!(md.contains(
             "- **distributed** meets its wall at **1,200 streams**, quota Step Functions StateTransition refill 1,500/s (2023): 24 transitions per stream-second"
+        ), "{md}");
+        // 1,200 of 2,000 streams is 60%; 5% would be 1,200 / 0.05 = 24,000 streams, or
+        // 60 / 5 = 12 × the 24 transitions per stream-second at 2,000.
+        assert!(md.contains(
+            "  - that is 60% of the scenario's 2,000 streams; the post's \"about 5% of the expected load\" would be 24,000 streams of this shape, or 2,000 streams with 288 transitions per stream-second instead of 24."
         ), "{md}");
         assert!(md.contains("- `workload.chunk_seconds` = 2 (plausible 1 to 5): not published"));
     }

@@ -95,6 +95,7 @@ pub fn layout_summary(
         executions: l.executions,
         throttling_starts_at_streams: onset.and_then(|o| o.streams),
         throttling_service: onset.and_then(|o| o.service.clone()),
+        throttling_starts_at_share: onset.and_then(|o| o.share_of_load),
         defects: l
             .defects
             .iter()
@@ -208,6 +209,16 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         }
     }
     assumptions.extend(per_layout);
+    if let Some(st) = r.pipeline.stages.iter().find(|st| st.audio_bytes > 0) {
+        assumptions.push(Assumption {
+            name: format!("stages.{}.audio_bytes", st.name),
+            value: st.audio_bytes.to_string(),
+            source: "the audio of one chunk handed on as one buffer (the post: \"frames or decrypted audio buffers\"; its size and format are not published): 48 kHz × 2 channels × 16-bit PCM × chunk_seconds (U); the audio detectors read it, not the frames; decoding and decrypting the audio is not counted".into(),
+            low: None,
+            high: None,
+            layouts: Vec::new(),
+        });
+    }
     assumptions.push(Assumption {
         name: "calibration".into(),
         value: run.calibration.clone(),
@@ -231,12 +242,14 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
     for o in &run.onsets {
         notes.push(match o.streams {
             Some(n) => format!(
-                "{}: throttling starts at about {} streams ({}), found by a search over stream counts ({} probes of {} s).",
+                "{}: throttling starts at about {} streams ({:.0}% of the load; {}), found by a search over stream counts ({} probes, each {} s measured after a {} s warm-up).",
                 o.layout,
                 n,
+                100.0 * o.share_of_load.unwrap_or(0.0),
                 o.service.as_deref().unwrap_or("?"),
                 o.probes,
-                crate::layouts::onset::PROBE / 1_000_000_000
+                crate::layouts::onset::PROBE / 1_000_000_000,
+                crate::layouts::onset::WARMUP / 1_000_000_000
             ),
             None => format!("{}: no throttling up to {} streams.", o.layout, o.searched_up_to),
         });
@@ -340,12 +353,14 @@ pub fn explain_input(run: &ScenarioRun) -> crate::report::explain::ExplainInput 
             Some(QuotaWall {
                 layout: o.layout.clone(),
                 streams,
+                load_streams: o.searched_up_to,
                 quota,
                 detail: format!(
-                    "found by {} short runs of {} s at constant stream counts up to {}",
+                    "found by {} short runs at constant stream counts up to {}, each {} s measured after a {} s warm-up",
                     o.probes,
+                    o.searched_up_to,
                     crate::layouts::onset::PROBE / 1_000_000_000,
-                    o.searched_up_to
+                    crate::layouts::onset::WARMUP / 1_000_000_000
                 ),
             })
         })

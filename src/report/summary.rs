@@ -87,7 +87,9 @@ pub fn comparison_grid(r: &RunReport) -> Grid {
                 r.unit_label().into(),
                 Box::new(|i| match est(i) {
                     Some(e) => plus_minus_share(
-                        e.usd_per_1000_requests.as_ref().unwrap_or(&e.usd_per_stream_hour),
+                        e.usd_per_1000_requests
+                            .as_ref()
+                            .unwrap_or(&e.usd_per_stream_hour),
                         usd_rate,
                     ),
                     None => usd_rate(l[i].usd_per_unit()),

@@ -106,6 +106,7 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             &detectors,
             w.source_fps.0 / w.frames_per_second.get_ref().0,
             super::pipeline::default_aggregate_cpu(),
+            super::pipeline::pcm_bytes(w.chunk_seconds.get_ref().0),
         )
     } else {
         let source = super::pipeline::Source {
@@ -113,11 +114,15 @@ pub fn resolve(s: Scenario, file: &str, text: &str, dir: Option<&Path>) -> Resul
             file,
             text,
         };
-        super::pipeline::resolve(&s.stages, items_per_batch, &source).map_err(|e| {
-            match e.positioned {
-                Some(p) => p,
-                None => err(e.span, e.message),
-            }
+        super::pipeline::resolve(
+            &s.stages,
+            items_per_batch,
+            super::pipeline::pcm_bytes(w.chunk_seconds.get_ref().0),
+            &source,
+        )
+        .map_err(|e| match e.positioned {
+            Some(p) => p,
+            None => err(e.span, e.message),
         })?
     };
 

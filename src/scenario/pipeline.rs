@@ -19,6 +19,35 @@ use crate::sim::{millis, Dist};
 /// Step Functions' payload limit (256 KiB): an inline hand-off above it is an error.
 pub const PAYLOAD_LIMIT_BYTES: u64 = 256 * 1024;
 
+/// Bytes a second of decoded audio takes as PCM: 48 kHz × 2 channels × 16 bits (an
+/// assumption: the post says the converter sent "decrypted audio buffers", not their
+/// format; 48 kHz stereo 16-bit is broadcast audio's usual shape).
+pub const PCM_BYTES_PER_SECOND: u64 = 48_000 * 2 * 2;
+
+/// What a stage reads from the stages it comes after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Input {
+    /// Their items (video frames in the video pipeline).
+    #[default]
+    Video,
+    /// Their audio buffer, one per batch (chunk): no frames, no frame decoding.
+    Audio,
+    /// Both: items and the audio buffer (an A/V-sync detector compares the two).
+    Av,
+}
+
+impl Input {
+    /// Whether it reads the items (frames).
+    pub fn video(self) -> bool {
+        self != Input::Audio
+    }
+    /// Whether it reads the audio buffer.
+    pub fn audio(self) -> bool {
+        self != Input::Video
+    }
+}
+
 /// How a stage's output travels in the distributed layouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -78,6 +107,15 @@ pub struct StageSpec {
     /// How the output travels in the distributed layouts.
     #[serde(default)]
     pub via: Via,
+    /// What it reads from the stages it comes after: `"video"` (their items, the
+    /// default), `"audio"` (their audio buffer) or `"av"` (both).
+    #[serde(default)]
+    pub input: Option<Spanned<Input>>,
+    /// Bytes of the audio buffer it hands on per batch (chunk), travelling as `via`
+    /// says, or `"pcm"`: the chunk's audio as 48 kHz stereo 16-bit PCM. Written only
+    /// where a reader's `input` takes audio.
+    #[serde(default)]
+    pub audio_bytes: Option<Spanned<BytesSpec>>,
     /// Work to write the output for another process (e.g. `jpeg_encode`): done only
     /// where the hand-off leaves the process.
     #[serde(default)]
@@ -193,6 +231,10 @@ pub struct Stage {
     pub deserialize: Work,
     /// The detector it runs, in the video pipeline (counted per frame, run for real).
     pub detector: Option<Kernel>,
+    /// What it reads from the stages in `after`.
+    pub input: Input,
+    /// Bytes of the audio buffer it hands on per batch (0: none).
+    pub audio_bytes: u64,
 }
 
 impl Stage {
@@ -217,6 +259,24 @@ impl Pipeline {
             .enumerate()
             .filter(move |(_, s)| s.after.contains(&i))
             .map(|(j, _)| j)
+    }
+
+    /// Whether stage `i` PUTs an object per item in the distributed layouts: it hands
+    /// its items on through S3 and a reader takes them (or nobody reads it: its
+    /// output is the pipeline's result).
+    pub fn puts_items(&self, i: usize) -> bool {
+        let mut readers = self.readers(i).peekable();
+        self.stages[i].writes_objects()
+            && (readers.peek().is_none() || readers.any(|j| self.stages[j].input.video()))
+    }
+
+    /// Whether stage `i` PUTs its audio buffer, one object per batch: it has one, it
+    /// goes through S3, and a reader takes audio.
+    pub fn puts_audio(&self, i: usize) -> bool {
+        let st = &self.stages[i];
+        st.audio_bytes > 0
+            && st.via == Via::S3
+            && self.readers(i).any(|j| self.stages[j].input.audio())
     }
 
     /// Stages nobody reads: where an item's trip ends.
@@ -248,10 +308,17 @@ impl Pipeline {
     }
 
     /// The Prime Video monitor's stages: the converter decodes every source frame,
-    /// scales the analysed ones and (to hand them on) encodes each as a JPEG; one
-    /// stage per detector reads every frame; an aggregator merges their results and
-    /// notifies, once per chunk.
-    pub fn video(detectors: &[Kernel], decoded_per_frame: f64, aggregate_cpu: Dist) -> Pipeline {
+    /// scales the analysed ones and (to hand them on) encodes each as a JPEG, and
+    /// hands on the chunk's audio as one buffer of `audio_bytes` ("frames or
+    /// decrypted audio buffers", as the post says); one stage per detector reads
+    /// every frame (silence the audio buffer instead, A/V sync both); an aggregator
+    /// merges their results and notifies, once per chunk.
+    pub fn video(
+        detectors: &[Kernel],
+        decoded_per_frame: f64,
+        aggregate_cpu: Dist,
+        audio_bytes: u64,
+    ) -> Pipeline {
         let mut stages = vec![Stage {
             name: "converter".into(),
             function: "converter".into(),
@@ -266,6 +333,8 @@ impl Pipeline {
             serialize: Work::Kernels(vec![(Kernel::JpegEncode, 1.0)]),
             deserialize: Work::Kernels(vec![(Kernel::JpegDecode, 1.0)]),
             detector: None,
+            input: Input::Video,
+            audio_bytes,
         }];
         for k in detectors {
             stages.push(Stage {
@@ -279,6 +348,12 @@ impl Pipeline {
                 serialize: Work::None,
                 deserialize: Work::None,
                 detector: Some(*k),
+                input: match k {
+                    Kernel::Silence => Input::Audio,
+                    Kernel::AvSync => Input::Av,
+                    _ => Input::Video,
+                },
+                audio_bytes: 0,
             });
         }
         stages.push(Stage {
@@ -292,6 +367,8 @@ impl Pipeline {
             serialize: Work::None,
             deserialize: Work::None,
             detector: None,
+            input: Input::Video,
+            audio_bytes: 0,
         });
         Pipeline { stages }
     }
@@ -305,6 +382,11 @@ impl Pipeline {
             && self.stages[1..n - 1].iter().all(|s| s.after == [0])
             && self.stages[n - 1].after == (1..n - 1).collect::<Vec<_>>()
     }
+}
+
+/// Bytes of `seconds` of audio as PCM ([`PCM_BYTES_PER_SECOND`]).
+pub fn pcm_bytes(seconds: f64) -> u64 {
+    crate::sim::round_u64((PCM_BYTES_PER_SECOND as f64 * seconds).max(0.0))
 }
 
 /// The default aggregation CPU of the video pipeline (an assumption).
@@ -381,10 +463,12 @@ fn work_of(kernels: &[String], cpu: Option<&Dist>) -> Result<Work, String> {
 }
 
 /// Resolves the `[[stages]]` of a scenario: names unique, `after` naming earlier
-/// stages, work known, inline payloads within the limit for `items_per_batch`.
+/// stages, work known, inline payloads within the limit for `items_per_batch`,
+/// audio read only from stages that hand audio on (`"pcm"` is `pcm_per_batch` bytes).
 pub fn resolve(
     specs: &[StageSpec],
     items_per_batch: u64,
+    pcm_per_batch: u64,
     source: &Source,
 ) -> Result<Pipeline, StageError> {
     let mut stages: Vec<Stage> = Vec::new();
@@ -481,6 +565,43 @@ pub fn resolve(
                 ),
             ));
         }
+        let audio_bytes = match s.audio_bytes.as_ref().map(|a| (a.span(), a.get_ref())) {
+            None => 0,
+            Some((_, BytesSpec::Count(b))) => *b,
+            Some((_, BytesSpec::Named(n))) if n == "pcm" => pcm_per_batch,
+            Some((span, BytesSpec::Named(n))) => {
+                return Err(error(
+                    span,
+                    format!("stage `{name}`: audio_bytes must be a number of bytes per chunk or \"pcm\" (48 kHz stereo 16-bit), got \"{n}\""),
+                ))
+            }
+        };
+        if s.via == Via::Payload && audio_bytes > PAYLOAD_LIMIT_BYTES {
+            let span = s.audio_bytes.as_ref().map_or(s.name.span(), |a| a.span());
+            return Err(error(
+                span,
+                format!("stage `{name}`: an audio buffer of {audio_bytes} bytes is over Step Functions' payload limit of 256 KiB ({PAYLOAD_LIMIT_BYTES} bytes); hand it on through S3 (`via = \"s3\"`)"),
+            ));
+        }
+        let input = s.input.as_ref().map_or(Input::Video, |i| *i.get_ref());
+        if input.audio() {
+            let span = s.input.as_ref().map_or(s.name.span(), |i| i.span());
+            if after.is_empty() {
+                return Err(error(
+                    span,
+                    format!("stage `{name}` reads audio from the stages it comes after, but it reads the source; give it `after` or leave `input` out"),
+                ));
+            }
+            if let Some(&j) = after.iter().find(|&&j| stages[j].audio_bytes == 0) {
+                return Err(error(
+                    span,
+                    format!(
+                        "stage `{name}` reads audio, but stage `{}` hands none on; give `{}` `audio_bytes` (a number per chunk or \"pcm\")",
+                        stages[j].name, stages[j].name
+                    ),
+                ));
+            }
+        }
         let function = s.function.clone().unwrap_or_else(|| name.clone());
         if let Some(&j) = functions.get(&function) {
             return Err(at(format!(
@@ -505,6 +626,8 @@ pub fn resolve(
             serialize,
             deserialize,
             detector,
+            input,
+            audio_bytes,
         });
     }
     Ok(Pipeline { stages })
@@ -532,8 +655,20 @@ mod tests {
 
     #[test]
     fn video_pipeline_fans_out_and_in() {
-        let p = Pipeline::video(&Kernel::DETECTORS, 12.5, default_aggregate_cpu());
+        let p = Pipeline::video(&Kernel::DETECTORS, 12.5, default_aggregate_cpu(), 384_000);
         assert_eq!(p.stages.len(), 7);
+        // Silence reads the audio buffer only, A/V sync frames and audio, the rest
+        // frames; the converter PUTs both, since readers take each.
+        let inputs: Vec<Input> = p.stages[1..6].iter().map(|s| s.input).collect();
+        use Input::*;
+        assert_eq!(inputs, [Video, Video, Video, Audio, Av]);
+        assert!(p.puts_items(0) && p.puts_audio(0));
+        // With only video detectors no audio object is written; with only silence
+        // no frame is.
+        let video = Pipeline::video(&[Kernel::Black], 12.5, default_aggregate_cpu(), 384_000);
+        assert!(video.puts_items(0) && !video.puts_audio(0));
+        let audio = Pipeline::video(&[Kernel::Silence], 12.5, default_aggregate_cpu(), 384_000);
+        assert!(!audio.puts_items(0) && audio.puts_audio(0));
         assert!(p.is_fan_out_fan_in());
         assert_eq!(p.sinks(), vec![6]);
         assert_eq!(p.readers(0).count(), 5);
@@ -565,6 +700,7 @@ per = "batch"
 "#,
             ),
             1,
+            0,
             &src(),
         )
         .map_err(|e| e.message)
@@ -582,7 +718,7 @@ per = "batch"
     #[test]
     fn bad_stages_say_what_is_wrong() {
         let msg = |t: &str, n: u64| {
-            resolve(&specs(t), n, &src())
+            resolve(&specs(t), n, 0, &src())
                 .err()
                 .map(|e| e.message)
                 .unwrap()
@@ -599,11 +735,12 @@ per = "batch"
             msg("[[stages]]\nname = \"a\"\nafter = [\"b\"]\n", 1).contains("not a stage above it")
         );
         let big = "[[stages]]\nname = \"a\"\noutput_bytes = 100000\nvia = \"payload\"\n";
-        assert!(resolve(&specs(big), 2, &src()).is_ok());
+        assert!(resolve(&specs(big), 2, 0, &src()).is_ok());
         // A CPU-time string, and one that says where it is wrong.
         let p = resolve(
             &specs("[[stages]]\nname = \"a\"\nwork = \"lognormal(median 40ms, p99 120ms)\"\n"),
             1,
+            0,
             &src(),
         )
         .map_err(|e| e.message)
@@ -612,9 +749,54 @@ per = "batch"
         assert!(resolve(
             &specs("[[stages]]\nname = \"a\"\nwork = \"40ms\"\nkernels = [\"scale\"]\n"),
             1,
+            0,
             &src()
         )
         .is_err());
         assert!(msg(big, 3).contains("payload limit of 256 KiB"));
+    }
+
+    #[test]
+    fn audio_is_read_only_from_stages_that_hand_it_on() {
+        let two = |audio: &str, input: &str| {
+            format!("[[stages]]\nname = \"a\"\noutput_bytes = 10\n{audio}\n[[stages]]\nname = \"b\"\n{input}\n")
+        };
+        let p = resolve(
+            &specs(&two("audio_bytes = \"pcm\"", "input = \"audio\"")),
+            4,
+            384_000,
+            &src(),
+        )
+        .map_err(|e| e.message)
+        .unwrap();
+        assert_eq!(
+            (p.stages[0].audio_bytes, p.stages[1].input),
+            (384_000, Input::Audio)
+        );
+        assert!(
+            p.puts_audio(0) && !p.puts_items(0),
+            "b takes audio, nobody the items"
+        );
+        let p = resolve(
+            &specs(&two("audio_bytes = 1000", "input = \"av\"")),
+            4,
+            0,
+            &src(),
+        )
+        .map_err(|e| e.message)
+        .unwrap();
+        assert!(p.puts_audio(0) && p.puts_items(0));
+        let msg = |t: &str| {
+            resolve(&specs(t), 4, 384_000, &src())
+                .err()
+                .map(|e| e.message)
+                .unwrap()
+        };
+        assert!(msg(&two("", "input = \"audio\"")).contains("stage `a` hands none on"));
+        assert!(
+            msg("[[stages]]\nname = \"a\"\ninput = \"audio\"\n").contains("it reads the source")
+        );
+        assert!(msg(&two("audio_bytes = \"wav\"", "")).contains("or \"pcm\""));
+        assert!(msg(&two("audio_bytes = 300000\nvia = \"payload\"", "")).contains("payload limit"));
     }
 }

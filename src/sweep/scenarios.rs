@@ -255,7 +255,8 @@ impl CostEstimate {
         CostEstimate {
             monthly_usd: f(&|c| c.monthly_usd),
             usd_per_unit: f(&|c| c.usd_per_unit()),
-            per_request: !reps.is_empty() && reps.iter().all(|r| r[i].usd_per_1000_requests.is_some()),
+            per_request: !reps.is_empty()
+                && reps.iter().all(|r| r[i].usd_per_1000_requests.is_some()),
             throttles: f(&|c| c.throttles as f64),
             p50_ms: f(&|c| c.p50_ms),
         }
