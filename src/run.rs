@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::kernels::calibration::{measure, MeasureOptions};
 use crate::kernels::{Calibration, CostModel};
+use crate::layouts::cohort::{Cohort, Fidelity, FidelityInfo, COHORT_STREAMS};
 use crate::layouts::onset::{self, Onset};
 use crate::layouts::{simulate, LayoutRun, RealSample, RunContext};
 use crate::scenario::{KernelsChoice, Resolved};
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub skip_onset: bool,
     /// Run even past the work bound (`scenario::bounds::check_work`).
     pub allow_large: bool,
+    /// Overrides the scenario's `fidelity` (default: fast, see `layouts::cohort`).
+    pub fidelity: Option<Fidelity>,
 }
 
 /// Whether the detectors really ran.
@@ -51,6 +54,8 @@ impl KernelsMode {
 pub struct ScenarioRun {
     pub resolved: Resolved,
     pub kernels: KernelsMode,
+    /// Which fidelity ran (a cohort of the streams, or all of them).
+    pub fidelity: FidelityInfo,
     /// Where the calibration came from.
     pub calibration: String,
     pub layouts: Vec<LayoutRun>,
@@ -179,9 +184,26 @@ pub fn run(
     progress: Option<&(dyn Fn(f64) + Sync)>,
 ) -> crate::Result<ScenarioRun> {
     let mode = kernels_mode(&r, opts.kernels.unwrap_or(r.scenario.kernels));
+    // The fast mode runs a cohort of the streams (sampled kernels only: the real
+    // detectors report each stream's defects), everything else on the scenario as is.
+    let fidelity = opts.fidelity.or(r.scenario.fidelity).unwrap_or_default();
+    let cohort = match (fidelity, mode) {
+        (Fidelity::Fast, KernelsMode::Sampled) => Cohort::choose(&r, COHORT_STREAMS),
+        _ => None,
+    };
+    let small = cohort.map(|c| c.resolved(&r));
+    let sim: &Resolved = small.as_ref().unwrap_or(&r);
+    let info = cohort.map_or_else(
+        || FidelityInfo::full(*r.scenario.workload.streams.get_ref()),
+        |c| c.info(),
+    );
+    let whole = |run: LayoutRun| match cohort {
+        Some(c) => c.scale_run(run, &r, r.duration),
+        None => run,
+    };
     crate::scenario::bounds::check_work(
-        &r,
-        r.duration,
+        sim,
+        sim.duration,
         mode == KernelsMode::Real,
         opts.allow_large,
     )?;
@@ -191,8 +213,8 @@ pub fn run(
         KernelsMode::Real => Some(RealSample::generate(&r).map_err(|e| sample_error(&r, e))?),
         KernelsMode::Sampled => None,
     };
-    let n = r.scenario.layouts.len().max(1) as f64;
-    let done: Vec<std::sync::atomic::AtomicU64> = (0..r.scenario.layouts.len())
+    let n = sim.scenario.layouts.len().max(1) as f64;
+    let done: Vec<std::sync::atomic::AtomicU64> = (0..sim.scenario.layouts.len())
         .map(|_| Default::default())
         .collect();
     let report = |i: usize, f: f64| {
@@ -206,7 +228,7 @@ pub fn run(
         }
     };
     let cost_ref: &dyn CostModel = &cost;
-    let layouts: Vec<crate::Result<LayoutRun>> = r
+    let layouts: Vec<crate::Result<LayoutRun>> = sim
         .scenario
         .layouts
         .par_iter()
@@ -214,7 +236,7 @@ pub fn run(
         .map(|(i, spec)| {
             let cb = |f: f64| report(i, f);
             let ctx = RunContext {
-                resolved: &r,
+                resolved: sim,
                 cost: cost_ref,
                 real: sample.as_ref(),
                 progress: Some(&cb),
@@ -222,14 +244,16 @@ pub fn run(
                 duration_override: None,
                 quotas_raised: false,
             };
-            simulate(&ctx, spec).map_err(|e| layout_error(&r, spec, e))
+            simulate(&ctx, spec)
+                .map(whole)
+                .map_err(|e| layout_error(&r, spec, e))
         })
         .collect();
     let layouts = layouts.into_iter().collect::<crate::Result<Vec<_>>>()?;
 
     // The bill "with quotas raised to carry the load": AWS raises soft quotas on
     // request, so an overloaded layout is also billed as if they did not bind.
-    let raised: Vec<crate::Result<Option<LayoutRun>>> = r
+    let raised: Vec<crate::Result<Option<LayoutRun>>> = sim
         .scenario
         .layouts
         .par_iter()
@@ -243,10 +267,10 @@ pub fn run(
             let ctx = RunContext {
                 real: None,
                 quotas_raised: true,
-                ..RunContext::new(&r, cost_ref)
+                ..RunContext::new(sim, cost_ref)
             };
             simulate(&ctx, spec)
-                .map(Some)
+                .map(|run| Some(whole(run)))
                 .map_err(|e| layout_error(&r, spec, e))
         })
         .collect();
@@ -254,23 +278,20 @@ pub fn run(
 
     let mut onsets = Vec::new();
     if !opts.skip_onset {
-        let max_streams = *r.scenario.workload.streams.get_ref();
-        let found: Vec<crate::Result<Onset>> = r
+        let max_streams = *sim.scenario.workload.streams.get_ref();
+        let found: Vec<crate::Result<Onset>> = sim
             .scenario
             .layouts
             .par_iter()
             .filter(|spec| crate::layouts::of(spec).family() == crate::layouts::Family::Serverless)
             .map(|spec| {
-                let ctx = RunContext {
-                    resolved: &r,
-                    cost: cost_ref,
-                    real: None,
-                    progress: None,
-                    streams_override: None,
-                    duration_override: None,
-                    quotas_raised: false,
-                };
-                onset::find(&ctx, spec, max_streams).map_err(|e| layout_error(&r, spec, e))
+                let ctx = RunContext::new(sim, cost_ref);
+                onset::find(&ctx, spec, max_streams)
+                    .map(|o| match cohort {
+                        Some(c) => c.scale_onset(o),
+                        None => o,
+                    })
+                    .map_err(|e| layout_error(&r, spec, e))
             })
             .collect();
         onsets = found.into_iter().collect::<crate::Result<Vec<_>>>()?;
@@ -279,6 +300,7 @@ pub fn run(
         truth: sample.map(|s| s.clip.truth).unwrap_or_default(),
         resolved: r,
         kernels: mode,
+        fidelity: info,
         calibration: cal_note,
         layouts,
         raised,

@@ -53,6 +53,7 @@ pub fn run_variant(
         calibration: None,
         skip_onset: true,
         allow_large: opts.allow_large,
+        fidelity: None,
     };
     let result = run(resolved, &options, dir, None)?;
     let catalog = &result.resolved.catalog;
