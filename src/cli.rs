@@ -426,6 +426,10 @@ pub struct RunArgs {
     /// full: every stream, event by event (overrides the scenario's `fidelity`).
     #[arg(long, value_enum)]
     pub fidelity: Option<FidelityArg>,
+    /// Streams the fast mode simulates (default 500): more is slower and closer to
+    /// the full run (bench/fidelity.sh measures how close).
+    #[arg(long, value_name = "STREAMS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub cohort: Option<u32>,
     #[command(flatten)]
     pub scale: ScaleArgs,
 }

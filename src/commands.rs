@@ -351,6 +351,7 @@ fn run_scenario(
             crate::cli::FidelityArg::Fast => archsim::layouts::cohort::Fidelity::Fast,
             crate::cli::FidelityArg::Full => archsim::layouts::cohort::Fidelity::Full,
         }),
+        cohort: args.cohort,
     };
     let plan = crate::analyses::plan_of(&args.scale)?;
     let work = crate::analyses::work_of(&args.scale, plan.as_ref(), &args.out, args.force, merged)?;

@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub allow_large: bool,
     /// Overrides the scenario's `fidelity` (default: fast, see `layouts::cohort`).
     pub fidelity: Option<Fidelity>,
+    /// Streams the fast mode simulates (default [`COHORT_STREAMS`]).
+    pub cohort: Option<u32>,
 }
 
 /// Whether the detectors really ran.
@@ -188,7 +190,9 @@ pub fn run(
     // detectors report each stream's defects), everything else on the scenario as is.
     let fidelity = opts.fidelity.or(r.scenario.fidelity).unwrap_or_default();
     let cohort = match (fidelity, mode) {
-        (Fidelity::Fast, KernelsMode::Sampled) => Cohort::choose(&r, COHORT_STREAMS),
+        (Fidelity::Fast, KernelsMode::Sampled) => {
+            Cohort::choose(&r, opts.cohort.unwrap_or(COHORT_STREAMS))
+        }
         _ => None,
     };
     let small = cohort.map(|c| c.resolved(&r));

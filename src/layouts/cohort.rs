@@ -21,10 +21,10 @@ use crate::sim::Time;
 use toml::Spanned;
 
 /// Streams the fast mode simulates (at most; all of them when there are fewer).
-/// Chosen with `bench/fidelity.sh`: the instance fleets of a cohort this size have
-/// tens of machines at the daily trough, so a machine more or less is about 1% of
-/// the bill.
-pub const COHORT_STREAMS: u32 = 250;
+/// Chosen with `bench/fidelity.sh`: at 250 the monolith's bill came out 1.8% high
+/// and its p95 16% low (ten-odd machines round up more than a hundred); at 500,
+/// 0.6% and 3.9%.
+pub const COHORT_STREAMS: u32 = 500;
 
 /// Cost error the fast mode is validated within (fraction of the full run's monthly
 /// cost, every layout; measured by `bench/fidelity.sh`, README "Fidelity").
