@@ -212,9 +212,11 @@ impl Sfn {
         }
     }
 
-    /// One state transition requested at `now`: counts it, waits for a
-    /// StateTransition token (Standard), adds the transition latency. Returns when
-    /// the state starts.
+    /// One state transition requested at `now`, reserved at once: counts it, waits
+    /// for a StateTransition token (Standard), adds the transition latency; returns
+    /// when the state starts. The simulation gates transitions with
+    /// [`Sfn::take_transition`]; this reservation model is the tests' reference.
+    #[cfg(test)]
     pub fn transition<R: Rng + ?Sized>(&mut self, now: Time, rng: &mut R) -> Time {
         self.stats.transitions += 1;
         let t = match self.transition_bucket.as_mut() {
@@ -232,7 +234,7 @@ impl Sfn {
     }
 
     /// Service overhead of one transition, drawn from the configured distribution
-    /// (what [`Sfn::transition`] adds after the token).
+    /// (what a transition adds after its token).
     pub fn transition_latency<R: Rng + ?Sized>(&self, rng: &mut R) -> Time {
         self.latency.sample(rng)
     }

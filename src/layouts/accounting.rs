@@ -124,9 +124,13 @@ pub struct GateWait {
     pub wait_ns: u128,
 }
 
-/// Every gate's waits, in [`Gate::ALL`] order.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GateWaits([GateWait; Gate::ALL.len()]);
+/// Every gate's waits, in [`Gate::ALL`] order, and the items a second each gate
+/// could carry at most where the layout knows it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GateWaits {
+    waits: [GateWait; Gate::ALL.len()],
+    capacity: [Option<f64>; Gate::ALL.len()],
+}
 
 impl GateWaits {
     /// Counts one hold-back of `wait_ns` at `gate`.
@@ -136,18 +140,43 @@ impl GateWaits {
 
     /// Counts `waits` hold-backs totalling `wait_ns` at `gate`.
     pub fn add_many(&mut self, gate: Gate, waits: u64, wait_ns: u128) {
-        let g = &mut self.0[gate as usize];
+        let g = &mut self.waits[gate as usize];
         g.waits += waits;
         g.wait_ns += wait_ns;
     }
 
     pub fn get(&self, gate: Gate) -> GateWait {
-        self.0[gate as usize]
+        self.waits[gate as usize]
+    }
+
+    /// Records that `gate` carries at most `items_per_s` (its quota over what one
+    /// item takes of it), so the narrowest gate can be named as the one that binds.
+    pub fn set_capacity(&mut self, gate: Gate, items_per_s: f64) {
+        if items_per_s.is_finite() && items_per_s >= 0.0 {
+            self.capacity[gate as usize] = Some(items_per_s);
+        }
+    }
+
+    pub fn capacity(&self, gate: Gate) -> Option<f64> {
+        self.capacity[gate as usize]
+    }
+
+    /// The gate that binds: of those that held work back, the narrowest (fewest
+    /// items a second) among those whose capacity is known — raising any other
+    /// would not serve more — else the one that held work back most.
+    pub fn binding(&self) -> Option<Gate> {
+        let narrowest = self
+            .iter()
+            .filter(|(_, w)| w.waits > 0)
+            .filter_map(|(g, _)| self.capacity(g).map(|c| (g, c)))
+            .min_by(|(a, x), (b, y)| x.total_cmp(y).then(a.cmp(b)))
+            .map(|(g, _)| g);
+        narrowest.or_else(|| self.most())
     }
 
     /// (gate, waits) in the fixed order.
     pub fn iter(&self) -> impl Iterator<Item = (Gate, GateWait)> + '_ {
-        Gate::ALL.into_iter().zip(self.0.iter().copied())
+        Gate::ALL.into_iter().zip(self.waits.iter().copied())
     }
 
     /// The gate that held work back most: longest total wait, then most waits;
@@ -231,7 +260,7 @@ pub fn capacity(items: &ItemCounts, gates: &GateWaits, period_s: f64, backlog_s:
         offered_items_per_s: offered,
         served_items_per_s: served,
         served_fraction: fraction,
-        binding: if overloaded { gates.most() } else { None },
+        binding: if overloaded { gates.binding() } else { None },
     }
 }
 
@@ -322,6 +351,25 @@ mod tests {
         assert!(Gate::ALL
             .iter()
             .all(|g| Gate::from_name(g.name()) == Some(*g)));
+    }
+
+    #[test]
+    fn the_narrowest_gate_that_held_work_back_binds() {
+        let mut g = GateWaits::default();
+        // StartExecution waited longest, but transitions carry fewer items a second.
+        g.add_many(Gate::StartExecution, 10, 1_000_000);
+        g.add_many(Gate::StateTransitions, 10, 10);
+        assert_eq!(
+            g.binding(),
+            Some(Gate::StartExecution),
+            "no capacities: longest wait"
+        );
+        g.set_capacity(Gate::StartExecution, 1_200.0);
+        g.set_capacity(Gate::StateTransitions, 750.0);
+        g.set_capacity(Gate::LambdaConcurrency, 10.0); // narrower, but never waited
+        assert_eq!(g.binding(), Some(Gate::StateTransitions));
+        g.set_capacity(Gate::StateTransitions, f64::NAN); // ignored
+        assert_eq!(g.capacity(Gate::StateTransitions), Some(750.0));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! event's time, so quotas, throttles and cold starts play out as they would.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use rand::Rng;
 
@@ -101,6 +102,9 @@ struct Exec {
     ready: Time,
     /// When StartExecution succeeded (Step Functions), else `ready`.
     started: Time,
+    /// StartExecution succeeded: the execution exists, and ends failed if it is
+    /// dropped (even before its first state was entered).
+    start_ok: bool,
     /// Without Step Functions: inputs each stage still waits for, and the sinks
     /// (stages nobody reads) still to finish.
     inputs_left: Vec<u8>,
@@ -112,8 +116,6 @@ struct Exec {
     frame_bytes: u64,
     /// The execution in the ASL interpreter (Step Functions layouts).
     asl: Option<asl::Execution>,
-    /// The input of each Task in flight, by cursor: a simulated function returns it.
-    task_inputs: Vec<(u32, serde_json::Value)>,
 }
 
 /// The execution records: ended ones are reused, under a new generation.
@@ -134,8 +136,6 @@ impl Execs {
                 inputs.clear();
                 inputs.extend_from_slice(&e.inputs_left);
                 e.inputs_left = inputs;
-                e.task_inputs = std::mem::take(&mut slot.task_inputs);
-                e.task_inputs.clear();
                 *slot = e;
                 X { i, gen: slot.gen }
             }
@@ -168,7 +168,6 @@ impl Execs {
         if let Some(e) = self.get(x) {
             e.gen = e.gen.wrapping_add(1);
             e.asl = None;
-            e.task_inputs.clear();
             self.free.push(x.i);
         }
     }
@@ -710,6 +709,8 @@ pub fn simulate(
             drop_after,
             actions: Vec::new(),
             first_entered: 0,
+            chunk_key: "chunk".into(),
+            stream_key: "stream".into(),
         }),
         Orchestration::Direct => None,
     };
@@ -801,7 +802,7 @@ pub fn simulate(
             let x: X = $x;
             if let Some(e) = execs.get(x) {
                 out.items.record(frames as u64, None, duration);
-                if let (Some(sm), Some(_)) = (sfn.as_mut(), e.asl.as_ref()) {
+                if let (Some(sm), true) = (sfn.as_mut(), e.start_ok) {
                     sm.finish(e.started, $end, false);
                 }
                 if let Some(rd) = real.as_mut() {
@@ -862,6 +863,7 @@ pub fn simulate(
             for x in started {
                 if let Some(e) = execs.get(x) {
                     e.started = now;
+                    e.start_ok = true;
                     start_wait_ns += now.saturating_sub(e.ready) as u128;
                 }
                 let sm = sfn.as_mut().expect("Step Functions");
@@ -917,12 +919,12 @@ pub fn simulate(
                     chunk,
                     ready: now,
                     started: now,
+                    start_ok: false,
                     inputs_left: inputs_of.clone(),
                     sinks_left: n_sinks,
                     item_end: 0,
                     frame_bytes,
                     asl: None,
-                    task_inputs: Vec::new(),
                 });
                 if sfn.is_some() {
                     start_queue.push_back(x);
@@ -979,12 +981,7 @@ pub fn simulate(
                     Ev::Waited { .. } => ax.waited(cursor),
                     _ => {
                         // A simulated task returns what it was given.
-                        let i = e
-                            .task_inputs
-                            .iter()
-                            .position(|(c, _)| *c == cursor)
-                            .expect("a task in flight has its input");
-                        let (_, input) = e.task_inputs.swap_remove(i);
+                        let input = ax.take_task_input(cursor);
                         ax.task_done(cursor, Ok(function_result(input)));
                     }
                 }
@@ -1174,19 +1171,33 @@ pub fn simulate(
     // What each gate held back: refusals and waits.
     let mut gate_waits = GateWaits::default();
     let st = sfn.as_ref().map(|s| s.stats());
-    // Both Step Functions quotas can hold work back at once; the one that carries
-    // fewer executions a second is the bottleneck: a StartExecution backlog in front
-    // of a narrower transition quota is counted as the transition quota's (raising
-    // StartExecution alone would not serve it).
+    // What each quota carries at most, in items a second: the narrowest of those
+    // that held work back binds (several can wait at once: a StartExecution backlog
+    // builds in front of a narrower transition quota).
+    let items_per_exec = frames as f64;
     if let Some(sm) = sfn.as_ref() {
         let entered = driver.as_ref().map_or(0, |d| d.first_entered).max(1) as f64;
         let per_exec = sm.stats().transitions as f64 / entered;
-        if let (start_rate, Some(transition_rate)) = sm.executions_per_s(per_exec) {
-            if transition_rate < start_rate && gate.waits > 0 {
-                gate.wait_ns += start_wait_ns;
-                start_wait_ns = 0;
-            }
+        let (start_rate, transition_rate) = sm.executions_per_s(per_exec);
+        gate_waits.set_capacity(Gate::StartExecution, start_rate * items_per_exec);
+        if let Some(t) = transition_rate {
+            gate_waits.set_capacity(Gate::StateTransitions, t * items_per_exec);
         }
+    }
+    // Lambda: the concurrency quota over the function-seconds one chunk takes.
+    let chains = sources
+        .first()
+        .map_or(0, |&s| lambda.stats(functions[s as usize]).invocations);
+    let function_s: f64 = lambda
+        .functions()
+        .map(|f| lambda.stats(f).billed_ms as f64 / 1e3)
+        .sum();
+    if chains > 0 && function_s > 0.0 {
+        let per_exec_s = function_s / chains as f64;
+        gate_waits.set_capacity(
+            Gate::LambdaConcurrency,
+            lambda.concurrency_limit() as f64 / per_exec_s * items_per_exec,
+        );
     }
     gate_waits.add_many(
         Gate::StartExecution,
@@ -1550,12 +1561,10 @@ const TOO_MANY_REQUESTS: &str = "Lambda.TooManyRequestsException";
 /// What a simulated function returns: what it was given (its `Payload` under the
 /// `lambda:invoke` integration). A modelling assumption: the functions' results are
 /// not known, so the data a state machine routes on must come from its input.
-fn function_result(input: serde_json::Value) -> serde_json::Value {
-    match input {
-        serde_json::Value::Object(mut o) if o.contains_key("FunctionName") => {
-            o.remove("Payload").unwrap_or(serde_json::Value::Null)
-        }
-        other => other,
+fn function_result(input: asl::Val) -> asl::Val {
+    match input.as_object() {
+        Some(o) if o.contains_key("FunctionName") => o.get("Payload").cloned().unwrap_or_default(),
+        _ => input,
     }
 }
 
@@ -1704,6 +1713,9 @@ struct Driver<'a> {
     actions: Vec<asl::Action>,
     /// Executions whose first state was entered.
     first_entered: u64,
+    /// The execution input's field names, shared by every execution.
+    chunk_key: Arc<str>,
+    stream_key: Arc<str>,
 }
 
 impl Driver<'_> {
@@ -1732,11 +1744,11 @@ impl Driver<'_> {
     fn enter_first(&mut self, x: X, execs: &mut Execs) -> Result<(), String> {
         let Some(e) = execs.get(x) else { return Ok(()) };
         self.first_entered += 1;
-        let mut input = serde_json::Map::new();
-        input.insert("stream".into(), e.stream.into());
-        input.insert("chunk".into(), e.chunk.into());
-        e.task_inputs.clear();
-        let mut ax = asl::Execution::start(&self.machine, serde_json::Value::Object(input));
+        let input = asl::Val::Obj(Arc::new(asl::Obj::from_sorted(vec![
+            (self.chunk_key.clone(), e.chunk.into()),
+            (self.stream_key.clone(), e.stream.into()),
+        ])));
+        let mut ax = asl::Execution::start(&self.machine, input);
         let mut actions = std::mem::take(&mut self.actions);
         actions.clear();
         ax.poll(&mut actions);
@@ -1792,14 +1804,12 @@ impl Driver<'_> {
                         cursor,
                         state,
                         call,
-                        input,
                         ..
                     } => {
                         let function = match call {
                             asl::TaskCall::Lambda { function } => function,
                             other => {
                                 let put = other == asl::TaskCall::S3Put;
-                                e.task_inputs.push((cursor, input));
                                 q.push(now, Ev::S3Task { x, cursor, put });
                                 continue;
                             }
@@ -1813,7 +1823,6 @@ impl Driver<'_> {
                                 self.pipeline,
                             ));
                         };
-                        e.task_inputs.push((cursor, input));
                         q.push(
                             now,
                             Ev::TaskStart {
@@ -1861,6 +1870,8 @@ impl Driver<'_> {
                     Action::Done(outcome) => {
                         let ok = matches!(outcome, asl::Outcome::Succeeded(_));
                         sm.finish(e.started, now, ok);
+                        // Finished here: a drop that follows does not finish it again.
+                        e.start_ok = false;
                         e.asl = None;
                         finished = Some(ok);
                     }
@@ -1945,8 +1956,8 @@ mod tests {
     fn a_simulated_function_returns_its_payload() {
         let v: serde_json::Value =
             serde_json::from_str(r#"{"FunctionName":"f","Payload":{"a":1}}"#).unwrap();
-        assert_eq!(function_result(v), serde_json::json!({"a": 1}));
-        let plain = serde_json::json!({"b": 2});
+        assert_eq!(function_result(v.into()), serde_json::json!({"a": 1}));
+        let plain = asl::Val::from(serde_json::json!({"b": 2}));
         assert_eq!(function_result(plain.clone()), plain);
     }
 }

@@ -13,6 +13,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::value::Val;
+
 use super::exec::{Action, Execution, Outcome, TaskError, Workflow};
 use super::machine::{ExecutionType, Kind, Machine, StateId};
 use crate::error::InputError;
@@ -116,12 +118,7 @@ pub fn count(
     input: Option<&Value>,
     fails: &BTreeMap<StateId, u32>,
 ) -> Result<CountReport, InputError> {
-    let mut exec = Execution::start(
-        machine,
-        input
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Default::default())),
-    );
+    let mut exec = Execution::start(machine, input.map_or_else(Val::object, Val::from));
     let mut rows: Vec<(StateId, StateCount)> = Vec::new();
     let mut attempts: BTreeMap<StateId, u32> = BTreeMap::new();
     let mut report = CountReport {
@@ -131,7 +128,7 @@ pub fn count(
         states: Vec::new(),
         children: BTreeMap::new(),
         child_transitions: BTreeMap::new(),
-        outcome: Outcome::Succeeded(Value::Null),
+        outcome: Outcome::Succeeded(Val::Null),
     };
     let mut actions = Vec::new();
     let mut events = 0u64;

@@ -17,14 +17,18 @@
 //! Cursors are the threads of control: the top level, each Parallel branch, each Map
 //! iteration. Answers for a cursor that was cancelled (a sibling failed) are ignored.
 
-use std::borrow::Cow;
-use std::sync::Arc;
-
-use serde_json::{json, Map, Value};
+use std::sync::{Arc, LazyLock};
 
 use super::machine::*;
 use super::parse::function_name;
 use super::path::{Ctx, Path};
+use super::value::{Obj, Val};
+
+/// Field names the executor writes into results (shared, not allocated per task).
+static PAYLOAD: LazyLock<Arc<str>> = LazyLock::new(|| "Payload".into());
+static STATUS_CODE: LazyLock<Arc<str>> = LazyLock::new(|| "StatusCode".into());
+static ERROR: LazyLock<Arc<str>> = LazyLock::new(|| "Error".into());
+static CAUSE: LazyLock<Arc<str>> = LazyLock::new(|| "Cause".into());
 
 /// Index of a cursor in one execution.
 pub type CursorId = u32;
@@ -41,7 +45,7 @@ pub enum Workflow {
 /// What a Task asks the driver to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskCall {
-    Lambda { function: String },
+    Lambda { function: Arc<str> },
     S3Get,
     S3Put,
 }
@@ -65,7 +69,7 @@ impl TaskError {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    Succeeded(Value),
+    Succeeded(Val),
     Failed { error: String, cause: String },
 }
 
@@ -91,7 +95,7 @@ pub enum Action {
         cursor: CursorId,
         state: StateId,
         call: TaskCall,
-        input: Value,
+        input: Val,
         timeout_ns: Option<u64>,
     },
     Wait {
@@ -137,13 +141,15 @@ enum Phase {
 struct Cursor {
     state: StateId,
     /// The current state's raw input.
-    input: Value,
+    input: Val,
     phase: Phase,
     /// (frame, slot) of the Map or Parallel this cursor runs in.
     parent: Option<(u32, u32)>,
     workflow: Workflow,
     /// Retries used per retrier of the current state.
     retries: Vec<u32>,
+    /// The input of the Task in flight (a driver whose functions echo it takes it).
+    task_input: Val,
     alive: bool,
 }
 
@@ -152,12 +158,12 @@ struct Cursor {
 struct Frame {
     owner: CursorId,
     /// The Map's effective input (for `ItemSelector`), or the Parallel's.
-    effective: Value,
-    items: Vec<Value>,
+    effective: Val,
+    items: Vec<Val>,
     next_item: usize,
     in_flight: u32,
     remaining: usize,
-    results: Vec<Value>,
+    results: Vec<Val>,
     children: Vec<CursorId>,
     alive: bool,
 }
@@ -166,7 +172,7 @@ struct Frame {
 #[derive(Debug)]
 pub struct Execution {
     machine: Arc<Machine>,
-    input: Value,
+    input: Val,
     cursors: Vec<Cursor>,
     frames: Vec<Frame>,
     pending: Vec<Action>,
@@ -181,7 +187,7 @@ fn runtime(msg: String) -> Failure {
 
 impl Execution {
     /// Starts an execution: the first poll asks to enter `StartAt`.
-    pub fn start(machine: &Arc<Machine>, input: Value) -> Execution {
+    pub fn start(machine: &Arc<Machine>, input: Val) -> Execution {
         let mut e = Execution {
             machine: machine.clone(),
             input: input.clone(),
@@ -249,7 +255,7 @@ impl Execution {
     }
 
     /// The task of cursor `c` finished.
-    pub fn task_done(&mut self, c: CursorId, r: Result<Value, TaskError>) {
+    pub fn task_done(&mut self, c: CursorId, r: Result<Val, TaskError>) {
         if !self.live(c, Phase::Task) {
             return;
         }
@@ -261,19 +267,25 @@ impl Execution {
                     Kind::Task {
                         call: CallKind::LambdaInvoke,
                         ..
-                    } => {
-                        // Built by hand: `json!` goes through serde's serializer.
-                        let mut o = Map::new();
-                        o.insert("Payload".into(), v);
-                        o.insert("StatusCode".into(), Value::from(200));
-                        Value::Object(o)
-                    }
+                    } => Val::Obj(Arc::new(Obj::from_sorted(vec![
+                        (PAYLOAD.clone(), v),
+                        (STATUS_CODE.clone(), Val::from(200u64)),
+                    ]))),
                     _ => v,
                 };
                 self.complete(c, result);
             }
             Err(e) => self.fail(c, e.error, e.cause),
         }
+    }
+
+    /// The input of cursor `c`'s Task in flight, taken (`Null` if there is none): a
+    /// driver whose simulated functions return what they are given needs no copy.
+    pub fn take_task_input(&mut self, c: CursorId) -> Val {
+        self.cursors
+            .get_mut(c as usize)
+            .map(|k| std::mem::take(&mut k.task_input))
+            .unwrap_or_default()
     }
 
     /// Whether a failure `error` of cursor `c`'s Task now would be retried by the
@@ -335,7 +347,7 @@ impl Execution {
     fn spawn(
         &mut self,
         state: StateId,
-        input: Value,
+        input: Val,
         parent: Option<(u32, u32)>,
         workflow: Workflow,
         child_start: Option<ExecutionType>,
@@ -355,6 +367,7 @@ impl Execution {
                 None => workflow,
             },
             retries: Vec::new(),
+            task_input: Val::Null,
             alive: true,
         });
         self.pending.push(match child_start {
@@ -377,7 +390,7 @@ impl Execution {
     }
 
     /// The context object for the state cursor `c` is in.
-    fn ctx<'a>(input: &'a Value, def: &'a StateDef) -> Ctx<'a> {
+    fn ctx<'a>(input: &'a Val, def: &'a StateDef) -> Ctx<'a> {
         Ctx {
             execution_input: input,
             state_name: &def.name,
@@ -386,23 +399,23 @@ impl Execution {
     }
 
     /// InputPath then Parameters.
-    fn effective(&self, c: CursorId, def: &StateDef) -> Result<Value, Failure> {
+    fn effective(&self, c: CursorId, def: &StateDef) -> Result<Val, Failure> {
         let raw = &self.cursors[c as usize].input;
         let ctx = Self::ctx(&self.input, def);
         let filtered = input_path(&def.input_path, raw, &ctx)?;
         match &def.parameters {
             Some(t) => t.render(&filtered, &ctx).map_err(runtime),
-            None => Ok(filtered.into_owned()),
+            None => Ok(filtered),
         }
     }
 
     /// InputPath then OutputPath (Wait, Succeed, Choice).
-    fn pass_through(&self, c: CursorId) -> Result<Value, Failure> {
+    fn pass_through(&self, c: CursorId) -> Result<Val, Failure> {
         let def = self.machine.state(self.cursors[c as usize].state);
         let raw = &self.cursors[c as usize].input;
         let ctx = Self::ctx(&self.input, def);
         let filtered = input_path(&def.input_path, raw, &ctx)?;
-        output_path(&def.output_path, filtered.into_owned())
+        output_path(&def.output_path, filtered)
     }
 
     fn run(&mut self, c: CursorId) {
@@ -424,23 +437,23 @@ impl Execution {
                 let eff = self.effective(c, def)?;
                 let (call, input) = match call {
                     CallKind::LambdaInvoke => {
-                        let Value::Object(mut o) = eff else {
+                        let Val::Obj(o) = eff else {
                             return Err(runtime(
                                 "lambda:invoke Parameters must be an object".into(),
                             ));
                         };
-                        let name = match o.remove("FunctionName") {
-                            Some(Value::String(s)) => function_name(&s).to_string(),
+                        let name: Arc<str> = match o.get("FunctionName") {
+                            // A bare name (the common case) is shared, not copied.
+                            Some(Val::Str(s)) if function_name(s).len() == s.len() => s.clone(),
+                            Some(Val::Str(s)) => function_name(s).into(),
                             other => {
                                 return Err(runtime(format!(
                                     "lambda:invoke FunctionName must be a string, got {}",
-                                    other.unwrap_or(Value::Null)
+                                    other.cloned().unwrap_or(Val::Null)
                                 )))
                             }
                         };
-                        let payload = o
-                            .remove("Payload")
-                            .unwrap_or_else(|| Value::Object(Map::new()));
+                        let payload = o.get("Payload").cloned().unwrap_or_else(Val::object);
                         (TaskCall::Lambda { function: name }, payload)
                     }
                     CallKind::LambdaArn => (
@@ -452,7 +465,9 @@ impl Execution {
                     CallKind::S3Get => (TaskCall::S3Get, eff),
                     CallKind::S3Put => (TaskCall::S3Put, eff),
                 };
-                self.cursors[c as usize].phase = Phase::Task;
+                let k = &mut self.cursors[c as usize];
+                k.phase = Phase::Task;
+                k.task_input = input.clone();
                 self.pending.push(Action::Invoke {
                     cursor: c,
                     state,
@@ -545,24 +560,24 @@ impl Execution {
                     // InputPath only: a Map's Parameters is its item selector.
                     let raw = &self.cursors[c as usize].input;
                     let ctx = Self::ctx(&self.input, def);
-                    input_path(&def.input_path, raw, &ctx)?.into_owned()
+                    input_path(&def.input_path, raw, &ctx)?
                 };
                 let items = match items_path {
-                    IoPath::Path(p) => p
-                        .get(&eff, &Self::ctx(&self.input, def))
-                        .map(Cow::into_owned)
-                        .ok_or_else(|| {
+                    IoPath::Path(p) => {
+                        p.get(&eff, &Self::ctx(&self.input, def)).ok_or_else(|| {
                             runtime(format!("ItemsPath `{}` is not in the data", p.text))
-                        })?,
+                        })?
+                    }
                     _ => eff.clone(),
                 };
-                let Value::Array(items) = items else {
+                let Val::Arr(items) = items else {
                     return Err(runtime(format!(
                         "the Map's items must be an array, got {items}"
                     )));
                 };
+                let items = Arc::unwrap_or_clone(items);
                 if items.is_empty() {
-                    self.complete(c, Value::Array(Vec::new()));
+                    self.complete(c, Val::array(Vec::new()));
                     return Ok(());
                 }
                 let n = items.len();
@@ -581,7 +596,7 @@ impl Execution {
         Ok(())
     }
 
-    fn new_frame(&mut self, owner: CursorId, effective: Value, items: Vec<Value>, n: usize) -> u32 {
+    fn new_frame(&mut self, owner: CursorId, effective: Val, items: Vec<Val>, n: usize) -> u32 {
         let f = self.frames.len() as u32;
         self.frames.push(Frame {
             owner,
@@ -590,7 +605,7 @@ impl Execution {
             next_item: 0,
             in_flight: 0,
             remaining: n,
-            results: vec![Value::Null; n],
+            results: vec![Val::Null; n],
             children: Vec::new(),
             alive: true,
         });
@@ -640,7 +655,7 @@ impl Execution {
 
     /// The state of cursor `c` produced `result`: ResultSelector, ResultPath,
     /// OutputPath, then the next state.
-    fn complete(&mut self, c: CursorId, result: Value) {
+    fn complete(&mut self, c: CursorId, result: Val) {
         let m = self.machine.clone();
         let def = m.state(self.cursors[c as usize].state);
         let raw = std::mem::take(&mut self.cursors[c as usize].input);
@@ -667,7 +682,7 @@ impl Execution {
         }
     }
 
-    fn advance(&mut self, c: CursorId, next: Option<StateId>, output: Value) {
+    fn advance(&mut self, c: CursorId, next: Option<StateId>, output: Val) {
         match next {
             Some(n) => {
                 let k = &mut self.cursors[c as usize];
@@ -710,11 +725,11 @@ impl Execution {
         }
         if let Some(catcher) = def.catch.iter().find(|k| matches(&k.errors, &error)) {
             let raw = std::mem::take(&mut self.cursors[c as usize].input);
-            match merge(
-                &catcher.result_path,
-                raw,
-                json!({"Error": error, "Cause": cause}),
-            ) {
+            let caught = Val::Obj(Arc::new(Obj::from_sorted(vec![
+                (CAUSE.clone(), Val::str(&cause)),
+                (ERROR.clone(), Val::str(&error)),
+            ])));
+            match merge(&catcher.result_path, raw, caught) {
                 Ok(out) => self.advance(c, Some(catcher.next), out),
                 Err(f) => self.finish(c, Err(f)),
             }
@@ -723,7 +738,7 @@ impl Execution {
         self.finish(c, Err((error, cause)));
     }
 
-    fn finish(&mut self, c: CursorId, r: Result<Value, Failure>) {
+    fn finish(&mut self, c: CursorId, r: Result<Val, Failure>) {
         let k = &mut self.cursors[c as usize];
         k.phase = Phase::Finished;
         match k.parent {
@@ -738,7 +753,7 @@ impl Execution {
         }
     }
 
-    fn child_finished(&mut self, f: u32, slot: u32, r: Result<Value, Failure>) {
+    fn child_finished(&mut self, f: u32, slot: u32, r: Result<Val, Failure>) {
         if !self.frames[f as usize].alive {
             return;
         }
@@ -752,7 +767,7 @@ impl Execution {
                 if fr.remaining == 0 {
                     fr.alive = false;
                     let results = std::mem::take(&mut fr.results);
-                    self.complete(owner, Value::Array(results));
+                    self.complete(owner, Val::array(results));
                 } else if let Err(e) = self.fill_map(f) {
                     self.cancel_frame(f);
                     self.fail(owner, e.0, e.1);
@@ -808,23 +823,23 @@ fn find_path_text(rule: &Rule, var: &str) -> Arc<str> {
     walk(rule, var).unwrap_or_else(|| var.into())
 }
 
-fn get<'v>(p: &Path, data: &'v Value, ctx: &Ctx<'v>) -> Result<Cow<'v, Value>, Failure> {
+fn get(p: &Path, data: &Val, ctx: &Ctx) -> Result<Val, Failure> {
     p.get(data, ctx)
         .ok_or_else(|| runtime(format!("the JSONPath `{}` is not in the data", p.text)))
 }
 
-fn input_path<'v>(p: &IoPath, raw: &'v Value, ctx: &Ctx<'v>) -> Result<Cow<'v, Value>, Failure> {
+fn input_path(p: &IoPath, raw: &Val, ctx: &Ctx) -> Result<Val, Failure> {
     match p {
-        IoPath::Identity => Ok(Cow::Borrowed(raw)),
-        IoPath::Null => Ok(Cow::Owned(Value::Object(Map::new()))),
+        IoPath::Identity => Ok(raw.clone()),
+        IoPath::Null => Ok(Val::object()),
         IoPath::Path(p) => get(p, raw, ctx).map_err(|(e, c)| (e, format!("InputPath: {c}"))),
     }
 }
 
-fn output_path(p: &IoPath, v: Value) -> Result<Value, Failure> {
+fn output_path(p: &IoPath, v: Val) -> Result<Val, Failure> {
     match p {
         IoPath::Identity => Ok(v),
-        IoPath::Null => Ok(Value::Object(Map::new())),
+        IoPath::Null => Ok(Val::object()),
         IoPath::Path(p) => p.walk(&v).cloned().ok_or_else(|| {
             runtime(format!(
                 "OutputPath: the JSONPath `{}` is not in the data",
@@ -835,7 +850,7 @@ fn output_path(p: &IoPath, v: Value) -> Result<Value, Failure> {
 }
 
 /// ResultPath: where `result` goes in the state's raw input.
-fn merge(p: &IoPath, mut raw: Value, result: Value) -> Result<Value, Failure> {
+fn merge(p: &IoPath, mut raw: Val, result: Val) -> Result<Val, Failure> {
     match p {
         IoPath::Identity => Ok(result),
         IoPath::Null => Ok(raw),

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::path::{Ctx, Path};
+use super::value::Val;
 
 /// The intrinsics archsim evaluates.
 const SUPPORTED: [&str; 8] = [
@@ -66,7 +67,13 @@ impl Call {
         Ok(call)
     }
 
-    pub fn eval(&self, data: &Value, ctx: &Ctx) -> Result<Value, String> {
+    /// The call's result. Intrinsics are rare next to data hand-offs, so they work
+    /// on `serde_json` values, converted at this boundary.
+    pub fn eval(&self, data: &Val, ctx: &Ctx) -> Result<Val, String> {
+        self.eval_json(data, ctx).map(Val::from)
+    }
+
+    fn eval_json(&self, data: &Val, ctx: &Ctx) -> Result<Value, String> {
         let args = self
             .args
             .iter()
@@ -74,9 +81,9 @@ impl Call {
                 Arg::Value(v) => Ok(v.clone()),
                 Arg::Path(p) => p
                     .get(data, ctx)
-                    .map(|v| v.into_owned())
+                    .map(|v| v.to_json())
                     .ok_or_else(|| format!("{}: `{}` is not in the data", self.name, p.text)),
-                Arg::Call(c) => c.eval(data, ctx),
+                Arg::Call(c) => c.eval_json(data, ctx),
             })
             .collect::<Result<Vec<Value>, String>>()?;
         let want = |n: usize| {
@@ -280,12 +287,13 @@ mod tests {
     use serde_json::json;
 
     fn eval(text: &str, data: &Value) -> Result<Value, String> {
+        let data = Val::from(data);
         let ctx = Ctx {
-            execution_input: data,
+            execution_input: &data,
             state_name: "S",
             item: None,
         };
-        Call::parse(text)?.eval(data, &ctx)
+        Call::parse(text)?.eval(&data, &ctx).map(|v| v.to_json())
     }
 
     #[test]

@@ -2,11 +2,10 @@
 //! Parallel branch, each Map processor) in one `Vec`, `Next` resolved to indices and
 //! paths precompiled, so the executor never looks a name up while it runs.
 
-use std::borrow::Cow;
-
-use serde_json::{Map, Value};
+use std::sync::Arc;
 
 use super::path::{Ctx, Path};
+use super::value::{Obj, Val};
 
 /// Index of a state in [`Machine::states`].
 pub type StateId = u32;
@@ -67,11 +66,11 @@ pub enum Kind {
     Task {
         call: CallKind,
         /// The function of a plain Lambda ARN (empty for the other calls).
-        function: String,
+        function: Arc<str>,
         timeout_ns: Option<u64>,
     },
     Pass {
-        result: Option<Value>,
+        result: Option<Val>,
     },
     Wait(WaitFor),
     Choice {
@@ -218,7 +217,7 @@ pub enum Cmp {
 /// The right-hand side: a literal, or another path (`…Path` operators).
 #[derive(Debug, Clone)]
 pub enum Operand {
-    Value(Value),
+    Value(Val),
     Path(Path),
 }
 
@@ -228,7 +227,7 @@ pub struct Missing<'a>(pub &'a str);
 
 impl Rule {
     /// Evaluates the rule; `Err` names a compared path that is not in the data.
-    pub fn eval<'r>(&'r self, data: &Value, ctx: &Ctx) -> Result<bool, Missing<'r>> {
+    pub fn eval<'r>(&'r self, data: &Val, ctx: &Ctx) -> Result<bool, Missing<'r>> {
         match self {
             Rule::And(rs) => {
                 for r in rs {
@@ -249,7 +248,7 @@ impl Rule {
             Rule::Not(r) => Ok(!r.eval(data, ctx)?),
             Rule::Test { variable, test } => {
                 let v = variable.get(data, ctx);
-                let present = |want: bool, f: fn(&Value) -> bool| -> Result<bool, Missing<'r>> {
+                let present = |want: bool, f: fn(&Val) -> bool| -> Result<bool, Missing<'r>> {
                     match &v {
                         Some(v) => Ok(f(v) == want),
                         None => Err(Missing(&variable.text)),
@@ -257,10 +256,10 @@ impl Rule {
                 };
                 match test {
                     Test::IsPresent(want) => Ok(v.is_some() == *want),
-                    Test::IsNull(w) => present(*w, Value::is_null),
-                    Test::IsString(w) => present(*w, Value::is_string),
-                    Test::IsNumeric(w) => present(*w, Value::is_number),
-                    Test::IsBoolean(w) => present(*w, Value::is_boolean),
+                    Test::IsNull(w) => present(*w, Val::is_null),
+                    Test::IsString(w) => present(*w, Val::is_string),
+                    Test::IsNumeric(w) => present(*w, Val::is_number),
+                    Test::IsBoolean(w) => present(*w, Val::is_boolean),
                     Test::Str(cmp, rhs) | Test::Num(cmp, rhs) => {
                         let v = v.ok_or(Missing(&variable.text))?;
                         let r = operand(rhs, data, ctx)?;
@@ -298,16 +297,9 @@ impl Rule {
     }
 }
 
-fn operand<'v, 'r>(
-    rhs: &'r Operand,
-    data: &'v Value,
-    ctx: &Ctx<'v>,
-) -> Result<Cow<'v, Value>, Missing<'r>>
-where
-    'r: 'v,
-{
+fn operand<'r>(rhs: &'r Operand, data: &Val, ctx: &Ctx) -> Result<Val, Missing<'r>> {
     match rhs {
-        Operand::Value(v) => Ok(Cow::Borrowed(v)),
+        Operand::Value(v) => Ok(v.clone()),
         Operand::Path(p) => p.get(data, ctx).ok_or(Missing(&p.text)),
     }
 }
@@ -316,8 +308,9 @@ where
 /// name ends in `.$` take a path's value or an intrinsic function's result.
 #[derive(Debug, Clone)]
 pub enum Template {
-    Const(Value),
-    Object(Vec<(String, Template)>),
+    Const(Val),
+    /// Fields sorted by name, as the object they render to keeps them.
+    Object(Vec<(Arc<str>, Template)>),
     Array(Vec<Template>),
     Path(Path),
     Intrinsic(super::intrinsic::Call),
@@ -325,17 +318,17 @@ pub enum Template {
 
 impl Template {
     /// The payload for `data`; `Err` is a message for `States.Runtime`.
-    pub fn render(&self, data: &Value, ctx: &Ctx) -> Result<Value, String> {
+    pub fn render(&self, data: &Val, ctx: &Ctx) -> Result<Val, String> {
         Ok(match self {
             Template::Const(v) => v.clone(),
             Template::Object(fields) => {
-                let mut m = Map::new();
+                let mut m = Vec::with_capacity(fields.len());
                 for (k, t) in fields {
-                    m.insert(k.clone(), t.render(data, ctx)?);
+                    m.push((k.clone(), t.render(data, ctx)?));
                 }
-                Value::Object(m)
+                Val::Obj(Arc::new(Obj::from_sorted(m)))
             }
-            Template::Array(items) => Value::Array(
+            Template::Array(items) => Val::array(
                 items
                     .iter()
                     .map(|t| t.render(data, ctx))
@@ -343,8 +336,7 @@ impl Template {
             ),
             Template::Path(p) => p
                 .get(data, ctx)
-                .ok_or_else(|| format!("the JSONPath `{}` is not in the data", p.text))?
-                .into_owned(),
+                .ok_or_else(|| format!("the JSONPath `{}` is not in the data", p.text))?,
             Template::Intrinsic(call) => call.eval(data, ctx)?,
         })
     }

@@ -15,11 +15,13 @@ mod intrinsic;
 pub mod machine;
 pub mod parse;
 pub mod path;
+pub mod value;
 
 pub use count::{count, CountReport, StateCount};
 pub use exec::{jittered, Action, CursorId, Execution, Outcome, TaskCall, TaskError, Workflow};
 pub use machine::{ExecutionType, Machine, StateId};
 pub use parse::{function_name, load, parse};
+pub use value::{Obj, Val};
 
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 use jsonc_parser::ast::{self, Object, ObjectProp};
 use jsonc_parser::common::{Range, Ranged};
 use jsonc_parser::{CollectOptions, ParseOptions};
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::intrinsic::Call;
 use super::machine::*;
 use super::path::Path;
+use super::value::Val;
 use crate::error::{nearest, InputError};
 
 /// Fields AWS defines that archsim does not interpret: refused by name.
@@ -118,11 +121,14 @@ pub fn load(path: &std::path::Path) -> crate::Result<Machine> {
 /// The function name in a Lambda `FunctionName` or ARN: `arn:aws:lambda:R:A:function:NAME[:qualifier]`,
 /// `A:function:NAME`, `NAME:qualifier` and `NAME` all give `NAME`.
 pub fn function_name(s: &str) -> &str {
-    let parts: Vec<&str> = s.split(':').collect();
-    match parts.iter().position(|p| *p == "function") {
-        Some(i) if i + 1 < parts.len() => parts[i + 1],
-        _ => parts[0],
+    let mut after_function = false;
+    for part in s.split(':') {
+        if after_function {
+            return part;
+        }
+        after_function = part == "function";
     }
+    s.split(':').next().unwrap_or(s)
 }
 
 struct Src<'t> {
@@ -458,7 +464,7 @@ impl<'t> Compiler<'t> {
         let kind = match ty {
             "Task" => self.task(&f, obj.range, name, parameters.as_ref())?,
             "Pass" => Kind::Pass {
-                result: f.get("Result").map(|v| Value::from(v.clone())),
+                result: f.get("Result").map(|v| Val::from(Value::from(v.clone()))),
             },
             "Wait" => match (f.get("Seconds"), f.get("SecondsPath")) {
                 (Some(v), None) => {
@@ -585,8 +591,8 @@ impl<'t> Compiler<'t> {
             }
             match service {
                 "lambda:invoke" => {
-                    let has_name = matches!(params, Some(Template::Object(fields)) if fields.iter().any(|(k, _)| k == "FunctionName"))
-                        || matches!(params, Some(Template::Const(Value::Object(m))) if m.contains_key("FunctionName"));
+                    let has_name = matches!(params, Some(Template::Object(fields)) if fields.iter().any(|(k, _)| &**k == "FunctionName"))
+                        || matches!(params, Some(Template::Const(Val::Obj(m))) if m.contains_key("FunctionName"));
                     if !has_name {
                         let at = f.prop("Parameters").map_or(rr, |p| p.range);
                         return Err(self.err(at, s, "lambda:invoke needs `Parameters` with `FunctionName` (or `FunctionName.$`)"));
@@ -614,7 +620,7 @@ impl<'t> Compiler<'t> {
         };
         Ok(Kind::Task {
             call,
-            function,
+            function: function.as_str().into(),
             timeout_ns,
         })
     }
@@ -875,11 +881,11 @@ impl<'t> Compiler<'t> {
         let variable = self.path(&var_v.value, s, "Variable")?;
         let by_path = k.ends_with("Path") && k != "IsPresent";
         let base = if by_path { &k[..k.len() - 4] } else { k };
-        let operand = |want: &str, ok: fn(&Value) -> bool| -> Result<Operand, InputError> {
+        let operand = |want: &str, ok: fn(&Val) -> bool| -> Result<Operand, InputError> {
             if by_path {
                 return Ok(Operand::Path(self.path(v, s, k)?));
             }
-            let val = Value::from(v.clone());
+            let val = Val::from(Value::from(v.clone()));
             if ok(&val) {
                 Ok(Operand::Value(val))
             } else {
@@ -898,11 +904,11 @@ impl<'t> Compiler<'t> {
             _ => Cmp::Ge,
         };
         let test = if let Some(tail) = base.strip_prefix("String") {
-            Test::Str(cmp(tail), operand("a string", Value::is_string)?)
+            Test::Str(cmp(tail), operand("a string", Val::is_string)?)
         } else if let Some(tail) = base.strip_prefix("Numeric") {
-            Test::Num(cmp(tail), operand("a number", Value::is_number)?)
+            Test::Num(cmp(tail), operand("a number", Val::is_number)?)
         } else if base == "BooleanEquals" {
-            Test::Bool(operand("true or false", Value::is_boolean)?)
+            Test::Bool(operand("true or false", Val::is_boolean)?)
         } else {
             let b = flag()?;
             match base {
@@ -1076,17 +1082,22 @@ impl<'t> Compiler<'t> {
                             )
                         };
                         dynamic = true;
-                        fields.push((base.to_string(), t));
+                        fields.push((Arc::<str>::from(base), t));
                     } else {
                         let t = self.template(&p.value, name)?;
                         dynamic |= !matches!(t, Template::Const(_));
-                        fields.push((k.to_string(), t));
+                        fields.push((Arc::<str>::from(k), t));
                     }
                 }
                 if dynamic {
+                    // Sorted as the rendered object keeps its fields; of two fields
+                    // of one name (`a` and `a.$`) the later wins, as in a JSON map.
+                    fields.reverse();
+                    fields.sort_by(|a, b| a.0.cmp(&b.0));
+                    fields.dedup_by(|a, b| a.0 == b.0);
                     Template::Object(fields)
                 } else {
-                    Template::Const(Value::from(v.clone()))
+                    Template::Const(Val::from(Value::from(v.clone())))
                 }
             }
             ast::Value::Array(a) => {
@@ -1096,12 +1107,12 @@ impl<'t> Compiler<'t> {
                     .map(|e| self.template(e, name))
                     .collect::<Result<Vec<_>, _>>()?;
                 if items.iter().all(|t| matches!(t, Template::Const(_))) {
-                    Template::Const(Value::from(v.clone()))
+                    Template::Const(Val::from(Value::from(v.clone())))
                 } else {
                     Template::Array(items)
                 }
             }
-            other => Template::Const(Value::from(other.clone())),
+            other => Template::Const(Val::from(Value::from(other.clone()))),
         })
     }
 }

@@ -5,9 +5,7 @@
 //! everything outside the subset (`..`, `[*]`, filters, slices) is refused with a
 //! message saying so.
 
-use std::borrow::Cow;
-
-use serde_json::{Map, Value};
+use super::value::Val;
 
 /// One step down into a value.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,10 +41,10 @@ pub struct Path {
 /// What a path may read besides the data: the context object of the running state.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
-    pub execution_input: &'a Value,
+    pub execution_input: &'a Val,
     pub state_name: &'a str,
     /// The Map item being selected (index, value), inside `ItemSelector` only.
-    pub item: Option<(usize, &'a Value)>,
+    pub item: Option<(usize, &'a Val)>,
 }
 
 impl Path {
@@ -87,20 +85,20 @@ impl Path {
         })
     }
 
-    /// The value the path points at, if present.
-    pub fn get<'v>(&self, data: &'v Value, ctx: &Ctx<'v>) -> Option<Cow<'v, Value>> {
-        let base: &Value = match self.root {
+    /// The value the path points at, if present (a clone shares the data).
+    pub fn get(&self, data: &Val, ctx: &Ctx) -> Option<Val> {
+        let base: &Val = match self.root {
             Root::Data => data,
             Root::ExecutionInput => ctx.execution_input,
             Root::MapItemValue => ctx.item?.1,
-            Root::MapItemIndex => return ctx.item.map(|(i, _)| Cow::Owned(Value::from(i))),
-            Root::StateName => return Some(Cow::Owned(Value::from(ctx.state_name))),
+            Root::MapItemIndex => return ctx.item.map(|(i, _)| Val::from(i)),
+            Root::StateName => return Some(Val::str(ctx.state_name)),
         };
-        self.walk(base).map(Cow::Borrowed)
+        self.walk(base).cloned()
     }
 
     /// The value under `data` the path points at (data paths only).
-    pub fn walk<'v>(&self, mut v: &'v Value) -> Option<&'v Value> {
+    pub fn walk<'v>(&self, mut v: &'v Val) -> Option<&'v Val> {
         for s in &self.segs {
             v = match s {
                 Seg::Key(k) => v.as_object()?.get(&**k)?,
@@ -117,7 +115,7 @@ impl Path {
 
     /// Writes `value` at this path inside `target` (ResultPath), creating objects on
     /// the way; fails when the way is blocked by a non-object.
-    pub fn set(&self, target: &mut Value, value: Value) -> Result<(), String> {
+    pub fn set(&self, target: &mut Val, value: Val) -> Result<(), String> {
         let Some((last, init)) = self.segs.split_last() else {
             *target = value;
             return Ok(());
@@ -129,12 +127,12 @@ impl Path {
         match last {
             Seg::Key(k) => {
                 if cur.is_null() {
-                    *cur = Value::Object(Map::new());
+                    *cur = Val::object();
                 }
                 let obj = cur.as_object_mut().ok_or_else(|| {
                     format!("ResultPath `{}`: a field of a non-object", self.text)
                 })?;
-                obj.insert(k.to_string(), value);
+                obj.insert(k, value);
             }
             Seg::Index(_) => {
                 *step_mut(cur, last, &self.text)? = value;
@@ -144,16 +142,16 @@ impl Path {
     }
 }
 
-fn step_mut<'v>(cur: &'v mut Value, s: &Seg, text: &str) -> Result<&'v mut Value, String> {
+fn step_mut<'v>(cur: &'v mut Val, s: &Seg, text: &str) -> Result<&'v mut Val, String> {
     match s {
         Seg::Key(k) => {
             if cur.is_null() {
-                *cur = Value::Object(Map::new());
+                *cur = Val::object();
             }
             let obj = cur
                 .as_object_mut()
                 .ok_or_else(|| format!("ResultPath `{text}`: a field of a non-object"))?;
-            Ok(obj.entry(k.to_string()).or_insert(Value::Null))
+            Ok(obj.entry(k))
         }
         Seg::Index(i) => cur
             .as_array_mut()
@@ -208,7 +206,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn ctx(input: &Value) -> Ctx<'_> {
+    fn v(j: serde_json::Value) -> Val {
+        Val::from(j)
+    }
+
+    fn ctx(input: &Val) -> Ctx<'_> {
         Ctx {
             execution_input: input,
             state_name: "S",
@@ -218,69 +220,45 @@ mod tests {
 
     #[test]
     fn reads_fields_indices_and_quoted_names() {
-        let data = json!({"a": {"b": [10, {"x y": true}]}});
+        let data = v(json!({"a": {"b": [10, {"x y": true}]}}));
         let c = ctx(&data);
+        assert_eq!(Path::parse("$").unwrap().get(&data, &c), Some(data.clone()));
         assert_eq!(
-            Path::parse("$")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
-            Some(data.clone())
+            Path::parse("$.a.b[0]").unwrap().get(&data, &c),
+            Some(v(json!(10)))
         );
         assert_eq!(
-            Path::parse("$.a.b[0]")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
-            Some(json!(10))
-        );
-        assert_eq!(
-            Path::parse("$.a.b[1]['x y']")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
-            Some(json!(true))
+            Path::parse("$.a.b[1]['x y']").unwrap().get(&data, &c),
+            Some(v(json!(true)))
         );
         assert!(Path::parse("$.a.c").unwrap().get(&data, &c).is_none());
     }
 
     #[test]
     fn reads_the_context_object() {
-        let input = json!({"k": 1});
-        let item = json!("black");
+        let input = v(json!({"k": 1}));
+        let item = v(json!("black"));
         let c = Ctx {
             execution_input: &input,
             state_name: "Detect",
             item: Some((3, &item)),
         };
-        let data = json!(null);
+        let data = v(json!(null));
         assert_eq!(
-            Path::parse("$$.Map.Item.Value")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
+            Path::parse("$$.Map.Item.Value").unwrap().get(&data, &c),
             Some(item.clone())
         );
         assert_eq!(
-            Path::parse("$$.Map.Item.Index")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
-            Some(json!(3))
+            Path::parse("$$.Map.Item.Index").unwrap().get(&data, &c),
+            Some(v(json!(3)))
         );
         assert_eq!(
-            Path::parse("$$.Execution.Input.k")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
-            Some(json!(1))
+            Path::parse("$$.Execution.Input.k").unwrap().get(&data, &c),
+            Some(v(json!(1)))
         );
         assert_eq!(
-            Path::parse("$$.State.Name")
-                .unwrap()
-                .get(&data, &c)
-                .map(Cow::into_owned),
-            Some(json!("Detect"))
+            Path::parse("$$.State.Name").unwrap().get(&data, &c),
+            Some(v(json!("Detect")))
         );
     }
 
@@ -302,14 +280,17 @@ mod tests {
 
     #[test]
     fn sets_creating_objects() {
-        let mut v = json!({"a": 1});
-        Path::parse("$.r.s").unwrap().set(&mut v, json!(2)).unwrap();
-        assert_eq!(v, json!({"a": 1, "r": {"s": 2}}));
-        Path::parse("$").unwrap().set(&mut v, json!(3)).unwrap();
-        assert_eq!(v, json!(3));
+        let mut x = v(json!({"a": 1}));
+        Path::parse("$.r.s")
+            .unwrap()
+            .set(&mut x, v(json!(2)))
+            .unwrap();
+        assert_eq!(x, json!({"a": 1, "r": {"s": 2}}));
+        Path::parse("$").unwrap().set(&mut x, v(json!(3))).unwrap();
+        assert_eq!(x, json!(3));
         assert!(Path::parse("$.a.b")
             .unwrap()
-            .set(&mut json!({"a": 1}), json!(0))
+            .set(&mut v(json!({"a": 1})), v(json!(0)))
             .is_err());
     }
 }

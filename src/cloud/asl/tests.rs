@@ -11,6 +11,7 @@ use super::count::{count, CountReport};
 use super::exec::*;
 use super::machine::ExecutionType;
 use super::parse::parse;
+use super::value::Val;
 
 fn machine(asl: &Value) -> Arc<super::Machine> {
     Arc::new(parse("t.asl.json", &serde_json::to_string_pretty(asl).unwrap()).expect("parses"))
@@ -45,7 +46,7 @@ fn pass_chain_is_one_transition_per_state() {
     assert_eq!((r.transitions, r.states_entered, r.retries), (3, 3, 0));
     assert_eq!(
         r.outcome,
-        Outcome::Succeeded(json!({"in": 0, "b": {"x": 1}}))
+        Outcome::Succeeded(json!({"in": 0, "b": {"x": 1}}).into())
     );
     let names: Vec<_> = r.states.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["A", "B", "C"]);
@@ -60,7 +61,7 @@ fn wait_counts_once_and_asks_for_its_seconds() {
     let r = counted(&asl, Some(json!({"delay": 5})), &[]);
     assert_eq!(r.transitions, 2);
     let m = machine(&asl);
-    let mut e = Execution::start(&m, json!({"delay": 5}));
+    let mut e = Execution::start(&m, json!({"delay": 5}).into());
     let mut out = Vec::new();
     e.poll(&mut out);
     e.granted(0);
@@ -120,7 +121,7 @@ fn choice_on_a_missing_variable_asks_the_driver_or_names_the_path() {
         "{e}"
     );
     // A driver answers Choose: branch 1 ("Big").
-    let mut x = Execution::start(&m, json!({}));
+    let mut x = Execution::start(&m, json!({}).into());
     let mut out = Vec::new();
     x.poll(&mut out);
     x.granted(0);
@@ -145,7 +146,7 @@ fn parallel_counts_its_branches_states() {
         "After": {"Type": "Pass", "End": true}}});
     let r = counted(&asl, Some(json!({"v": 1})), &[]);
     assert_eq!(r.transitions, 5);
-    assert_eq!(r.outcome, Outcome::Succeeded(json!([{"v": 1}, 3])));
+    assert_eq!(r.outcome, Outcome::Succeeded(json!([{"v": 1}, 3]).into()));
 }
 
 #[test]
@@ -161,7 +162,9 @@ fn inline_map_counts_every_iterations_states() {
     assert_eq!((r.transitions, entered(&r, "Work").0), (7, 3));
     assert_eq!(
         r.outcome,
-        Outcome::Succeeded(json!([{"x": "a", "i": 0}, {"x": "b", "i": 1}, {"x": "c", "i": 2}]))
+        Outcome::Succeeded(
+            json!([{"x": "a", "i": 0}, {"x": "b", "i": 1}, {"x": "c", "i": 2}]).into()
+        )
     );
 }
 
@@ -174,7 +177,7 @@ fn map_items_can_come_from_the_execution_input() {
               "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}}}}});
     let r = counted(&asl, Some(json!({"l": ["x", "y"]})), &[]);
     assert_eq!(r.transitions, 4);
-    assert_eq!(r.outcome, Outcome::Succeeded(json!(["x", "y"])));
+    assert_eq!(r.outcome, Outcome::Succeeded(json!(["x", "y"]).into()));
 }
 
 #[test]
@@ -246,8 +249,11 @@ fn retries_count_and_exhausted_retries_go_to_catch_or_fail() {
     assert_eq!((r.transitions, r.retries), (4, 2));
     match &r.outcome {
         Outcome::Succeeded(v) => {
-            assert_eq!(v["k"], json!(1));
-            assert_eq!(v["err"]["Error"], json!("Lambda.TooManyRequestsException"));
+            assert_eq!(v.to_json()["k"], json!(1));
+            assert_eq!(
+                v.to_json()["err"]["Error"],
+                json!("Lambda.TooManyRequestsException")
+            );
         }
         o => panic!("{o:?}"),
     }
@@ -263,7 +269,7 @@ fn retries_count_and_exhausted_retries_go_to_catch_or_fail() {
 /// a time, after everything else: iterations pile up), and logs every action.
 fn drive(
     exec: &mut Execution,
-    mut task: impl FnMut(&Action) -> Result<Value, TaskError>,
+    mut task: impl FnMut(&Action) -> Result<Val, TaskError>,
 ) -> (Vec<Action>, usize) {
     let mut log = Vec::new();
     let mut tasks: VecDeque<Action> = VecDeque::new();
@@ -302,7 +308,7 @@ fn retry_intervals_back_off_and_are_capped() {
     let asl = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true,
         "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxDelaySeconds": 10, "MaxAttempts": 4}]}}});
     let m = machine(&asl);
-    let mut e = Execution::start(&m, json!({}));
+    let mut e = Execution::start(&m, json!({}).into());
     let (log, _) = drive(&mut e, |_| {
         Err(TaskError::new("Lambda.ServiceException", "x"))
     });
@@ -326,7 +332,7 @@ fn full_jitter_waits_between_zero_and_the_interval() {
     let asl = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true,
         "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 4, "JitterStrategy": "FULL", "MaxAttempts": 1}]}}});
     let m = machine(&asl);
-    let mut e = Execution::start(&m, json!({}));
+    let mut e = Execution::start(&m, json!({}).into());
     let (log, _) = drive(&mut e, |_| Err(TaskError::new("E", "x")));
     assert!(log.contains(&Action::Wait {
         cursor: 0,
@@ -353,7 +359,7 @@ fn timeout_is_states_timeout_which_task_failed_does_not_match() {
               "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "Late"}]},
         "Late": {"Type": "Pass", "End": true}}});
     let m = machine(&asl);
-    let mut e = Execution::start(&m, json!({}));
+    let mut e = Execution::start(&m, json!({}).into());
     let (log, _) = drive(&mut e, |a| match a {
         Action::Invoke {
             timeout_ns: Some(t),
@@ -370,7 +376,7 @@ fn timeout_is_states_timeout_which_task_failed_does_not_match() {
         .iter()
         .any(|a| matches!(a, Action::Enter { retry: true, .. })));
     assert!(
-        matches!(log.last(), Some(Action::Done(Outcome::Succeeded(v))) if v["Error"] == "States.Timeout")
+        matches!(log.last(), Some(Action::Done(Outcome::Succeeded(v))) if v.to_json()["Error"] == "States.Timeout")
     );
 }
 
@@ -382,7 +388,7 @@ fn max_concurrency_limits_iterations_in_flight() {
     };
     for (mc, want) in [(2, 2), (0, 5)] {
         let m = machine(&asl(mc));
-        let mut e = Execution::start(&m, json!([1, 2, 3, 4, 5]));
+        let mut e = Execution::start(&m, json!([1, 2, 3, 4, 5]).into());
         let (log, in_flight) = drive(&mut e, |a| match a {
             Action::Invoke { input, .. } => Ok(input.clone()),
             _ => unreachable!(),
@@ -390,7 +396,9 @@ fn max_concurrency_limits_iterations_in_flight() {
         assert_eq!(in_flight, want, "MaxConcurrency {mc}");
         assert_eq!(
             log.last(),
-            Some(&Action::Done(Outcome::Succeeded(json!([1, 2, 3, 4, 5]))))
+            Some(&Action::Done(Outcome::Succeeded(
+                json!([1, 2, 3, 4, 5]).into()
+            )))
         );
     }
 }
@@ -405,7 +413,7 @@ fn a_failed_iteration_fails_the_map_and_stops_the_others() {
               "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}}},
         "H": {"Type": "Pass", "End": true}}});
     let m = machine(&asl);
-    let mut e = Execution::start(&m, json!([1, 2, 3]));
+    let mut e = Execution::start(&m, json!([1, 2, 3]).into());
     let (log, _) = drive(&mut e, |_| Err(TaskError::new("Boom", "x")));
     let enters = log
         .iter()
@@ -437,7 +445,7 @@ fn lambda_invoke_names_the_function_from_the_data() {
     let m = machine(&asl);
     let mut e = Execution::start(
         &m,
-        json!({"fn": "arn:aws:lambda:us-east-1:1:function:detect-black:live", "k": 4}),
+        json!({"fn": "arn:aws:lambda:us-east-1:1:function:detect-black:live", "k": 4}).into(),
     );
     let (log, _) = drive(&mut e, |a| match a {
         Action::Invoke {
@@ -445,14 +453,14 @@ fn lambda_invoke_names_the_function_from_the_data() {
             input,
             ..
         } => {
-            assert_eq!(function, "detect-black");
+            assert_eq!(&**function, "detect-black");
             Ok(input.clone())
         }
         other => panic!("{other:?}"),
     });
     assert_eq!(
         log.last(),
-        Some(&Action::Done(Outcome::Succeeded(json!({"out": 4}))))
+        Some(&Action::Done(Outcome::Succeeded(json!({"out": 4}).into())))
     );
 }
 
