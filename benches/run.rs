@@ -32,6 +32,8 @@ fn distributed_200_streams_10min(bencher: divan::Bencher) {
         calibration: None,
         skip_onset: true,
         allow_large: false,
+        fidelity: None,
+        cohort: None,
     };
     bencher
         .counter(divan::counter::ItemsCount::new(200u64 * 300))

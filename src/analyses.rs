@@ -442,6 +442,8 @@ pub fn explain_cmd(a: ExplainArgs) -> Result<()> {
         calibration: None,
         skip_onset: a.no_onset,
         allow_large: a.allow_large,
+        fidelity: None,
+        cohort: None,
     };
     let run = lib(archsim::run::run(resolved, &opts, dir.as_deref(), None))?;
     let input = archsim::report::from_run::explain_input(&run);

@@ -379,6 +379,8 @@ Examples:
   archsim run scenarios/low-traffic.toml --usage-out usage/   one usage file per layout
   archsim run scenarios/prime-video.toml --out reports/prime-video --force
   archsim run scenarios/prime-video-small.toml --kernels real --seed 3
+  archsim run scenarios/prime-video-day.toml         a day of 10,000 streams (fast fidelity)
+  archsim run scenarios/prime-video.toml --fidelity fast   a cohort of 500 streams, scaled up
 
 For each layout it prints the cost of the simulated period and per 730-hour month, cost
 per stream-hour, line items by service, end-to-end latency (capture to end of analysis),
@@ -420,6 +422,14 @@ pub struct RunArgs {
     /// Run even when the work estimate is past the bound (README: Limits).
     #[arg(long)]
     pub allow_large: bool,
+    /// full: every stream, event by event (the default); fast: a cohort of the
+    /// streams, scaled up (README: Fidelity). Overrides the scenario's `fidelity`.
+    #[arg(long, value_enum)]
+    pub fidelity: Option<FidelityArg>,
+    /// Streams the fast mode simulates (default 500): more is slower and closer to
+    /// the full run (bench/fidelity.sh measures how close).
+    #[arg(long, value_name = "STREAMS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub cohort: Option<u32>,
     #[command(flatten)]
     pub scale: ScaleArgs,
 }
@@ -523,6 +533,15 @@ pub struct SensitivityArgs {
     pub allow_large: bool,
     #[command(flatten)]
     pub scale: ScaleArgs,
+}
+
+/// How faithfully `run` simulates the streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FidelityArg {
+    /// A cohort of the streams with every quota cut to its share, scaled up.
+    Fast,
+    /// Every stream, event by event.
+    Full,
 }
 
 /// Which kernels run.

@@ -347,6 +347,11 @@ fn run_scenario(
         calibration: args.calibration.clone(),
         skip_onset: args.no_onset,
         allow_large: args.allow_large,
+        fidelity: args.fidelity.map(|f| match f {
+            crate::cli::FidelityArg::Fast => archsim::layouts::cohort::Fidelity::Fast,
+            crate::cli::FidelityArg::Full => archsim::layouts::cohort::Fidelity::Full,
+        }),
+        cohort: args.cohort,
     };
     let plan = crate::analyses::plan_of(&args.scale)?;
     let work = crate::analyses::work_of(&args.scale, plan.as_ref(), &args.out, args.force, merged)?;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::kernels::calibration::{measure, MeasureOptions};
 use crate::kernels::{Calibration, CostModel};
+use crate::layouts::cohort::{Cohort, Fidelity, FidelityInfo, COHORT_STREAMS};
 use crate::layouts::onset::{self, Onset};
 use crate::layouts::{simulate, LayoutRun, RealSample, RunContext};
 use crate::scenario::{KernelsChoice, Resolved};
@@ -28,6 +29,10 @@ pub struct RunOptions {
     pub skip_onset: bool,
     /// Run even past the work bound (`scenario::bounds::check_work`).
     pub allow_large: bool,
+    /// Overrides the scenario's `fidelity` (default: fast, see `layouts::cohort`).
+    pub fidelity: Option<Fidelity>,
+    /// Streams the fast mode simulates (default [`COHORT_STREAMS`]).
+    pub cohort: Option<u32>,
 }
 
 /// Whether the detectors really ran.
@@ -51,6 +56,8 @@ impl KernelsMode {
 pub struct ScenarioRun {
     pub resolved: Resolved,
     pub kernels: KernelsMode,
+    /// Which fidelity ran (a cohort of the streams, or all of them).
+    pub fidelity: FidelityInfo,
     /// Where the calibration came from.
     pub calibration: String,
     pub layouts: Vec<LayoutRun>,
@@ -183,9 +190,29 @@ pub fn run(
     progress: Option<&(dyn Fn(f64) + Sync)>,
 ) -> crate::Result<ScenarioRun> {
     let mode = kernels_mode(&r, opts.kernels.unwrap_or(r.scenario.kernels));
+    // The fast mode runs a cohort of the streams (sampled kernels only: the real
+    // detectors report each stream's defects), everything else on the scenario as is.
+    let fidelity = opts.fidelity.or(r.scenario.fidelity).unwrap_or_default();
+    // Requests are not streams: a cohort of them would be a thinner arrival process.
+    let cohort = match (fidelity, mode) {
+        (Fidelity::Fast, KernelsMode::Sampled) if r.arrivals.is_none() => {
+            Cohort::choose(&r, opts.cohort.unwrap_or(COHORT_STREAMS))
+        }
+        _ => None,
+    };
+    let small = cohort.map(|c| c.resolved(&r));
+    let sim: &Resolved = small.as_ref().unwrap_or(&r);
+    let info = cohort.map_or_else(
+        || FidelityInfo::full(*r.scenario.workload.streams.get_ref()),
+        |c| c.info(),
+    );
+    let whole = |run: LayoutRun| match cohort {
+        Some(c) => c.scale_run(run, &r, r.duration),
+        None => run,
+    };
     crate::scenario::bounds::check_work(
-        &r,
-        r.duration,
+        sim,
+        sim.duration,
         mode == KernelsMode::Real,
         opts.allow_large,
     )?;
@@ -195,8 +222,8 @@ pub fn run(
         KernelsMode::Real => Some(RealSample::generate(&r).map_err(|e| sample_error(&r, e))?),
         KernelsMode::Sampled => None,
     };
-    let n = r.scenario.layouts.len().max(1) as f64;
-    let done: Vec<std::sync::atomic::AtomicU64> = (0..r.scenario.layouts.len())
+    let n = sim.scenario.layouts.len().max(1) as f64;
+    let done: Vec<std::sync::atomic::AtomicU64> = (0..sim.scenario.layouts.len())
         .map(|_| Default::default())
         .collect();
     let report = |i: usize, f: f64| {
@@ -210,7 +237,7 @@ pub fn run(
         }
     };
     let cost_ref: &dyn CostModel = &cost;
-    let layouts: Vec<crate::Result<LayoutRun>> = r
+    let layouts: Vec<crate::Result<LayoutRun>> = sim
         .scenario
         .layouts
         .par_iter()
@@ -218,7 +245,7 @@ pub fn run(
         .map(|(i, spec)| {
             let cb = |f: f64| report(i, f);
             let ctx = RunContext {
-                resolved: &r,
+                resolved: sim,
                 cost: cost_ref,
                 real: sample.as_ref(),
                 progress: Some(&cb),
@@ -226,14 +253,16 @@ pub fn run(
                 duration_override: None,
                 quotas_raised: false,
             };
-            simulate(&ctx, spec).map_err(|e| layout_error(&r, spec, e))
+            simulate(&ctx, spec)
+                .map(whole)
+                .map_err(|e| layout_error(&r, spec, e))
         })
         .collect();
     let layouts = layouts.into_iter().collect::<crate::Result<Vec<_>>>()?;
 
     // The bill "with quotas raised to carry the load": AWS raises soft quotas on
     // request, so an overloaded layout is also billed as if they did not bind.
-    let raised: Vec<crate::Result<Option<LayoutRun>>> = r
+    let raised: Vec<crate::Result<Option<LayoutRun>>> = sim
         .scenario
         .layouts
         .par_iter()
@@ -247,10 +276,10 @@ pub fn run(
             let ctx = RunContext {
                 real: None,
                 quotas_raised: true,
-                ..RunContext::new(&r, cost_ref)
+                ..RunContext::new(sim, cost_ref)
             };
             simulate(&ctx, spec)
-                .map(Some)
+                .map(|run| Some(whole(run)))
                 .map_err(|e| layout_error(&r, spec, e))
         })
         .collect();
@@ -258,24 +287,21 @@ pub fn run(
 
     let mut onsets = Vec::new();
     // The onset search varies the stream count: streams only.
-    if !opts.skip_onset && r.arrivals.is_none() {
-        let max_streams = *r.scenario.workload.streams.get_ref();
-        let found: Vec<crate::Result<Onset>> = r
+    if !opts.skip_onset && sim.arrivals.is_none() {
+        let max_streams = *sim.scenario.workload.streams.get_ref();
+        let found: Vec<crate::Result<Onset>> = sim
             .scenario
             .layouts
             .par_iter()
             .filter(|spec| crate::layouts::of(spec).family() == crate::layouts::Family::Serverless)
             .map(|spec| {
-                let ctx = RunContext {
-                    resolved: &r,
-                    cost: cost_ref,
-                    real: None,
-                    progress: None,
-                    streams_override: None,
-                    duration_override: None,
-                    quotas_raised: false,
-                };
-                onset::find(&ctx, spec, max_streams).map_err(|e| layout_error(&r, spec, e))
+                let ctx = RunContext::new(sim, cost_ref);
+                onset::find(&ctx, spec, max_streams)
+                    .map(|o| match cohort {
+                        Some(c) => c.scale_onset(o),
+                        None => o,
+                    })
+                    .map_err(|e| layout_error(&r, spec, e))
             })
             .collect();
         onsets = found.into_iter().collect::<crate::Result<Vec<_>>>()?;
@@ -284,6 +310,7 @@ pub fn run(
         truth: sample.map(|s| s.clip.truth).unwrap_or_default(),
         resolved: r,
         kernels: mode,
+        fidelity: info,
         calibration: cal_note,
         layouts,
         raised,

@@ -56,8 +56,11 @@ fargate_vcpus = {{ raised = 100000 }}
     Scenario::parse("<test>", &text, None).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
 
+/// Every stream simulated (`--fidelity full`): these tests check the per-frame
+/// accounting of the simulation itself, which a fast run's cohort scales.
 fn run_layouts(r: Resolved) -> Vec<LayoutRun> {
     let opts = RunOptions {
+        fidelity: Some(archsim::layouts::cohort::Fidelity::Full),
         kernels: Some(KernelsChoice::Sampled),
         skip_onset: true,
         ..RunOptions::default()

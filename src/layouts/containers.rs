@@ -123,7 +123,7 @@ pub struct ContainersSpec {
 const FARGATE_VCPU: u32 = 1;
 const FARGATE_GB: f64 = 2.0;
 const EC2_TYPE: &str = "c5.large";
-const MAX_TASKS: u32 = 10_000;
+pub(crate) const MAX_TASKS: u32 = 10_000;
 const OUT_COOLDOWN: Time = 60 * NS_PER_SEC;
 const IN_COOLDOWN: Time = 300 * NS_PER_SEC;
 /// Share of consumers busy the sizing and the default backlog target aim at (the

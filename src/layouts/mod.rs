@@ -8,6 +8,7 @@ mod common;
 mod instances;
 
 pub mod cloned_monolith;
+pub mod cohort;
 pub mod containers;
 pub mod distributed;
 pub mod express;

@@ -370,6 +370,10 @@ pub struct RunReport {
     pub seed: u64,
     /// Which kernel costs were used: `measured (calibration.json)` or `mock`.
     pub kernels: String,
+    /// Which fidelity ran and its validated error bound (absent: a report from
+    /// before the fast mode, or not from `run`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fidelity: Option<crate::layouts::cohort::FidelityInfo>,
     pub layouts: Vec<LayoutSummary>,
     pub assumptions: Vec<Assumption>,
     pub notes: Vec<String>,
@@ -561,6 +565,7 @@ impl RunReport {
             scenario: "prime-video.toml".into(),
             seed: 42,
             kernels: "mock".into(),
+            fidelity: None,
             layouts: vec![distributed, monolith, cloned],
             assumptions,
             notes: vec!["Invented numbers for a demonstration.".into()],

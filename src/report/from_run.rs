@@ -239,6 +239,7 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
             }
         ),
     ];
+    notes.push(run.fidelity.note());
     for o in &run.onsets {
         notes.push(match o.streams {
             Some(n) => format!(
@@ -258,6 +259,7 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         scenario: s.name.clone(),
         seed: s.seed,
         kernels: run.kernels.as_str().to_string(),
+        fidelity: Some(run.fidelity.clone()),
         layouts,
         assumptions,
         notes,

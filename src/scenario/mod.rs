@@ -61,6 +61,9 @@ pub struct Scenario {
     /// "auto", "real" or "sampled" (see `KernelsChoice`).
     #[serde(default)]
     pub kernels: KernelsChoice,
+    /// "fast" (a cohort of the streams, scaled: the default) or "full" (every stream).
+    #[serde(default)]
+    pub fidelity: Option<crate::layouts::cohort::Fidelity>,
     /// "builtin" (the shipped calibration), "measure" (run the kernels now) or a path.
     #[serde(default = "default_calibration")]
     pub calibration: String,

@@ -64,6 +64,8 @@ pub fn run_variant(
         calibration: None,
         skip_onset: true,
         allow_large: opts.allow_large,
+        fidelity: None,
+        cohort: None,
     };
     let result = run(resolved, &options, dir, None)?;
     let catalog = &result.resolved.catalog;

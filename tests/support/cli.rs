@@ -7,8 +7,14 @@
 use std::process::{Command, Output};
 
 pub fn archsim(args: &[&str]) -> Output {
+    archsim_with_env(args, &[])
+}
+
+/// `archsim ARGS` with these environment variables set.
+pub fn archsim_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_archsim"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the binary runs")
@@ -16,7 +22,12 @@ pub fn archsim(args: &[&str]) -> Output {
 
 /// Runs `archsim ARGS` and returns stdout, failing on a non-zero exit.
 pub fn ok(args: &[&str]) -> Vec<u8> {
-    let out = archsim(args);
+    ok_with_env(args, &[])
+}
+
+/// As [`ok`], with these environment variables set.
+pub fn ok_with_env(args: &[&str], env: &[(&str, &str)]) -> Vec<u8> {
+    let out = archsim_with_env(args, env);
     assert!(
         out.status.success(),
         "archsim {args:?} exited {:?}:\n{}",
