@@ -446,12 +446,17 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
             ));
         }
     }
-    if l.len() > 1 {
-        let by_p95 = |a: &&super::data::LayoutSummary, b: &&super::data::LayoutSummary| {
+    // Latency is over the served items: a layout that served none has no answers.
+    let answered: Vec<_> = l
+        .iter()
+        .filter(|x| x.items.offered == 0 || x.items.served() > 0)
+        .collect();
+    if answered.len() > 1 {
+        let by_p95 = |a: &&&super::data::LayoutSummary, b: &&&super::data::LayoutSummary| {
             a.latency_ms.p95.total_cmp(&b.latency_ms.p95)
         };
-        let fast = l.iter().min_by(by_p95).expect("not empty");
-        let slow = l.iter().max_by(by_p95).expect("not empty");
+        let fast = answered.iter().min_by(by_p95).expect("not empty");
+        let slow = answered.iter().max_by(by_p95).expect("not empty");
         if fast.name != slow.name {
             out.push(format!(
                 "The fastest answers come from {}, with 95% of frames within {}, against {} for {}.",
@@ -607,6 +612,27 @@ mod tests {
         assert_eq!(
             and_list(&["a".into(), "b".into(), "c".into()]),
             "a, b and c"
+        );
+    }
+
+    #[test]
+    fn a_layout_that_served_nothing_is_not_the_fastest() {
+        let mut r = RunReport::example();
+        let i = r
+            .layouts
+            .iter()
+            .position(|l| l.name == "cloned-monolith")
+            .expect("in the example");
+        r.layouts[i].items = crate::layouts::ItemCounts {
+            offered: 100,
+            analysed: 0,
+            late: 0,
+            dropped: 100,
+        };
+        let text = summary_sentences(&r).join(" ");
+        assert!(
+            !text.contains("The fastest answers come from cloned-monolith"),
+            "{text}"
         );
     }
 
