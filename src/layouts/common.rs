@@ -417,3 +417,23 @@ impl Timeline {
         });
     }
 }
+
+/// The layout's S3 assumptions (its `[layouts.s3]` or the defaults), named under
+/// `layouts.NAME.`: every layout that hands data through S3 states them alike.
+pub fn s3_assumptions(spec: &crate::scenario::LayoutSpec) -> Vec<crate::cloud::Assumption> {
+    let s3 = spec
+        .s3
+        .as_ref()
+        .map(|s| s.get_ref().clone())
+        .unwrap_or_default();
+    s3.assumptions()
+        .into_iter()
+        .map(|a| {
+            crate::cloud::Assumption::new(
+                &format!("layouts.{}.{}", spec.name, a.name),
+                a.value,
+                &a.note,
+            )
+        })
+        .collect()
+}

@@ -436,18 +436,7 @@ fn assumptions(spec: &LayoutSpec) -> Vec<Assumption> {
         "billed",
         "a long poll that ends with no message is one billed request; consumers poll all day, idle or not (SQS pricing, reference/aws.md §6)",
     ));
-    let s3 = spec
-        .s3
-        .as_ref()
-        .map(|s| s.get_ref().clone())
-        .unwrap_or_default();
-    for a in s3.assumptions() {
-        v.push(Assumption::new(
-            &format!("layouts.{}.{}", spec.name, a.name),
-            a.value,
-            &a.note,
-        ));
-    }
+    v.extend(super::common::s3_assumptions(spec));
     v
 }
 

@@ -535,14 +535,7 @@ pub fn assumptions(spec: &LayoutSpec, step_functions: bool) -> Vec<Assumption> {
             ));
         }
     }
-    let s3 = spec
-        .s3
-        .as_ref()
-        .map(|s| s.get_ref().clone())
-        .unwrap_or_default();
-    for a in s3.assumptions() {
-        out.push(Assumption::new(&p(&a.name), a.value, &a.note));
-    }
+    out.extend(super::common::s3_assumptions(spec));
     if step_functions {
         let sfn = spec
             .step_functions
