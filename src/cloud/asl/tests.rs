@@ -558,3 +558,81 @@ fn unsupported_features_are_errors_naming_them() {
         assert!(e.contains(want), "expected `{want}` in: {e}");
     }
 }
+
+/// A retried Task sends what its first attempt sent (it is not rendered again); a
+/// state entered anew (here through its Catch, with the error in its input) is.
+#[test]
+fn a_retry_resends_the_first_attempt_and_a_new_entry_renders_again() {
+    let asl = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "f", "Payload": {"k.$": "$.k", "all.$": "$"}},
+              "ResultPath": null,
+              "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+              "Catch": [{"ErrorEquals": ["Broken"], "ResultPath": "$.err", "Next": "T"}],
+              "Next": "U"},
+        "U": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "g", "Payload": {"k.$": "$.k"}}, "End": true}}});
+    let m = machine(&asl);
+    let mut e = Execution::start(&m, json!({"k": 4}).into());
+    // T: throttled twice (retried), broken (caught, T entered anew), then done; U done.
+    let mut outcomes = vec![
+        Err("Throttled"),
+        Err("Throttled"),
+        Err("Broken"),
+        Ok(()),
+        Ok(()),
+    ]
+    .into_iter();
+    let (log, _) = drive(&mut e, |a| {
+        match (a, outcomes.next().expect("five tasks")) {
+            (Action::Invoke { input, .. }, Ok(())) => Ok(input.clone()),
+            (_, Err(error)) => Err(TaskError::new(error, "x")),
+            (other, _) => panic!("{other:?}"),
+        }
+    });
+    let sent: Vec<(String, Value)> = log
+        .iter()
+        .filter_map(|a| match a {
+            Action::Invoke {
+                call: TaskCall::Lambda { function },
+                input,
+                ..
+            } => Some((function.to_string(), input.to_json())),
+            _ => None,
+        })
+        .collect();
+    let first = json!({"k": 4, "all": {"k": 4}});
+    let caught = json!({"k": 4, "all": {"k": 4, "err": {"Cause": "x", "Error": "Broken"}}});
+    let want = [
+        ("f", first.clone()),
+        ("f", first.clone()),
+        ("f", first),
+        ("f", caught),
+        ("g", json!({"k": 4})),
+    ];
+    assert_eq!(sent.len(), want.len(), "{sent:?}");
+    for ((f, input), (wf, winput)) in sent.iter().zip(want) {
+        assert_eq!((f.as_str(), input), (wf, &winput));
+    }
+    assert!(matches!(
+        log.last(),
+        Some(Action::Done(Outcome::Succeeded(_)))
+    ));
+}
+
+/// A driver whose functions echo their input takes it from the cursor, once.
+#[test]
+fn the_task_input_is_taken_once() {
+    let asl =
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let m = machine(&asl);
+    let mut e = Execution::start(&m, json!({"a": 1}).into());
+    let mut buf = Vec::new();
+    e.poll(&mut buf);
+    e.granted(0);
+    buf.clear();
+    e.poll(&mut buf);
+    assert!(matches!(buf[..], [Action::Invoke { cursor: 0, .. }]));
+    assert_eq!(e.take_task_input(0).to_json(), json!({"a": 1}));
+    assert!(e.take_task_input(0).is_null());
+}
