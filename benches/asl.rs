@@ -31,7 +31,10 @@ fn run_one(m: &Arc<asl::Machine>, buf: &mut Vec<Action>) -> usize {
                     transitions += 1;
                     e.granted(cursor)
                 }
-                Action::Invoke { cursor, input, .. } => e.task_done(cursor, Ok(input)),
+                Action::Invoke { cursor, .. } => {
+                    let input = e.take_task_input(cursor);
+                    e.task_done(cursor, Ok(input))
+                }
                 Action::Wait { cursor, .. } => e.waited(cursor),
                 Action::Choose { cursor, .. } => e.chose(cursor, 0),
                 Action::Done(_) => return transitions,

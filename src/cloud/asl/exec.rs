@@ -6,7 +6,9 @@
 //!   once the driver calls [`Execution::granted`] (so a token bucket can gate it);
 //! - [`Action::Invoke`]: an opaque call the driver completes with
 //!   [`Execution::task_done`], a result or an error name (a throttle becomes
-//!   `Lambda.TooManyRequestsException`, and Retry and Catch apply);
+//!   `Lambda.TooManyRequestsException`, and Retry and Catch apply); the call's input
+//!   stays on the execution ([`Execution::task_input`], [`Execution::take_task_input`]),
+//!   so a driver that never reads it (a throttled attempt) never touches it;
 //! - [`Action::Wait`]: a Wait state or a retry interval; with `full_jitter` the driver
 //!   waits a uniform draw in `[0, ns]` from its own seeded stream ([`jittered`]), then
 //!   calls [`Execution::waited`];
@@ -95,7 +97,6 @@ pub enum Action {
         cursor: CursorId,
         state: StateId,
         call: TaskCall,
-        input: Val,
         timeout_ns: Option<u64>,
     },
     Wait {
@@ -288,6 +289,15 @@ impl Execution {
         }
     }
 
+    /// The input of cursor `c`'s Task in flight (`Null` if there is none).
+    pub fn task_input(&self, c: CursorId) -> &Val {
+        static NULL: Val = Val::Null;
+        self.cursors
+            .get(c as usize)
+            .and_then(|k| k.sent.as_ref())
+            .map_or(&NULL, |(_, input)| input)
+    }
+
     /// The input of cursor `c`'s Task in flight, taken (`Null` if there is none): a
     /// driver whose simulated functions return what they are given needs no copy.
     pub fn take_task_input(&mut self, c: CursorId) -> Val {
@@ -451,7 +461,7 @@ impl Execution {
                     Some(sent) if resend => sent,
                     _ => task_request(self.effective(c, def)?, call, function)?,
                 };
-                let (call, input) = sent.clone();
+                let call = sent.0.clone();
                 let k = &mut self.cursors[c as usize];
                 k.phase = Phase::Task;
                 k.sent = Some(sent);
@@ -459,7 +469,6 @@ impl Execution {
                     cursor: c,
                     state,
                     call,
-                    input,
                     timeout_ns: *timeout_ns,
                 });
             }
