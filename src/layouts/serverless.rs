@@ -97,11 +97,12 @@ enum Ev {
 }
 
 /// Laid out for the cache: the fields nearly every event reads (the generation
-/// check, the Express deadline, the interpreter) first, in a record that starts on
-/// a cache line, so an event for an execution last touched seconds ago loads two
-/// lines of it rather than three or four (the overloaded layouts keep tens of
-/// thousands of executions in flight, and their events are bound by memory).
-#[repr(C, align(64))]
+/// check, the Express deadline, the interpreter) side by side at the start, so an
+/// event for an execution last touched seconds ago loads fewer lines of it (the
+/// overloaded layouts keep tens of thousands of executions in flight, and their
+/// events are bound by memory). Not aligned to a line: an over-aligned `Vec` grows
+/// by copying, which doubled lambda-direct's peak RSS.
+#[repr(C)]
 struct Exec {
     gen: u32,
     stream: u32,
