@@ -21,7 +21,7 @@ fn machine() -> Arc<asl::Machine> {
 
 /// Runs one execution to the end, granting every transition and echoing every task.
 fn run_one(m: &Arc<asl::Machine>, buf: &mut Vec<Action>) -> usize {
-    let mut e = Execution::start(m, json!({"stream": 7, "chunk": 12}));
+    let mut e = Execution::start(m, json!({"stream": 7, "chunk": 12}).into());
     let mut transitions = 0;
     loop {
         e.poll(buf);
