@@ -21,7 +21,7 @@ fn machine() -> Arc<asl::Machine> {
 
 /// Runs one execution to the end, granting every transition and echoing every task.
 fn run_one(m: &Arc<asl::Machine>, buf: &mut Vec<Action>) -> usize {
-    let mut e = Execution::start(m, json!({"stream": 7, "chunk": 12}));
+    let mut e = Execution::start(m, json!({"stream": 7, "chunk": 12}).into());
     let mut transitions = 0;
     loop {
         e.poll(buf);
@@ -31,7 +31,10 @@ fn run_one(m: &Arc<asl::Machine>, buf: &mut Vec<Action>) -> usize {
                     transitions += 1;
                     e.granted(cursor)
                 }
-                Action::Invoke { cursor, input, .. } => e.task_done(cursor, Ok(input)),
+                Action::Invoke { cursor, .. } => {
+                    let input = e.take_task_input(cursor);
+                    e.task_done(cursor, Ok(input))
+                }
                 Action::Wait { cursor, .. } => e.waited(cursor),
                 Action::Choose { cursor, .. } => e.chose(cursor, 0),
                 Action::Done(_) => return transitions,

@@ -1,41 +1,25 @@
 //! The event queue: events ordered by (time, sequence number), so events at equal
 //! times come out in the order they were pushed.
+//!
+//! It is a radix heap (`radix-heap`): a monotone priority queue, which is all a
+//! discrete-event simulation needs (nothing is scheduled before the clock), keyed by
+//! (time, sequence number), so the order is exactly a binary heap's. A push appends
+//! to one of 129 buckets chosen by the highest bit in which its key differs from the
+//! last popped one; a pop empties the lowest bucket into finer ones. In the
+//! serverless layouts, where tens of thousands of pending events share the cache with
+//! the executions they belong to, this beats a binary heap's sift through
+//! `log2(n)` cache lines (measured: `benches/engine.rs`, `event_queue_*`).
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+
+use radix_heap::RadixHeapMap;
 
 use super::Time;
 
-struct Entry<E> {
-    time: Time,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
-    }
-}
-
 /// A priority queue of timed events, FIFO among equal times.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    /// Keyed by `Reverse((time, seq))`: `RadixHeapMap` is a max-heap.
+    heap: RadixHeapMap<Reverse<(Time, u64)>, E>,
     seq: u64,
     now: Time,
     popped: u64,
@@ -50,44 +34,33 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: RadixHeapMap::new(),
             seq: 0,
             now: 0,
             popped: 0,
         }
     }
 
-    /// An empty queue with room for `n` pending events.
-    pub fn with_capacity(n: usize) -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(n),
-            ..Self::new()
-        }
+    /// An empty queue (the buckets grow as needed: `n` is a hint kept for callers).
+    pub fn with_capacity(_n: usize) -> Self {
+        Self::new()
     }
 
     /// Schedules `event` at `time`. A time earlier than the last popped one is
-    /// moved up to it, so the clock never runs backwards.
+    /// moved up to it, so the clock never runs backwards (and the key is never
+    /// below the heap's last popped one, as a radix heap requires).
     pub fn push(&mut self, time: Time, event: E) {
         let time = time.max(self.now);
-        self.heap.push(Entry {
-            time,
-            seq: self.seq,
-            event,
-        });
+        self.heap.push(Reverse((time, self.seq)), event);
         self.seq += 1;
     }
 
     /// Removes and returns the earliest event; the clock moves to its time.
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        let e = self.heap.pop()?;
-        self.now = e.time;
+        let (Reverse((time, _)), event) = self.heap.pop()?;
+        self.now = time;
         self.popped += 1;
-        Some((e.time, e.event))
-    }
-
-    /// Time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<Time> {
-        self.heap.peek().map(|e| e.time)
+        Some((time, event))
     }
 
     /// Time of the last popped event (0 before the first).
@@ -141,6 +114,55 @@ mod tests {
         assert_eq!(q.pop(), Some((100, 2)));
         assert_eq!(q.pop(), Some((100, 3)));
         assert!(q.is_empty());
-        assert_eq!(q.peek_time(), None);
+    }
+
+    /// The order the queue must keep: a plain sort by (clamped time, push order).
+    fn reference_order(ops: &[(bool, u64)]) -> Vec<(Time, usize)> {
+        let mut pending: Vec<(Time, usize)> = Vec::new();
+        let (mut now, mut id, mut out) = (0, 0, Vec::new());
+        for &(is_push, t) in ops {
+            if is_push {
+                pending.push((t.max(now), id));
+                id += 1;
+            } else if let Some(i) = (0..pending.len()).min_by_key(|&i| pending[i]) {
+                let e = pending.remove(i);
+                now = e.0;
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn interleaved_pushes_and_pops_come_out_by_time_then_push_order() {
+        use rand::Rng;
+        let mut rng = crate::sim::rng_stream(3, "queue", 0);
+        for _ in 0..200 {
+            // Pushes mostly at the clock's time or just after (equal times are the
+            // case a radix heap's buckets must keep apart), interleaved with pops.
+            let mut ops = Vec::new();
+            let mut q = EventQueue::new();
+            let mut got = Vec::new();
+            let mut id = 0usize;
+            for _ in 0..300 {
+                if rng.random::<f64>() < 0.55 {
+                    let t = q.now() + [0, 0, 1, 2, 5][rng.random_range(0..5)];
+                    let t = if rng.random::<f64>() < 0.1 {
+                        t.saturating_sub(3)
+                    } else {
+                        t
+                    };
+                    ops.push((true, t));
+                    q.push(t, id);
+                    id += 1;
+                } else {
+                    ops.push((false, 0));
+                    if let Some(e) = q.pop() {
+                        got.push(e);
+                    }
+                }
+            }
+            assert_eq!(got, reference_order(&ops));
+        }
     }
 }

@@ -185,19 +185,14 @@ pub fn count(
                     }
                     exec.granted(cursor);
                 }
-                Action::Invoke {
-                    cursor,
-                    state,
-                    input,
-                    ..
-                } => {
+                Action::Invoke { cursor, state, .. } => {
                     let tried = attempts.entry(state).or_default();
                     *tried += 1;
                     let r = match fails.get(&state) {
                         Some(&n) if *tried <= n => {
                             Err(TaskError::new(THROTTLED, "--fail: a throttled invocation"))
                         }
-                        _ => Ok(input),
+                        _ => Ok(exec.take_task_input(cursor)),
                     };
                     exec.task_done(cursor, r);
                 }

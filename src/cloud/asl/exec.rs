@@ -6,7 +6,9 @@
 //!   once the driver calls [`Execution::granted`] (so a token bucket can gate it);
 //! - [`Action::Invoke`]: an opaque call the driver completes with
 //!   [`Execution::task_done`], a result or an error name (a throttle becomes
-//!   `Lambda.TooManyRequestsException`, and Retry and Catch apply);
+//!   `Lambda.TooManyRequestsException`, and Retry and Catch apply); the call's input
+//!   stays on the execution ([`Execution::task_input`], [`Execution::take_task_input`]),
+//!   so a driver that never reads it (a throttled attempt) never touches it;
 //! - [`Action::Wait`]: a Wait state or a retry interval; with `full_jitter` the driver
 //!   waits a uniform draw in `[0, ns]` from its own seeded stream ([`jittered`]), then
 //!   calls [`Execution::waited`];
@@ -95,7 +97,6 @@ pub enum Action {
         cursor: CursorId,
         state: StateId,
         call: TaskCall,
-        input: Val,
         timeout_ns: Option<u64>,
     },
     Wait {
@@ -148,8 +149,14 @@ struct Cursor {
     workflow: Workflow,
     /// Retries used per retrier of the current state.
     retries: Vec<u32>,
-    /// The input of the Task in flight (a driver whose functions echo it takes it).
-    task_input: Val,
+    /// The call and input of the current state's Task in flight or last attempt (a
+    /// driver whose functions echo the input takes it), and whether the next attempt
+    /// (a Retry) sends them again: Parameters is rendered from the raw input, the
+    /// execution input and the state's name, none of which a retry changes, so a
+    /// retried attempt needs no rendering (throttled Lambda tasks are retried
+    /// millions of times in an overloaded run).
+    sent: Option<(TaskCall, Val)>,
+    resend: bool,
     alive: bool,
 }
 
@@ -191,9 +198,12 @@ impl Execution {
         let mut e = Execution {
             machine: machine.clone(),
             input: input.clone(),
-            cursors: Vec::with_capacity(8),
+            // Room for the top level and one Task's request: most executions of an
+            // overloaded run wait at their first Task, and their memory is what the
+            // run's working set is made of.
+            cursors: Vec::with_capacity(2),
             frames: Vec::new(),
-            pending: Vec::with_capacity(8),
+            pending: Vec::with_capacity(2),
             done: false,
         };
         e.spawn(machine.start, input, None, Workflow::Parent, None);
@@ -279,12 +289,22 @@ impl Execution {
         }
     }
 
+    /// The input of cursor `c`'s Task in flight (`Null` if there is none).
+    pub fn task_input(&self, c: CursorId) -> &Val {
+        static NULL: Val = Val::Null;
+        self.cursors
+            .get(c as usize)
+            .and_then(|k| k.sent.as_ref())
+            .map_or(&NULL, |(_, input)| input)
+    }
+
     /// The input of cursor `c`'s Task in flight, taken (`Null` if there is none): a
     /// driver whose simulated functions return what they are given needs no copy.
     pub fn take_task_input(&mut self, c: CursorId) -> Val {
         self.cursors
             .get_mut(c as usize)
-            .map(|k| std::mem::take(&mut k.task_input))
+            .and_then(|k| k.sent.take())
+            .map(|(_, input)| input)
             .unwrap_or_default()
     }
 
@@ -367,7 +387,8 @@ impl Execution {
                 None => workflow,
             },
             retries: Vec::new(),
-            task_input: Val::Null,
+            sent: None,
+            resend: false,
             alive: true,
         });
         self.pending.push(match child_start {
@@ -434,45 +455,20 @@ impl Execution {
                 function,
                 timeout_ns,
             } => {
-                let eff = self.effective(c, def)?;
-                let (call, input) = match call {
-                    CallKind::LambdaInvoke => {
-                        let Val::Obj(o) = eff else {
-                            return Err(runtime(
-                                "lambda:invoke Parameters must be an object".into(),
-                            ));
-                        };
-                        let name: Arc<str> = match o.get("FunctionName") {
-                            // A bare name (the common case) is shared, not copied.
-                            Some(Val::Str(s)) if function_name(s).len() == s.len() => s.clone(),
-                            Some(Val::Str(s)) => function_name(s).into(),
-                            other => {
-                                return Err(runtime(format!(
-                                    "lambda:invoke FunctionName must be a string, got {}",
-                                    other.cloned().unwrap_or(Val::Null)
-                                )))
-                            }
-                        };
-                        let payload = o.get("Payload").cloned().unwrap_or_else(Val::object);
-                        (TaskCall::Lambda { function: name }, payload)
-                    }
-                    CallKind::LambdaArn => (
-                        TaskCall::Lambda {
-                            function: function.clone(),
-                        },
-                        eff,
-                    ),
-                    CallKind::S3Get => (TaskCall::S3Get, eff),
-                    CallKind::S3Put => (TaskCall::S3Put, eff),
+                let k = &mut self.cursors[c as usize];
+                let resend = std::mem::take(&mut k.resend);
+                let sent = match k.sent.take() {
+                    Some(sent) if resend => sent,
+                    _ => task_request(self.effective(c, def)?, call, function)?,
                 };
+                let call = sent.0.clone();
                 let k = &mut self.cursors[c as usize];
                 k.phase = Phase::Task;
-                k.task_input = input.clone();
+                k.sent = Some(sent);
                 self.pending.push(Action::Invoke {
                     cursor: c,
                     state,
                     call,
-                    input,
                     timeout_ns: *timeout_ns,
                 });
             }
@@ -689,6 +685,8 @@ impl Execution {
                 k.state = n;
                 k.input = output;
                 k.retries.clear();
+                k.sent = None;
+                k.resend = false;
                 k.phase = Phase::Enter;
                 let workflow = k.workflow;
                 self.pending.push(Action::Enter {
@@ -714,6 +712,9 @@ impl Execution {
             let used = k.retries[i];
             if used < r.max_attempts {
                 k.retries[i] += 1;
+                // A failed Task is sent again as it was; a state whose input could
+                // not be rendered is rendered again.
+                k.resend = k.phase == Phase::Task && k.sent.is_some();
                 k.phase = Phase::RetryWait;
                 self.pending.push(Action::Wait {
                     cursor: c,
@@ -795,6 +796,43 @@ impl Execution {
         }
         self.frames[f as usize].children = children;
     }
+}
+
+/// What a Task of kind `call` sends for its effective input `eff`: the function
+/// (named by `lambda:invoke`'s `FunctionName`, or the state's ARN) and its input.
+fn task_request(
+    eff: Val,
+    call: &CallKind,
+    function: &Arc<str>,
+) -> Result<(TaskCall, Val), Failure> {
+    Ok(match call {
+        CallKind::LambdaInvoke => {
+            let Val::Obj(o) = eff else {
+                return Err(runtime("lambda:invoke Parameters must be an object".into()));
+            };
+            let name: Arc<str> = match o.get("FunctionName") {
+                // A bare name (the common case) is shared, not copied.
+                Some(Val::Str(s)) if function_name(s).len() == s.len() => s.clone(),
+                Some(Val::Str(s)) => function_name(s).into(),
+                other => {
+                    return Err(runtime(format!(
+                        "lambda:invoke FunctionName must be a string, got {}",
+                        other.cloned().unwrap_or(Val::Null)
+                    )))
+                }
+            };
+            let payload = o.get("Payload").cloned().unwrap_or_else(Val::object);
+            (TaskCall::Lambda { function: name }, payload)
+        }
+        CallKind::LambdaArn => (
+            TaskCall::Lambda {
+                function: function.clone(),
+            },
+            eff,
+        ),
+        CallKind::S3Get => (TaskCall::S3Get, eff),
+        CallKind::S3Put => (TaskCall::S3Put, eff),
+    })
 }
 
 /// The shared text of the path `var` inside `rule` (so `Choose` carries no allocation).

@@ -269,7 +269,7 @@ fn retries_count_and_exhausted_retries_go_to_catch_or_fail() {
 /// a time, after everything else: iterations pile up), and logs every action.
 fn drive(
     exec: &mut Execution,
-    mut task: impl FnMut(&Action) -> Result<Val, TaskError>,
+    mut task: impl FnMut(&Action, &Val) -> Result<Val, TaskError>,
 ) -> (Vec<Action>, usize) {
     let mut log = Vec::new();
     let mut tasks: VecDeque<Action> = VecDeque::new();
@@ -294,7 +294,7 @@ fn drive(
             let Action::Invoke { cursor, .. } = t else {
                 unreachable!()
             };
-            let r = task(&t);
+            let r = task(&t, exec.task_input(cursor));
             exec.task_done(cursor, r);
         }
     }
@@ -309,7 +309,7 @@ fn retry_intervals_back_off_and_are_capped() {
         "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "BackoffRate": 3, "MaxDelaySeconds": 10, "MaxAttempts": 4}]}}});
     let m = machine(&asl);
     let mut e = Execution::start(&m, json!({}).into());
-    let (log, _) = drive(&mut e, |_| {
+    let (log, _) = drive(&mut e, |_, _| {
         Err(TaskError::new("Lambda.ServiceException", "x"))
     });
     let waits: Vec<u64> = log
@@ -333,7 +333,7 @@ fn full_jitter_waits_between_zero_and_the_interval() {
         "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 4, "JitterStrategy": "FULL", "MaxAttempts": 1}]}}});
     let m = machine(&asl);
     let mut e = Execution::start(&m, json!({}).into());
-    let (log, _) = drive(&mut e, |_| Err(TaskError::new("E", "x")));
+    let (log, _) = drive(&mut e, |_, _| Err(TaskError::new("E", "x")));
     assert!(log.contains(&Action::Wait {
         cursor: 0,
         ns: 4_000_000_000,
@@ -360,7 +360,7 @@ fn timeout_is_states_timeout_which_task_failed_does_not_match() {
         "Late": {"Type": "Pass", "End": true}}});
     let m = machine(&asl);
     let mut e = Execution::start(&m, json!({}).into());
-    let (log, _) = drive(&mut e, |a| match a {
+    let (log, _) = drive(&mut e, |a, _| match a {
         Action::Invoke {
             timeout_ns: Some(t),
             ..
@@ -389,8 +389,8 @@ fn max_concurrency_limits_iterations_in_flight() {
     for (mc, want) in [(2, 2), (0, 5)] {
         let m = machine(&asl(mc));
         let mut e = Execution::start(&m, json!([1, 2, 3, 4, 5]).into());
-        let (log, in_flight) = drive(&mut e, |a| match a {
-            Action::Invoke { input, .. } => Ok(input.clone()),
+        let (log, in_flight) = drive(&mut e, |a, input| match a {
+            Action::Invoke { .. } => Ok(input.clone()),
             _ => unreachable!(),
         });
         assert_eq!(in_flight, want, "MaxConcurrency {mc}");
@@ -414,7 +414,7 @@ fn a_failed_iteration_fails_the_map_and_stops_the_others() {
         "H": {"Type": "Pass", "End": true}}});
     let m = machine(&asl);
     let mut e = Execution::start(&m, json!([1, 2, 3]).into());
-    let (log, _) = drive(&mut e, |_| Err(TaskError::new("Boom", "x")));
+    let (log, _) = drive(&mut e, |_, _| Err(TaskError::new("Boom", "x")));
     let enters = log
         .iter()
         .filter(|a| matches!(a, Action::Enter { .. }))
@@ -447,10 +447,9 @@ fn lambda_invoke_names_the_function_from_the_data() {
         &m,
         json!({"fn": "arn:aws:lambda:us-east-1:1:function:detect-black:live", "k": 4}).into(),
     );
-    let (log, _) = drive(&mut e, |a| match a {
+    let (log, _) = drive(&mut e, |a, input| match a {
         Action::Invoke {
             call: TaskCall::Lambda { function },
-            input,
             ..
         } => {
             assert_eq!(&**function, "detect-black");
@@ -557,4 +556,79 @@ fn unsupported_features_are_errors_naming_them() {
         assert!(e.starts_with("t.asl.json:1:"), "{e}");
         assert!(e.contains(want), "expected `{want}` in: {e}");
     }
+}
+
+/// A retried Task sends what its first attempt sent (it is not rendered again); a
+/// state entered anew (here through its Catch, with the error in its input) is.
+#[test]
+fn a_retry_resends_the_first_attempt_and_a_new_entry_renders_again() {
+    let asl = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "f", "Payload": {"k.$": "$.k", "all.$": "$"}},
+              "ResultPath": null,
+              "Retry": [{"ErrorEquals": ["Throttled"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+              "Catch": [{"ErrorEquals": ["Broken"], "ResultPath": "$.err", "Next": "T"}],
+              "Next": "U"},
+        "U": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "g", "Payload": {"k.$": "$.k"}}, "End": true}}});
+    let m = machine(&asl);
+    let mut e = Execution::start(&m, json!({"k": 4}).into());
+    // T: throttled twice (retried), broken (caught, T entered anew), then done; U done.
+    let mut outcomes = vec![
+        Err("Throttled"),
+        Err("Throttled"),
+        Err("Broken"),
+        Ok(()),
+        Ok(()),
+    ]
+    .into_iter();
+    let mut sent: Vec<(String, Value)> = Vec::new();
+    let (log, _) = drive(&mut e, |a, input| {
+        let Action::Invoke {
+            call: TaskCall::Lambda { function },
+            ..
+        } = a
+        else {
+            panic!("{a:?}")
+        };
+        sent.push((function.to_string(), input.to_json()));
+        match outcomes.next().expect("five tasks") {
+            Ok(()) => Ok(input.clone()),
+            Err(error) => Err(TaskError::new(error, "x")),
+        }
+    });
+    let first = json!({"k": 4, "all": {"k": 4}});
+    let caught = json!({"k": 4, "all": {"k": 4, "err": {"Cause": "x", "Error": "Broken"}}});
+    let want = [
+        ("f", first.clone()),
+        ("f", first.clone()),
+        ("f", first),
+        ("f", caught),
+        ("g", json!({"k": 4})),
+    ];
+    assert_eq!(sent.len(), want.len(), "{sent:?}");
+    for ((f, input), (wf, winput)) in sent.iter().zip(want) {
+        assert_eq!((f.as_str(), input), (wf, &winput));
+    }
+    assert!(matches!(
+        log.last(),
+        Some(Action::Done(Outcome::Succeeded(_)))
+    ));
+}
+
+/// A driver whose functions echo their input takes it from the cursor, once.
+#[test]
+fn the_task_input_is_taken_once() {
+    let asl =
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let m = machine(&asl);
+    let mut e = Execution::start(&m, json!({"a": 1}).into());
+    let mut buf = Vec::new();
+    e.poll(&mut buf);
+    e.granted(0);
+    buf.clear();
+    e.poll(&mut buf);
+    assert!(matches!(buf[..], [Action::Invoke { cursor: 0, .. }]));
+    assert_eq!(e.take_task_input(0).to_json(), json!({"a": 1}));
+    assert!(e.take_task_input(0).is_null());
 }
