@@ -35,7 +35,7 @@ use toml::Spanned;
 use super::common::{
     mean_work_ns, work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload,
 };
-use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
+use super::{CheckContext, Family, Gate, GateWaits, Layout, LayoutRun, RunContext};
 use crate::cloud::s3::PrefixId;
 use crate::cloud::sqs::{Delivered, Delivery, MsgId, PollEnd, PollerId, Receive};
 use crate::cloud::{
@@ -314,6 +314,9 @@ impl Layout for Containers {
     fn family(&self) -> Family {
         Family::Containers
     }
+    fn lifts_quotas(&self) -> bool {
+        true
+    }
     fn sections(&self) -> &'static [&'static str] {
         &["containers", "s3", "retry", "autoscale_every"]
     }
@@ -527,6 +530,9 @@ struct Service {
     last_in: Option<Time>,
     /// Tasks launched, not draining, not stopped.
     live: u32,
+    /// Whether the vCPU quota held it below the tasks it wanted at its last scale-out
+    /// (or at time 0): the waits of its messages then count against the quota.
+    capped: bool,
 }
 
 impl Service {
@@ -662,6 +668,14 @@ struct Sim<'a> {
     autoscale_every: Time,
     /// Most tasks running at once, over every service.
     peak_tasks: u32,
+    /// The account quota every service's vCPUs count against, and its limit (`None`:
+    /// lifted).
+    quota_gate: Gate,
+    quota: Option<u64>,
+    /// The quota cannot hold one task of every service: nothing runs, every job is
+    /// dropped as it enters.
+    blocked: bool,
+    gate_waits: GateWaits,
 }
 
 fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
@@ -706,6 +720,7 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
             last_out: None,
             last_in: None,
             live: 0,
+            capped: false,
         });
     }
     let s3_cfg = S3Config {
@@ -716,9 +731,17 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
             .map(|s| s.get_ref().clone())
             .unwrap_or_default()
     };
+    let quota_gate = match settings.launch {
+        Launch::Fargate => Gate::FargateVcpuQuota,
+        Launch::Ec2 => Gate::Ec2VcpuQuota,
+    };
     let sim = Sim {
         name: spec.name.clone(),
         peak_tasks: 0,
+        quota_gate,
+        quota: ctx.quota(quota_gate),
+        blocked: false,
+        gate_waits: GateWaits::default(),
         ctx,
         settings,
         q: EventQueue::new(),
@@ -787,11 +810,18 @@ impl<'a> Sim<'a> {
                 },
             );
         }
-        for svc in 0..self.services.len() {
-            let initial = match self.services[svc].plan.initial {
+        let wanted: Vec<u32> = (0..self.services.len())
+            .map(|svc| match self.services[svc].plan.initial {
                 0 => self.sized_for_time_zero(svc),
                 n => n,
-            };
+            })
+            .collect();
+        let allowed = allot(&wanted, &self.vcpus(), self.quota);
+        // A pipeline missing a stage serves nothing: launch nothing then.
+        self.blocked = allowed.contains(&0);
+        for svc in 0..self.services.len() {
+            self.services[svc].capped = allowed[svc] < wanted[svc];
+            let initial = if self.blocked { 0 } else { allowed[svc] };
             for _ in 0..initial {
                 let task = self.services[svc].launch(0);
                 self.q.push(
@@ -847,6 +877,29 @@ impl<'a> Sim<'a> {
     fn note_peak(&mut self) {
         let running: u32 = self.services.iter().map(Service::running).sum();
         self.peak_tasks = self.peak_tasks.max(running);
+    }
+
+    /// vCPUs of one task of each service.
+    fn vcpus(&self) -> Vec<u32> {
+        self.services.iter().map(|s| s.plan.vcpu).collect()
+    }
+
+    /// vCPUs of the tasks running now (launching and draining ones included): what
+    /// counts against the quota.
+    fn vcpus_running(&self) -> u64 {
+        self.services
+            .iter()
+            .map(|s| s.running() as u64 * s.plan.vcpu as u64)
+            .sum()
+    }
+
+    /// Counts a wait of `held` ns of service `svc`'s work against the vCPU quota when
+    /// the quota held the service back (at most the overload deadline).
+    fn note_quota_wait(&mut self, svc: usize, held: Time) {
+        if self.services[svc].capped && held > 0 {
+            let wait = self.overload.deadline().map_or(held, |d| held.min(d));
+            self.gate_waits.add(self.quota_gate, wait);
+        }
     }
 
     /// Whether any captured job (or a chunk still to come) is unfinished.
@@ -996,6 +1049,13 @@ impl<'a> Sim<'a> {
                 sinks_left: self.is_sink.iter().filter(|s| **s).count() as u32,
             },
         );
+        if self.blocked {
+            // No task of some stage can run: the job can never start.
+            let held = self.overload.deadline().unwrap_or(self.wl.duration);
+            self.gate_waits.add(self.quota_gate, held.max(1));
+            self.drop_job(key);
+            return;
+        }
         for svc in 0..n {
             if r.pipeline.stages[svc].after.is_empty() {
                 self.services[svc].ingest.push_back(key);
@@ -1012,6 +1072,9 @@ impl<'a> Sim<'a> {
             };
             let key = self.services[svc].ingest.pop_front().expect("not empty");
             let ready = self.jobs.get(&key).map(|j| j.entered); // a chunk's end of capture, or a request's arrival
+            if let Some(at) = ready {
+                self.note_quota_wait(svc, now - at);
+            }
             if ready.is_none_or(|at| !self.overload.may_start(at, now)) {
                 self.services[svc].idle.push(w);
                 self.drop_job(key);
@@ -1179,6 +1242,7 @@ impl<'a> Sim<'a> {
             let Some((key, from, sent)) = self.services[svc].messages.remove(&d.message) else {
                 continue;
             };
+            self.note_quota_wait(svc, t.saturating_sub(sent));
             // A message older than the deadline is discarded unread (its receive and
             // delete are billed); the job it belongs to is dropped.
             if !self.overload.may_start(sent, t) {
@@ -1440,13 +1504,18 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Target tracking on backlog per task for every service.
+    /// Target tracking on backlog per task for every service; the scale-outs share
+    /// what the vCPU quota leaves (see [`allot`]).
     fn autoscale(&mut self, now: Time) {
+        if self.blocked {
+            return;
+        }
         let (out_cd, in_cd, delay) = (
             self.settings.out_cooldown,
             self.settings.in_cooldown,
             self.settings.launch_delay,
         );
+        let mut more = vec![0u32; self.services.len()];
         for svc in 0..self.services.len() {
             let s = &mut self.services[svc];
             let mean = s.backlog.mean(now);
@@ -1454,18 +1523,11 @@ impl<'a> Sim<'a> {
             s.note_backlog(now);
             let desired = desired_tasks(mean, &s.plan);
             let cooled = |last: Option<Time>, cd: Time| last.is_none_or(|t| now >= t + cd);
+            if desired <= s.live {
+                s.capped = false;
+            }
             if desired > s.live && cooled(s.last_out, out_cd) {
-                for _ in s.live..desired {
-                    let task = s.launch(now);
-                    self.q.push(
-                        now + delay,
-                        Ev::Ready {
-                            svc: svc as u32,
-                            task,
-                        },
-                    );
-                }
-                s.last_out = Some(now);
+                more[svc] = desired - s.live;
             } else if desired < s.live && cooled(s.last_in, in_cd) {
                 let mut to_stop = s.live - desired;
                 let mut idle_now = Vec::new();
@@ -1493,6 +1555,29 @@ impl<'a> Sim<'a> {
                     self.stop_worker(now, svc, w);
                 }
             }
+        }
+        let free = self.quota.map(|q| q.saturating_sub(self.vcpus_running()));
+        let granted = allot(&more, &self.vcpus(), free);
+        for svc in 0..self.services.len() {
+            let s = &mut self.services[svc];
+            if more[svc] == 0 {
+                continue;
+            }
+            s.capped = granted[svc] < more[svc];
+            if granted[svc] == 0 {
+                continue; // nothing launched: no cooldown starts
+            }
+            for _ in 0..granted[svc] {
+                let task = s.launch(now);
+                self.q.push(
+                    now + delay,
+                    Ev::Ready {
+                        svc: svc as u32,
+                        task,
+                    },
+                );
+            }
+            s.last_out = Some(now);
         }
     }
 
@@ -1580,7 +1665,7 @@ impl<'a> Sim<'a> {
                 late: self.frames_late,
                 dropped: self.frames_dropped,
             },
-            gate_waits: crate::layouts::GateWaits::default(),
+            gate_waits: self.gate_waits,
             overload: self.overload,
         }
     }
@@ -1598,6 +1683,30 @@ fn deliver(s: &mut Service, q: &mut EventQueue<Ev>, svc: usize, w: u32, d: Deliv
             worker: w,
         },
     );
+}
+
+/// Tasks each service may launch when it wants `wanted[i]` more of `vcpus[i]` vCPUs
+/// each and `free` vCPUs of the quota are left (`None`: no limit): one task at a
+/// time round the services in order while a task fits, so every service gets its
+/// first task before any gets a second and none takes the whole quota.
+fn allot(wanted: &[u32], vcpus: &[u32], free: Option<u64>) -> Vec<u32> {
+    let Some(mut free) = free else {
+        return wanted.to_vec();
+    };
+    let mut got = vec![0u32; wanted.len()];
+    loop {
+        let mut launched = false;
+        for i in 0..wanted.len() {
+            if got[i] < wanted[i] && vcpus[i] as u64 <= free {
+                got[i] += 1;
+                free -= vcpus[i] as u64;
+                launched = true;
+            }
+        }
+        if !launched {
+            return got;
+        }
+    }
 }
 
 /// ⌈mean backlog ÷ target per task⌉ within the plan's bounds.
@@ -1773,12 +1882,14 @@ work = "10ms"
         assert_eq!(desired_tasks(1e9, &plan), 10, "never above max");
     }
 
-    /// 20 streams of one 500 ms item a second need 10 consumers; from one task the
-    /// autoscaler scales a out, every item is still analysed, and b, with nothing to
-    /// do at first but poll, stays small.
-    #[test]
-    fn the_autoscaler_scales_out_on_backlog_and_in_when_idle() {
-        let layout = r#"[[layouts]]
+    /// A containers layout from one task per service, evaluated every 10 s with 10 s
+    /// cooldowns and launch delay, under a Fargate quota of `quota` vCPUs.
+    fn autoscaled(quota: u32) -> String {
+        format!(
+            r#"[quotas]
+fargate_vcpus = {{ raised = {quota} }}
+
+[[layouts]]
 name = "x"
 kind = "containers"
 autoscale_every = "10s"
@@ -1786,9 +1897,19 @@ autoscale_every = "10s"
 launch_delay = "10s"
 scale_out_cooldown = "10s"
 scale_in_cooldown = "10s"
-service = { initial_tasks = 1, max_tasks = 50 }
-"#;
-        let l = run(&two_stages("3min", 20, "500ms", layout));
+service = {{ initial_tasks = 1, max_tasks = 50 }}
+"#
+        )
+    }
+
+    /// 20 streams of one 500 ms item a second need 10 consumers; from one task the
+    /// autoscaler scales a out, every item is still analysed, and b, with nothing to
+    /// do at first but poll, stays small.
+    #[test]
+    fn the_autoscaler_scales_out_on_backlog_and_in_when_idle() {
+        // The default Fargate quota (6 vCPUs) would hold it back: raised here.
+        let layout = autoscaled(1000);
+        let l = run(&two_stages("3min", 20, "500ms", &layout));
         assert_eq!(l.frames_by_detector["b"], l.frames_captured);
         let first = l.timeline.first().unwrap().instances;
         assert_eq!(first, 2, "one task per service at the start");
@@ -1801,6 +1922,80 @@ service = { initial_tasks = 1, max_tasks = 50 }
         let last = l.timeline.last().unwrap().instances;
         assert_eq!(first, 40);
         assert!(last < 10, "scaled in to {last}");
+    }
+
+    #[test]
+    fn the_quota_is_shared_round_the_services_one_task_at_a_time() {
+        assert_eq!(allot(&[5, 5, 5], &[1, 1, 1], None), [5, 5, 5]);
+        assert_eq!(allot(&[5, 1, 5], &[1, 1, 1], Some(6)), [3, 1, 2]);
+        // A 4-vCPU task does not fit in the 3 left; the 1-vCPU ones go on.
+        assert_eq!(allot(&[2, 4], &[4, 1], Some(7)), [1, 3]);
+        assert_eq!(allot(&[1, 1], &[2, 2], Some(3)), [1, 0]);
+        assert_eq!(allot(&[0, 0], &[1, 1], Some(0)), [0, 0]);
+    }
+
+    /// 20 streams of 500 ms items want about 12 one-vCPU tasks of a: under a Fargate
+    /// quota of 6 vCPUs the two services never run more than 6 tasks together, the
+    /// layout falls behind and the quota binds; with quotas raised it keeps up.
+    #[test]
+    fn the_fargate_vcpu_quota_caps_the_tasks_of_every_service() {
+        let r = two_stages("3min", 20, "500ms", &autoscaled(6));
+        let l = run(&r);
+        assert!(l.peak_instances <= 6, "peak {}", l.peak_instances);
+        assert!(l.timeline.iter().all(|p| p.instances <= 6));
+        let c = l.capacity();
+        assert_eq!(c.verdict, crate::layouts::Verdict::Overloaded, "{c:?}");
+        assert_eq!(c.binding, Some(Gate::FargateVcpuQuota));
+        assert!(l.items.balanced() && l.items.dropped > 0, "{:?}", l.items);
+
+        let cost = FixedCost::uniform(1_000_000, 10_000);
+        let raised = RunContext {
+            quotas_raised: true,
+            ..RunContext::new(&r, &cost)
+        };
+        let l = Containers
+            .simulate(&raised, &r.scenario.layouts[0])
+            .unwrap();
+        assert!(l.peak_instances >= 12, "peak {}", l.peak_instances);
+        assert_eq!(l.capacity().verdict, crate::layouts::Verdict::KeepsUp);
+        assert!(Containers.lifts_quotas());
+    }
+
+    /// On EC2 each task is an instance: c5.large tasks (2 vCPUs) under an EC2 quota of
+    /// 5 vCPUs run two at once; a quota of 3 cannot hold one task of each of the two
+    /// services, so nothing runs and every item is dropped, counted against it.
+    #[test]
+    fn the_ec2_vcpu_quota_caps_tasks_on_ec2_capacity() {
+        let layout = |quota: u32| {
+            format!(
+                r#"[quotas]
+ec2_vcpus = {{ raised = {quota} }}
+
+[[layouts]]
+name = "x"
+kind = "containers"
+autoscale_every = "10s"
+[layouts.containers]
+launch = "ec2"
+launch_delay = "10s"
+scale_out_cooldown = "10s"
+service = {{ instance_type = "c5.large", initial_tasks = 1, max_tasks = 50 }}
+"#
+            )
+        };
+        let l = run(&two_stages("3min", 20, "500ms", &layout(5)));
+        assert_eq!(l.peak_instances, 2);
+        assert_eq!(l.capacity().binding, Some(Gate::Ec2VcpuQuota));
+        let l = run(&two_stages("1min", 20, "500ms", &layout(3)));
+        assert_eq!(l.peak_instances, 0);
+        assert_eq!(l.items.dropped, l.items.offered);
+        assert!(l.items.offered > 0);
+        let c = l.capacity();
+        assert_eq!(
+            (c.served_fraction, c.binding),
+            (0.0, Some(Gate::Ec2VcpuQuota))
+        );
+        assert!(l.usage.ec2.iter().all(|u| u.instance_hours.0 == 0.0));
     }
 
     /// One 1-vCPU task of b, whose items take 1.5 s, for 1 item a second: the queue
