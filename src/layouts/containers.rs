@@ -106,6 +106,9 @@ pub struct ContainersSpec {
     pub launch: Launch,
     /// Fargate tasks' architecture (EC2: the instance type's).
     pub architecture: Option<Architecture>,
+    /// EC2: vCPUs of each instance the ECS agent, container runtime and OS keep;
+    /// default [`crate::cloud::ec2::default_reserve_vcpu`].
+    pub reserve_vcpu: Option<f64>,
     /// Task start request to serving. Default: Fargate 1 min, EC2 2 min.
     pub launch_delay: Option<Dur>,
     pub scale_out_cooldown: Option<Dur>,
@@ -134,6 +137,9 @@ const SIZING_CPU: f64 = 0.7;
 #[derive(Debug, Clone, PartialEq)]
 struct Plan {
     vcpu: u32,
+    /// Share of each vCPU the consumers get (EC2: what the agent and OS reserve
+    /// leaves; Fargate: 1).
+    share: f64,
     memory_gb: f64,
     instance_type: Option<String>,
     min: u32,
@@ -197,7 +203,7 @@ fn settings(
                 (Some(x), None) | (None, Some(x)) => x.get_ref().clone(),
                 (None, None) => ServiceSpec::default(),
             };
-            plan(c.launch, &st.name, &merged, catalog).map_err(|m| (span, m))
+            plan(c.launch, c.reserve_vcpu, &st.name, &merged, catalog).map_err(|m| (span, m))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let positive = |d: Option<Dur>, default: Time, what: &str| match d {
@@ -209,6 +215,12 @@ fn settings(
         Launch::Fargate => FargateConfig::default().launch_delay.0,
         Launch::Ec2 => crate::cloud::Ec2Config::default().launch_delay.0,
     };
+    if c.launch == Launch::Fargate && c.reserve_vcpu.is_some() {
+        return Err((
+            section,
+            "`reserve_vcpu` needs launch = \"ec2\": a Fargate task's vCPUs are its own".into(),
+        ));
+    }
     if c.launch == Launch::Ec2 && c.architecture.is_some() {
         return Err((
             section,
@@ -230,6 +242,7 @@ fn settings(
 /// One stage's service from its settings, checked.
 fn plan(
     launch: Launch,
+    reserve_vcpu: Option<f64>,
     stage: &str,
     spec: &ServiceSpec,
     catalog: &Catalog,
@@ -244,7 +257,7 @@ fn plan(
         target_messages_per_task: target,
     } = spec.clone();
     let what = format!("service `{stage}`");
-    let (vcpu, memory_gb, instance_type) = match launch {
+    let (vcpu, memory_gb, instance_type, share) = match launch {
         Launch::Fargate => {
             if instance_type.is_some() {
                 return Err(format!(
@@ -258,7 +271,7 @@ fn plan(
                 ..FargateConfig::default()
             };
             cfg.check()?;
-            (cfg.task_vcpu, cfg.task_memory_gb, None)
+            (cfg.task_vcpu, cfg.task_memory_gb, None, 1.0)
         }
         Launch::Ec2 => {
             if task_vcpu.is_some() || task_memory_gb.is_some() {
@@ -268,7 +281,10 @@ fn plan(
             }
             let name = instance_type.unwrap_or_else(|| EC2_TYPE.into());
             let it = catalog.instance(&name)?;
-            (it.vcpu, it.memory_gib, Some(name))
+            let reserve = crate::cloud::ec2::reserve_of(reserve_vcpu, it.vcpu)
+                .map_err(|m| format!("{what}: {m}"))?;
+            let share = (it.vcpu as f64 - reserve) / it.vcpu as f64;
+            (it.vcpu, it.memory_gib, Some(name), share)
         }
     };
     let min = min.unwrap_or(1);
@@ -293,6 +309,7 @@ fn plan(
     }
     Ok(Plan {
         vcpu,
+        share,
         memory_gb,
         instance_type,
         min,
@@ -430,6 +447,17 @@ fn assumptions(spec: &LayoutSpec) -> Vec<Assumption> {
             "tasks are billed to the end of the period, later only while busy with work captured in it; the autoscaler decides nothing after the period (U)",
         ),
     ];
+    if c.launch == Launch::Ec2 {
+        let instance = base
+            .instance_type
+            .clone()
+            .unwrap_or_else(|| EC2_TYPE.into());
+        v.push(super::monolith::reserve_assumption(
+            &p("reserve_vcpu"),
+            c.reserve_vcpu,
+            &instance,
+        ));
+    }
     let sqs = c.sqs.unwrap_or_default();
     for a in sqs.assumptions() {
         v.push(Assumption::new(&p(&a.name), a.value, &a.note));
@@ -931,6 +959,8 @@ impl<'a> Sim<'a> {
         let st = &r.pipeline.stages[svc];
         let items = self.stage_items();
         let call = self.settings.sqs.latency.mean();
+        // CPU work takes longer on the share of a vCPU the reserve leaves.
+        let share = self.services[svc].plan.share;
         let s3_mean = |stage: usize, input: Input| {
             let bytes = self.mean_payload(stage, input);
             if bytes > self.max_message_bytes as f64 {
@@ -944,7 +974,7 @@ impl<'a> Sim<'a> {
             .iter()
             .map(|&i| {
                 let decode = if st.input.video() {
-                    items * mean_work_ns(cost, &r.pipeline.stages[i].deserialize)
+                    items * mean_work_ns(cost, &r.pipeline.stages[i].deserialize) / share
                 } else {
                     0.0
                 };
@@ -954,11 +984,11 @@ impl<'a> Sim<'a> {
         let work = match st.per {
             Per::Item => items * mean_work_ns(cost, &st.work),
             Per::Batch => mean_work_ns(cost, &st.work),
-        };
+        } / share;
         let output = if self.readers[svc].is_empty() {
             0.0
         } else {
-            items * mean_work_ns(cost, &st.serialize)
+            items * mean_work_ns(cost, &st.serialize) / share
                 + self
                     .reader_inputs(svc)
                     .into_iter()
@@ -1371,19 +1401,22 @@ impl<'a> Sim<'a> {
             return (t, false);
         };
         let stream = job.stream;
+        // CPU work on the share of a vCPU the agent and OS reserve leaves.
+        let share = self.services[svc].plan.share;
+        let cpu = |ns: Time| crate::cloud::lambda::cpu_time(ns, share);
         if let Some((input, s3_bytes)) = from {
             if let Some(bytes) = s3_bytes {
                 t = self.s3_call(S3Op::Get, t, stream, bytes);
             }
             let job = self.jobs.get_mut(&key).expect("looked up above");
             if st.input.video() {
-                t = t.saturating_add(work_ns(
+                t = t.saturating_add(cpu(work_ns(
                     cost,
                     &pipeline.stages[input].deserialize,
                     items,
                     &mut self.rng_work,
                     &mut self.ledger,
-                ));
+                )));
             }
             job.arrived[svc] += 1;
             if (job.arrived[svc] as usize) < st.after.len() {
@@ -1394,23 +1427,23 @@ impl<'a> Sim<'a> {
             Per::Item => items,
             Per::Batch => 1.0,
         };
-        t = t.saturating_add(work_ns(
+        t = t.saturating_add(cpu(work_ns(
             cost,
             &st.work,
             n,
             &mut self.rng_work,
             &mut self.ledger,
-        ));
+        )));
         let inputs = self.reader_inputs(svc);
         if !inputs.is_empty() {
             if inputs.iter().any(|k| k.video()) {
-                t = t.saturating_add(work_ns(
+                t = t.saturating_add(cpu(work_ns(
                     cost,
                     &st.serialize,
                     items,
                     &mut self.rng_work,
                     &mut self.ledger,
-                ));
+                )));
             }
             // The extended client PUTs each different body over the limit once.
             for input in inputs {
@@ -1869,6 +1902,7 @@ work = "10ms"
     fn desired_tasks_follow_backlog_per_task_within_bounds() {
         let plan = Plan {
             vcpu: 1,
+            share: 1.0,
             memory_gb: 2.0,
             instance_type: None,
             min: 2,
@@ -2139,5 +2173,46 @@ service = {{ instance_type = "c5.large", initial_tasks = 1, max_tasks = 50 }}
         let (line, m) = at("servce = {}\n");
         assert_eq!(line, Some(0));
         assert!(m.contains("unknown field `servce`"), "{m}");
+        let (_, m) = at("reserve_vcpu = 0.1\n");
+        assert!(m.contains("`reserve_vcpu` needs launch = \"ec2\""), "{m}");
+        let (line, m) = at("launch = \"ec2\"\nreserve_vcpu = 2.0\nservice = {}\n");
+        assert_eq!(line, Some(2), "at the service it leaves nothing");
+        assert!(m.contains("below the instance's 2 vCPUs, got 2"), "{m}");
+    }
+
+    /// On EC2 the consumers run on what the agent and OS reserve leaves: keeping 1
+    /// of a c5.large's 2 vCPUs halves each consumer's speed, so every item's CPU
+    /// work takes twice as long (the SQS calls do not).
+    #[test]
+    fn consumers_on_ec2_run_on_what_the_reserve_leaves() {
+        let layout = |reserve: &str| {
+            format!(
+                "[[layouts]]\nname = \"x\"\nkind = \"containers\"\n[layouts.containers]\nlaunch = \"ec2\"\nreserve_vcpu = {reserve}\nsqs = {{ latency = {{ kind = \"fixed\", value = \"10ms\" }} }}\nservice = {{ instance_type = \"c5.large\", min_tasks = 1, max_tasks = 1 }}\n"
+            )
+        };
+        let whole = run(&two_stages("10s", 1, "10ms", &layout("0.0")));
+        let half = run(&two_stages("10s", 1, "10ms", &layout("1.0")));
+        let cpu_ms: f64 = whole.cpu_seconds_by_kernel.values().sum::<f64>() * 1e3
+            + 20.0 * whole.frames_captured as f64; // stages a and b: 10 ms each
+        let per_item = cpu_ms / whole.frames_captured as f64;
+        let extra = (half.latency.max() - whole.latency.max()) as f64 / 1e6;
+        assert!(
+            (extra - per_item).abs() < 1e-3,
+            "{extra} ms vs {per_item} ms"
+        );
+        assert_eq!(half.frames_by_detector["b"], half.frames_captured);
+        let rows: Vec<String> = assumptions(&layout_spec(&layout("1.0")))
+            .into_iter()
+            .filter(|a| a.name.ends_with("reserve_vcpu"))
+            .map(|a| format!("{} = {}", a.name, a.value))
+            .collect();
+        assert_eq!(
+            rows,
+            ["layouts.x.containers.reserve_vcpu = 1 vCPU per instance"]
+        );
+    }
+
+    fn layout_spec(layout: &str) -> LayoutSpec {
+        two_stages("10s", 1, "10ms", layout).scenario.layouts[0].clone()
     }
 }
