@@ -11,7 +11,8 @@
 # Usage: bench/fidelity.sh [streams] [hours] [layouts] [cohort]   (defaults: 1000 4 all 500)
 #        layouts: comma-separated names, e.g. monolith,fargate ("" for all)
 #        cohort: streams the fast mode simulates (archsim run --cohort)
-# Needs: cargo, python3, GNU time (/usr/bin/time).
+# Needs: cargo, python3, GNU time (/usr/bin/time). ARCHSIM_BIN=path runs that binary
+# instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +21,13 @@ HOURS=${2:-4}
 LAYOUTS=${3:-}
 COHORT=${4:-500}
 
-cargo build --release --quiet
-BIN=target/release/archsim
+# ARCHSIM_BIN: a binary built already (e.g. a copy, so rebuilding meanwhile is safe).
+if [ -n "${ARCHSIM_BIN:-}" ]; then
+    BIN=$ARCHSIM_BIN
+else
+    cargo build --release --quiet
+    BIN=target/release/archsim
+fi
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 
@@ -66,7 +72,10 @@ d = sys.argv[1]
 fast, full = (json.load(open(f"{d}/{m}.json")) for m in ("fast", "full"))
 (tf, mf), (tu, mu) = (open(f"{d}/{m}.time").read().split() for m in ("fast", "full"))
 fi = fast["fidelity"]
-print(f"fast: a cohort of {fi['simulated_streams']} of {fi['streams']} streams; stated bound: "
+seg = fi.get("steady_segments")
+print(f"fast: a cohort of {fi['simulated_streams']} of {fi['streams']} streams"
+      + (f", {seg['stretches']} steady stretches ({seg['window_s']:g} s windows)" if seg else "")
+      + "; stated bound: "
       f"cost {fi['error_bound']['cost']*100:g}%, p95 {fi['error_bound']['p95']*100:g}%")
 print(f"{'layout':<17}{'full $/month':>14}{'fast $/month':>14}{'cost diff':>11}"
       f"{'full p95':>11}{'fast p95':>11}{'p95 diff':>10}  verdict")

@@ -202,13 +202,23 @@ pub fn run(
     };
     let small = cohort.map(|c| c.resolved(&r));
     let sim: &Resolved = small.as_ref().unwrap_or(&r);
-    let info = cohort.map_or_else(
-        || FidelityInfo::full(*r.scenario.workload.streams.get_ref()),
-        |c| c.info(),
-    );
+    let streams = *r.scenario.workload.streams.get_ref();
+    let mut info = cohort.map_or_else(|| FidelityInfo::full(streams), |c| c.info());
     let whole = |run: LayoutRun| match cohort {
         Some(c) => c.scale_run(run, &r, r.duration),
         None => run,
+    };
+    // The fast mode's steady segments: each stretch of constant load run for a
+    // warm-up and a window and projected to its length (streams only).
+    let segments = match (fidelity, mode) {
+        (Fidelity::Fast, KernelsMode::Sampled) => crate::layouts::segments::plan(sim, sim.duration),
+        _ => None,
+    };
+    let simulate = |ctx: &RunContext, spec: &crate::scenario::LayoutSpec| match &segments {
+        Some(segs) if crate::layouts::segments::applies(ctx, spec, segs) => {
+            crate::layouts::segments::simulate_segments(ctx, spec, segs)
+        }
+        _ => simulate(ctx, spec),
     };
     crate::scenario::bounds::check_work(
         sim,
@@ -237,6 +247,25 @@ pub fn run(
         }
     };
     let cost_ref: &dyn CostModel = &cost;
+    if let Some(segs) = segments.as_ref().filter(|segs| {
+        let ctx = RunContext::new(sim, cost_ref);
+        sim.scenario
+            .layouts
+            .iter()
+            .any(|spec| crate::layouts::segments::applies(&ctx, spec, segs))
+    }) {
+        info = cohort
+            .unwrap_or(Cohort {
+                streams,
+                of: streams,
+            })
+            .info();
+        info.steady_segments = Some(crate::layouts::cohort::SteadySegments {
+            stretches: segs.len(),
+            warmup_s: crate::layouts::segments::WARMUP as f64 / 1e9,
+            window_s: crate::layouts::segments::WINDOW as f64 / 1e9,
+        });
+    }
     let layouts: Vec<crate::Result<LayoutRun>> = sim
         .scenario
         .layouts

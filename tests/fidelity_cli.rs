@@ -158,3 +158,54 @@ fn one_thread_or_two_give_the_same_bytes() {
         assert!(one == two, "{mode}: RAYON_NUM_THREADS=1 and 2 differ");
     }
 }
+
+/// Half an hour at a constant count, two layouts that drop what they cannot carry:
+/// the fast mode runs each as a warm-up and a window (steady segments), says so,
+/// and counts what the full run does; one thread or two give the same bytes.
+#[test]
+fn steady_segments_stand_for_a_long_constant_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(
+        &path,
+        SCENARIO
+            .replace("duration = \"5min\"", "duration = \"30min\"")
+            .replace("streams = 300", "streams = 60"),
+    )
+    .unwrap();
+    let s = path.display().to_string();
+    let base = ["run", &s, "--no-onset", "--format", "json"];
+    let fast_bytes = ok(&[&base[..], &["--fidelity", "fast"]].concat(), "2");
+    assert!(
+        fast_bytes == ok(&[&base[..], &["--fidelity", "fast"]].concat(), "1"),
+        "the stretches run side by side: the same bytes on one thread"
+    );
+    let fast = json(&fast_bytes);
+    let full = json(&ok(&[&base[..], &["--fidelity", "full"]].concat(), "2"));
+    let seg = &fast["fidelity"]["steady_segments"];
+    assert_eq!(seg["stretches"], 1, "{seg}");
+    assert_eq!(seg["window_s"].as_f64(), Some(180.0));
+    assert!(full["fidelity"].get("steady_segments").is_none());
+    for (a, b) in fast["layouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(full["layouts"].as_array().unwrap())
+    {
+        let name = &a["name"];
+        assert_eq!(a["stream_hours"], b["stream_hours"], "{name}");
+        let near = |key: &str, tol: f64| {
+            let (x, y) = (a[key].as_f64().unwrap(), b[key].as_f64().unwrap());
+            assert!(
+                y > 0.0 && (x / y - 1.0).abs() <= tol,
+                "{name} {key}: {x} vs {y}"
+            );
+        };
+        // Frames are the streams' clocks: to the few of the runs' ends.
+        near("frames_captured", 0.005);
+        near("monthly_usd", 0.03);
+    }
+    let table =
+        String::from_utf8(ok(&["run", &s, "--no-onset", "--fidelity", "fast"], "2")).unwrap();
+    assert!(table.contains("stretches of constant load"), "{table}");
+}

@@ -145,6 +145,32 @@ impl GateWaits {
         g.wait_ns += wait_ns;
     }
 
+    /// The weighted sum of gate waits, Σ wᵢ·gᵢ (weights may be negative: a steady
+    /// window is a long run less its warm-up; each total kept at zero or above), with
+    /// the first part's capacities times `capacity_scale` (a cohort's gates carry
+    /// their share of the whole's).
+    pub fn combined(parts: &[(&GateWaits, f64)], capacity_scale: f64) -> GateWaits {
+        let mut out = GateWaits::default();
+        for g in Gate::ALL {
+            let sum = |get: &dyn Fn(GateWait) -> f64| -> f64 {
+                parts
+                    .iter()
+                    .map(|(p, w)| get(p.get(g)) * w)
+                    .sum::<f64>()
+                    .max(0.0)
+            };
+            out.add_many(
+                g,
+                sum(&|w| w.waits as f64).round() as u64,
+                sum(&|w| w.wait_ns as f64).round() as u128,
+            );
+            if let Some(c) = parts.first().and_then(|(p, _)| p.capacity(g)) {
+                out.set_capacity(g, c * capacity_scale);
+            }
+        }
+        out
+    }
+
     pub fn get(&self, gate: Gate) -> GateWait {
         self.waits[gate as usize]
     }

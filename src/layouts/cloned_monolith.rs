@@ -53,6 +53,9 @@ impl Layout for ClonedMonolith {
     fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
         monolith::ec2_assumptions(spec)
     }
+    fn settling(&self, spec: &LayoutSpec) -> crate::sim::Time {
+        monolith::settling(spec)
+    }
     fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         simulate(ctx, spec)
     }

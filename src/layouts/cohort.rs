@@ -70,7 +70,23 @@ pub struct FidelityInfo {
     /// Streams simulated (the cohort), and the streams they stand for.
     pub simulated_streams: u32,
     pub streams: u32,
+    /// The steady segments run, if any (fast mode, a period longer than a warm-up
+    /// and a window; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steady_segments: Option<SteadySegments>,
     pub error_bound: ErrorBound,
+}
+
+/// How the fast mode cut the period: stretches of constant load, each simulated for
+/// a warm-up and a window and projected to its length (`layouts::segments`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SteadySegments {
+    /// Stretches of constant load in the period.
+    pub stretches: usize,
+    /// Shortest warm-up (a layout's drop deadline or autoscaler cooldown, if longer,
+    /// lengthens its own) and the window of each stretch, seconds.
+    pub warmup_s: f64,
+    pub window_s: f64,
 }
 
 impl FidelityInfo {
@@ -80,6 +96,7 @@ impl FidelityInfo {
             mode: Fidelity::Full,
             simulated_streams: streams,
             streams,
+            steady_segments: None,
             error_bound: ErrorBound {
                 cost: 0.0,
                 p95: 0.0,
@@ -94,13 +111,30 @@ impl FidelityInfo {
                 "Fidelity: full — every one of the {} streams simulated event by event.",
                 self.streams
             ),
-            Fidelity::Fast => format!(
-                "Fidelity: fast — a cohort of {} of the {} streams simulated, with every quota and fleet bound cut to its share, and scaled up; validated within {}% of the full run's cost and {}% of its p95 latency (bench/fidelity.sh); `--fidelity full` simulates every stream.",
-                self.simulated_streams,
-                self.streams,
-                self.error_bound.cost * 100.0,
-                self.error_bound.p95 * 100.0
-            ),
+            Fidelity::Fast => {
+                let mut how = Vec::new();
+                if self.simulated_streams < self.streams {
+                    how.push(format!(
+                        "a cohort of {} of the {} streams simulated, with every quota and fleet bound cut to its share, and scaled up",
+                        self.simulated_streams, self.streams
+                    ));
+                }
+                if let Some(s) = &self.steady_segments {
+                    how.push(format!(
+                        "each of the {} stretches of constant load simulated for a warm-up (at least {} s; a layout's drop deadline or autoscaler cooldown if longer) and a {} s window, and projected to its length (where a layout drops what it cannot carry)",
+                        s.stretches, s.warmup_s, s.window_s
+                    ));
+                }
+                if how.is_empty() {
+                    how.push(format!("all {} streams simulated", self.streams));
+                }
+                format!(
+                    "Fidelity: fast — {}; validated within {}% of the full run's cost and {}% of its p95 latency (bench/fidelity.sh); `--fidelity full` simulates every stream and every second.",
+                    how.join("; "),
+                    self.error_bound.cost * 100.0,
+                    self.error_bound.p95 * 100.0
+                )
+            }
         }
     }
 }
@@ -130,6 +164,7 @@ impl Cohort {
             mode: Fidelity::Fast,
             simulated_streams: self.streams,
             streams: self.of,
+            steady_segments: None,
             error_bound: ErrorBound {
                 cost: FAST_COST_BOUND,
                 p95: FAST_P95_BOUND,
@@ -314,11 +349,7 @@ impl Cohort {
             late,
             dropped,
         };
-        let mut gates = super::GateWaits::default();
-        for (g, w) in run.gate_waits.iter() {
-            gates.add_many(g, count(w.waits), (w.wait_ns as f64 * load).round() as u128);
-        }
-        run.gate_waits = gates;
+        run.gate_waits = super::GateWaits::combined(&[(&run.gate_waits, load)], size);
         let w = &full.scenario.workload;
         for p in &mut run.timeline {
             let t = (p.time_s * 1e9) as Time;

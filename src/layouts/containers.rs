@@ -349,6 +349,20 @@ impl Layout for Containers {
     fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
         assumptions(spec)
     }
+    /// A stale message is dropped from each stage's queue.
+    fn drop_points(&self, pipeline: &crate::scenario::pipeline::Pipeline) -> u32 {
+        pipeline.depth().max(1)
+    }
+    fn settling(&self, spec: &LayoutSpec) -> Time {
+        let c = spec.containers.as_ref().map(|c| c.get_ref());
+        let out = c
+            .and_then(|c| c.scale_out_cooldown)
+            .map_or(OUT_COOLDOWN, |d| d.0);
+        let inn = c
+            .and_then(|c| c.scale_in_cooldown)
+            .map_or(IN_COOLDOWN, |d| d.0);
+        out.max(inn)
+    }
     fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         simulate(ctx, spec)
     }

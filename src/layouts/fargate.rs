@@ -80,6 +80,12 @@ impl Layout for Fargate {
             ),
         ]
     }
+    fn settling(&self, spec: &LayoutSpec) -> Time {
+        match &spec.fargate {
+            Some(f) => instances::settling_of(&f.get_ref().scaling),
+            None => instances::settling_of(&default_fargate().scaling),
+        }
+    }
     fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         simulate(ctx, spec)
     }

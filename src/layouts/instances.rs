@@ -86,6 +86,15 @@ pub fn default_scaling() -> crate::cloud::Ec2Scaling {
     }
 }
 
+/// How long a scaling rule takes to settle: a target tracker's cooldown (a fixed
+/// fleet does not move).
+pub fn settling_of(s: &crate::cloud::Ec2Scaling) -> Time {
+    match s {
+        crate::cloud::Ec2Scaling::TargetTracking { cooldown, .. } => cooldown.0,
+        crate::cloud::Ec2Scaling::Fixed { .. } => 0,
+    }
+}
+
 /// Mean CPU nanoseconds one item costs a group running the first stage and
 /// `stages` (a per-batch stage's share spread over the batch's items).
 pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {

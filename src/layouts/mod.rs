@@ -16,6 +16,7 @@ pub mod fargate;
 pub mod lambda_direct;
 pub mod monolith;
 pub mod onset;
+pub mod segments;
 pub mod serverless;
 
 use std::collections::BTreeMap;
@@ -276,6 +277,17 @@ pub trait Layout: Sync {
     fn assumptions(&self, spec: &LayoutSpec) -> Vec<crate::cloud::Assumption>;
     /// Simulates the layout over the scenario's period.
     fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun>;
+    /// How long its own controls take to settle after the load changes (an
+    /// autoscaler's cooldown): the least warm-up a steady segment of it needs.
+    fn settling(&self, _spec: &LayoutSpec) -> Time {
+        0
+    }
+    /// How many times one item can wait up to the drop deadline on its way through
+    /// (a queue in front of each stage, or one at the start): the deadlines a backlog
+    /// takes to age out of every queue.
+    fn drop_points(&self, _pipeline: &crate::scenario::pipeline::Pipeline) -> u32 {
+        1
+    }
 }
 
 /// Every layout archsim knows, by kind.

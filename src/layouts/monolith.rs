@@ -30,6 +30,9 @@ impl Layout for Monolith {
     fn assumptions(&self, spec: &LayoutSpec) -> Vec<Assumption> {
         ec2_assumptions(spec)
     }
+    fn settling(&self, spec: &LayoutSpec) -> crate::sim::Time {
+        settling(spec)
+    }
     fn simulate(&self, ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         let stages = instances::all_stages(ctx);
         let fleet = fleet(ctx, spec, spec.name.clone(), &stages)?;
@@ -41,6 +44,14 @@ impl Layout for Monolith {
                 stages,
             }],
         )
+    }
+}
+
+/// The settling time of the layout's `[layouts.ec2]` scaling (or the default's).
+pub fn settling(spec: &LayoutSpec) -> crate::sim::Time {
+    match &spec.ec2 {
+        Some(e) => instances::settling_of(&e.get_ref().scaling),
+        None => instances::settling_of(&instances::default_scaling()),
     }
 }
 

@@ -392,6 +392,14 @@ impl super::Layout for Serverless {
     fn uses_step_functions(&self) -> bool {
         matches!(self.orchestration, Orchestration::StepFunctions(_))
     }
+    /// Step Functions drops an execution that did not start in time, and nothing
+    /// after; without it each stage's Lambda event queue drops an old event.
+    fn drop_points(&self, pipeline: &crate::scenario::pipeline::Pipeline) -> u32 {
+        match self.orchestration {
+            Orchestration::Direct => pipeline.depth().max(1),
+            Orchestration::StepFunctions(_) => 1,
+        }
+    }
     fn lifts_quotas(&self) -> bool {
         true
     }

@@ -494,8 +494,133 @@ impl Usage {
         u
     }
 
+    /// The weighted sum of usages, Σ wᵢ·uᵢ, line by line (a line is matched by its
+    /// list and name; weights may be negative: a steady window is a long run less
+    /// its warm-up). What accumulates is summed as [`Usage::projected`] scales it,
+    /// each total kept at zero or above; a mean per unit (billed duration, an Express
+    /// execution's duration) is the mean over the weighted units. What describes a
+    /// line is the first part's.
+    pub fn combined(parts: &[(&Usage, f64)]) -> Usage {
+        let Some((first, _)) = parts.first() else {
+            return Usage::default();
+        };
+        let mut u = (*first).clone();
+        let total = |get: &dyn Fn(&Usage) -> Option<f64>| -> f64 {
+            parts
+                .iter()
+                .map(|(p, w)| get(p).unwrap_or(0.0) * w)
+                .sum::<f64>()
+                .max(0.0)
+        };
+        let count = |x: f64| Count(x.round() as u64);
+        let ratio = |num: f64, den: f64| if den > 0.0 { num / den } else { 0.0 };
+        for f in &mut u.lambda {
+            let line = |p: &Usage| p.lambda.iter().find(|l| l.name == f.name).cloned();
+            let inv = total(&|p| line(p).map(|l| l.invocations.0 as f64));
+            let ms =
+                total(&|p| line(p).map(|l| l.invocations.0 as f64 * l.avg_billed_duration_ms.0));
+            f.invocations = count(inv);
+            f.avg_billed_duration_ms = NonNegative(ratio(ms, inv));
+        }
+        for m in &mut u.step_functions {
+            let line = |p: &Usage| p.step_functions.iter().find(|l| l.name == m.name).cloned();
+            if m.state_transitions.is_some() {
+                m.state_transitions = Some(count(total(&|p| {
+                    line(p)
+                        .and_then(|l| l.state_transitions)
+                        .map(|c| c.0 as f64)
+                })));
+            }
+            if m.requests.is_some() {
+                let req = total(&|p| line(p).and_then(|l| l.requests).map(|c| c.0 as f64));
+                let ms = total(&|p| {
+                    line(p).and_then(|l| {
+                        Some(l.requests?.0 as f64 * l.avg_duration_ms.map_or(0.0, |d| d.0))
+                    })
+                });
+                m.requests = Some(count(req));
+                if m.avg_duration_ms.is_some() {
+                    m.avg_duration_ms = Some(NonNegative(ratio(ms, req)));
+                }
+            }
+        }
+        for b in &mut u.s3 {
+            let line = |p: &Usage| p.s3.iter().find(|l| l.name == b.name).cloned();
+            b.tier1_requests = count(total(&|p| line(p).map(|l| l.tier1_requests.0 as f64)));
+            b.tier2_requests = count(total(&|p| line(p).map(|l| l.tier2_requests.0 as f64)));
+            b.storage_gb_months = NonNegative(total(&|p| line(p).map(|l| l.storage_gb_months.0)));
+        }
+        for q in &mut u.sqs {
+            let line = |p: &Usage| p.sqs.iter().find(|l| l.name == q.name).cloned();
+            q.requests = count(total(&|p| line(p).map(|l| l.requests.0 as f64)));
+        }
+        for n in &mut u.nat_gateway {
+            let line = |p: &Usage| p.nat_gateway.iter().find(|l| l.name == n.name).cloned();
+            n.processed_gb = NonNegative(total(&|p| line(p).map(|l| l.processed_gb.0)));
+        }
+        for e in &mut u.ec2 {
+            let line = |p: &Usage| p.ec2.iter().find(|l| l.name == e.name).cloned();
+            e.instance_hours = NonNegative(total(&|p| line(p).map(|l| l.instance_hours.0)));
+        }
+        for f in &mut u.fargate {
+            let line = |p: &Usage| p.fargate.iter().find(|l| l.name == f.name).cloned();
+            f.vcpu_hours = NonNegative(total(&|p| line(p).map(|l| l.vcpu_hours.0)));
+            f.gb_hours = NonNegative(total(&|p| line(p).map(|l| l.gb_hours.0)));
+        }
+        u
+    }
+
     /// Writes the usage as TOML in the usage-file format.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a usage always serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lambda(invocations: u64, ms: f64) -> LambdaUsage {
+        LambdaUsage {
+            name: "f".into(),
+            architecture: Architecture::X86_64,
+            memory_mb: LambdaMemoryMb(1024),
+            invocations: Count(invocations),
+            avg_billed_duration_ms: NonNegative(ms),
+            ephemeral_storage_mb: EphemeralMb(512),
+            log_bytes_per_invocation: None,
+        }
+    }
+
+    /// A long run less its warm-up, weighted: counts add, a mean per unit is the
+    /// mean over the weighted units, nothing goes below zero.
+    #[test]
+    fn a_combination_adds_counts_and_averages_means_per_unit() {
+        let long = Usage {
+            lambda: vec![lambda(300, 200.0)],
+            step_functions: vec![StepFunctionsUsage::standard("m", 2_400)],
+            ec2: vec![Ec2Usage {
+                name: "e".into(),
+                instance_type: Spanned::new(0..0, "c5.large".into()),
+                instance_hours: NonNegative(4.0),
+                savings_plan_discount: Fraction(0.0),
+                root_volume_gb: None,
+            }],
+            ..Usage::default()
+        };
+        let mut short = long.clone();
+        short.lambda = vec![lambda(100, 400.0)];
+        short.step_functions = vec![StepFunctionsUsage::standard("m", 800)];
+        short.ec2[0].instance_hours = NonNegative(1.0);
+        // short + 2·(long − short) = 2·long − short
+        let u = Usage::combined(&[(&long, 2.0), (&short, -1.0)]);
+        assert_eq!(u.lambda[0].invocations, Count(500));
+        // (2·300·200 − 100·400) / 500 = 160 ms
+        assert!((u.lambda[0].avg_billed_duration_ms.0 - 160.0).abs() < 1e-9);
+        assert_eq!(u.step_functions[0].state_transitions, Some(Count(4_000)));
+        assert!((u.ec2[0].instance_hours.0 - 7.0).abs() < 1e-12);
+        let none = Usage::combined(&[(&short, -1.0)]);
+        assert_eq!(none.lambda[0].invocations, Count(0));
+        assert_eq!(none.ec2[0].instance_hours.0, 0.0);
     }
 }

@@ -286,6 +286,22 @@ impl Pipeline {
             .collect()
     }
 
+    /// Stages on the longest chain from a first stage to a last (stages are listed
+    /// after what they read, so one pass in order finds each stage's depth).
+    pub fn depth(&self) -> u32 {
+        let mut depth = vec![0u32; self.stages.len()];
+        for (i, s) in self.stages.iter().enumerate() {
+            depth[i] = 1 + s
+                .after
+                .iter()
+                .filter(|&&j| j < i)
+                .map(|&j| depth[j])
+                .max()
+                .unwrap_or(0);
+        }
+        depth.into_iter().max().unwrap_or(0)
+    }
+
     /// The stages whose work is the analysis, counted per item in every layout: those
     /// between the first and the last, or the last when there is nothing between.
     pub fn counted_stages(&self) -> std::ops::Range<usize> {

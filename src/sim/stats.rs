@@ -88,6 +88,42 @@ impl Histogram {
         self.max = self.max.max(other.max);
     }
 
+    /// The weighted sum of histograms, Σ wᵢ·hᵢ bucket by bucket (weights may be
+    /// negative: a steady window is a long run less its warm-up), each bucket rounded
+    /// and kept at zero or above. Min and max are those of the parts with a positive
+    /// weight, kept within the buckets that remain.
+    pub fn combined(parts: &[(&Histogram, f64)]) -> Histogram {
+        let len = parts.iter().map(|(h, _)| h.counts.len()).max().unwrap_or(0);
+        let mut acc = vec![0.0f64; len];
+        let mut sum = 0.0f64;
+        for (h, w) in parts {
+            for (a, c) in acc.iter_mut().zip(&h.counts) {
+                *a += *c as f64 * w;
+            }
+            sum += h.sum as f64 * w;
+        }
+        let counts: Vec<u64> = acc.iter().map(|a| a.round().max(0.0) as u64).collect();
+        let count = counts.iter().sum();
+        let mut out = Histogram {
+            counts,
+            count,
+            sum: sum.round().max(0.0) as u128,
+            ..Histogram::new()
+        };
+        if count > 0 {
+            let first = out.counts.iter().position(|&c| c > 0).unwrap_or(0);
+            let last = out.counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+            let positive = || parts.iter().filter(|(h, w)| *w > 0.0 && !h.is_empty());
+            let min = positive().map(|(h, _)| h.min).min().unwrap_or(0);
+            let max = positive().map(|(h, _)| h.max).max().unwrap_or(u64::MAX);
+            let (lo, _) = bucket_bounds(first);
+            let (_, hi) = bucket_bounds(last);
+            out.min = min.max(lo).min(hi);
+            out.max = max.min(hi).max(out.min);
+        }
+        out
+    }
+
     pub fn count(&self) -> u64 {
         self.count
     }
@@ -326,6 +362,39 @@ mod tests {
             last_hi = Some(hi);
         }
         assert_eq!(last_hi, Some(u64::MAX));
+    }
+
+    /// A long run less its warm-up is the window's values: Σ wᵢ·hᵢ bucket by bucket.
+    #[test]
+    fn a_combination_is_the_weighted_sum_of_the_buckets() {
+        let (mut short, mut long) = (Histogram::new(), Histogram::new());
+        for v in [5u64, 1_000_000, 1_000_000] {
+            short.record(v);
+            long.record(v);
+        }
+        for v in [2_000_000u64, 3_000_000] {
+            long.record(v);
+        }
+        let window = Histogram::combined(&[(&long, 1.0), (&short, -1.0)]);
+        assert_eq!(window.count(), 2);
+        assert_eq!(window.sum(), 5_000_000);
+        // The warm-up's values are gone; the smallest left is known to its bucket.
+        let min = window.min();
+        assert!(
+            min <= 2_000_000 && min as f64 >= 2_000_000.0 * 0.99,
+            "{min}"
+        );
+        assert_eq!(window.max(), 3_000_000);
+        // short + 3·window: the warm-up once and three windows.
+        let stretch = Histogram::combined(&[(&long, 3.0), (&short, -2.0)]);
+        assert_eq!(stretch.count(), 3 + 6);
+        assert_eq!(stretch.sum(), 2_000_005 + 15_000_000);
+        assert_eq!(stretch.min(), 5);
+        assert!(stretch.quantile(0.5) >= 2_000_000);
+        assert!(
+            Histogram::combined(&[(&short, -1.0)]).is_empty(),
+            "never below zero"
+        );
     }
 
     #[test]

@@ -1,0 +1,489 @@
+//! Steady segments, the fast mode's second half: a stretch of constant load (the
+//! whole period of a constant profile, each hour of a daily one) is simulated for a
+//! warm-up and a measured window, and the window stands for the rest of the stretch.
+//!
+//! A stretch of length `L` at `n` streams is run twice with the same seed: for the
+//! warm-up `W` alone and for `W + M`. Runs are deterministic and a run's first `W`
+//! does not depend on what comes after, so the longer run less the shorter is the
+//! work of the items that arrived in the window — cold starts, the full token
+//! buckets of a fresh account and the first fleet are in both and cancel, and so
+//! does the end effect (the work in flight when a run stops is the same in steady
+//! state at `W` as at `W + M`). The stretch is then
+//! `short + (long − short)·(L − W)/M`: the warm-up once, the window's rate for the
+//! rest, one end effect. Latency distributions combine the same way, bucket by
+//! bucket. What this leaves out: a level change in the full run meets a system
+//! sized for the level before (an autoscaler catching up), where a stretch starts
+//! from its own first fleet; the error is measured against the full simulation by
+//! `bench/fidelity.sh`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use super::{simulate, GateWaits, ItemCounts, LayoutRun, RunContext, TimelinePoint};
+use crate::pricing::Usage;
+use crate::scenario::overload::OverloadPolicy;
+use crate::scenario::{LayoutSpec, Profile, Resolved};
+use crate::sim::{Histogram, Time, NS_PER_SEC};
+
+/// Shortest warm-up before the measured window (an assumption, as for the onset
+/// probes): every function warm, the first chunks' retries over. It is never
+/// shorter than the drop deadline, so a backlog of the start has aged out.
+pub const WARMUP: Time = 60 * NS_PER_SEC;
+
+/// Measured window of each stretch: three minutes of steady load, checked against
+/// the full simulation by `bench/fidelity.sh`.
+pub const WINDOW: Time = 180 * NS_PER_SEC;
+
+const HOUR: Time = 3600 * NS_PER_SEC;
+
+/// A stretch of the period at a constant stream count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub start: Time,
+    pub len: Time,
+    pub streams: u32,
+}
+
+/// The stretches of constant load of `r`'s period of `duration`, adjacent hours at
+/// the same count merged; `None` when the load is not piecewise constant (a ramp)
+/// or is a request source (its arrivals are not a stream count).
+pub fn plan(r: &Resolved, duration: Time) -> Option<Vec<Segment>> {
+    if r.arrivals.is_some() || duration == 0 {
+        return None;
+    }
+    let w = &r.scenario.workload;
+    let cuts: Vec<Time> = match w.profile {
+        Profile::Constant => vec![0],
+        Profile::Daily => (0..duration.div_ceil(HOUR)).map(|h| h * HOUR).collect(),
+        Profile::Ramp => return None,
+    };
+    let mut segments: Vec<Segment> = Vec::new();
+    for (i, &t) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).copied().unwrap_or(duration);
+        let streams = w.active_streams(t, duration);
+        match segments.last_mut() {
+            Some(s) if s.streams == streams => s.len += end - t,
+            _ => segments.push(Segment {
+                start: t,
+                len: end - t,
+                streams,
+            }),
+        }
+    }
+    Some(segments)
+}
+
+/// The warm-up a layout's stretches get: [`WARMUP`], or the drop deadline times the
+/// places an item can wait for it if longer (under overload every queue is full and
+/// an item's latency is those waits: the warm-up must outlast them), or the time
+/// the layout's own controls take to settle if longer still (an autoscaler's
+/// cooldown).
+pub fn warmup(ctx: &RunContext, spec: &LayoutSpec) -> Time {
+    let layout = super::of(spec);
+    let backlog = match ctx.overload(spec) {
+        OverloadPolicy::DropAfter(d) => {
+            d.saturating_mul(layout.drop_points(&ctx.resolved.pipeline) as Time)
+        }
+        OverloadPolicy::Queue => 0,
+    };
+    WARMUP.max(backlog).max(layout.settling(spec))
+}
+
+/// Whether steady segments shorten a run of `spec` over `segments`: some stretch is
+/// longer than its warm-up and window, and the layout drops what it cannot carry (a
+/// queue that grows all period has no steady state).
+pub fn applies(ctx: &RunContext, spec: &LayoutSpec, segments: &[Segment]) -> bool {
+    let w = warmup(ctx, spec);
+    match ctx.overload(spec) {
+        OverloadPolicy::Queue => false,
+        OverloadPolicy::DropAfter(_) => segments.iter().any(|s| s.len > w + WINDOW),
+    }
+}
+
+/// The runs that stand for the stretches at one stream count.
+struct Piece {
+    /// The run of the warm-up and the window, or of the whole stretch.
+    long: LayoutRun,
+    /// The run of the warm-up alone (`None`: `long` is the whole stretch).
+    short: Option<LayoutRun>,
+    /// Simulated length of `long`.
+    simulated: Time,
+}
+
+/// Simulates `spec` over `segments` (the plan of `ctx`'s period): each stretch of
+/// constant load run for its warm-up and window and projected to its length, or run
+/// whole when it is not longer than those. Stretches at the same stream count share
+/// their runs.
+pub fn simulate_segments(
+    ctx: &RunContext,
+    spec: &LayoutSpec,
+    segments: &[Segment],
+) -> crate::Result<LayoutRun> {
+    let w = warmup(ctx, spec);
+    let steady = |s: &Segment| s.len > w + WINDOW;
+    // One entry per distinct run: (streams, length of a whole-stretch run or 0).
+    let key = |s: &Segment| (s.streams, if steady(s) { 0 } else { s.len });
+    let mut wanted: BTreeMap<(u32, Time), Time> = BTreeMap::new();
+    for s in segments {
+        let cost = if steady(s) { w + (w + WINDOW) } else { s.len };
+        wanted.insert(key(s), cost);
+    }
+    // The runs are independent: side by side, each reporting its share of progress.
+    let total: Time = wanted.values().sum::<Time>().max(1);
+    let done: Vec<AtomicU64> = wanted.keys().map(|_| AtomicU64::new(0)).collect();
+    let report = |i: usize, simulated: f64| {
+        if let Some(p) = ctx.progress {
+            done[i].store(simulated as u64, Ordering::Relaxed);
+            let sum: u64 = done.iter().map(|d| d.load(Ordering::Relaxed)).sum();
+            p(sum as f64 / total as f64);
+        }
+    };
+    let runs: Vec<crate::Result<Piece>> = wanted
+        .iter()
+        .enumerate()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(i, (&(streams, whole), _))| {
+            let run = |duration: Time, before: Time| {
+                let share = |f: f64| report(i, before as f64 + f * duration as f64);
+                let c = RunContext {
+                    streams_override: Some(streams),
+                    duration_override: Some(duration),
+                    progress: Some(&share),
+                    ..*ctx
+                };
+                simulate(&c, spec)
+            };
+            Ok(if whole > 0 {
+                Piece {
+                    long: run(whole, 0)?,
+                    short: None,
+                    simulated: whole,
+                }
+            } else {
+                let short = run(w, 0)?;
+                Piece {
+                    long: run(w + WINDOW, w)?,
+                    short: Some(short),
+                    simulated: w + WINDOW,
+                }
+            })
+        })
+        .collect();
+    let mut pieces: BTreeMap<(u32, Time), Piece> = BTreeMap::new();
+    for (k, piece) in wanted.keys().zip(runs) {
+        pieces.insert(*k, piece?);
+    }
+    // Each stretch as weights on its runs: short + (long − short)·(L − W)/M.
+    let mut weights: BTreeMap<(u32, Time), (f64, f64)> = BTreeMap::new();
+    for s in segments {
+        let e = weights.entry(key(s)).or_default();
+        if steady(s) {
+            let k = (s.len - w) as f64 / WINDOW as f64;
+            e.0 += k;
+            e.1 += 1.0 - k;
+        } else {
+            e.0 += 1.0;
+        }
+    }
+    let mut parts: Vec<(&LayoutRun, f64)> = Vec::new();
+    for (k, (long, _)) in &weights {
+        parts.push((&pieces[k].long, *long));
+    }
+    for (k, (_, short)) in &weights {
+        if let Some(s) = &pieces[k].short {
+            parts.push((s, *short));
+        }
+    }
+    let mut run = combine(ctx, &parts);
+    run.events = pieces
+        .values()
+        .map(|p| p.long.events + p.short.as_ref().map_or(0, |s| s.events))
+        .sum();
+    run.timeline = timeline(ctx.duration(), segments, &|s| &pieces[&key(s)], w);
+    if let Some(last) = segments.last() {
+        let p = &pieces[&key(last)];
+        run.sim_end = last.start + last.len + p.long.sim_end.saturating_sub(p.simulated);
+    }
+    Ok(run)
+}
+
+/// The weighted sum of runs of one layout, Σ wᵢ·runᵢ: what accumulates is summed
+/// (kept at zero or above), peaks are the largest of the parts with a positive
+/// weight, and what describes the layout is the first part's.
+fn combine(ctx: &RunContext, parts: &[(&LayoutRun, f64)]) -> LayoutRun {
+    let first = parts[0].0;
+    let sum = |get: &dyn Fn(&LayoutRun) -> f64| -> f64 {
+        parts.iter().map(|(r, w)| get(r) * w).sum::<f64>().max(0.0)
+    };
+    let count = |get: &dyn Fn(&LayoutRun) -> u64| sum(&|r| get(r) as f64).round() as u64;
+    let counts = |get: &dyn Fn(&LayoutRun) -> &BTreeMap<String, u64>| {
+        let keys: std::collections::BTreeSet<&String> =
+            parts.iter().flat_map(|(r, _)| get(r).keys()).collect();
+        keys.into_iter()
+            .map(|k| (k.clone(), count(&|r| get(r).get(k).copied().unwrap_or(0))))
+            .collect::<BTreeMap<String, u64>>()
+    };
+    let peak = |get: &dyn Fn(&LayoutRun) -> u32| {
+        parts
+            .iter()
+            .filter(|(_, w)| *w > 0.0)
+            .map(|(r, _)| get(r))
+            .max()
+            .unwrap_or(0)
+    };
+    let usage = Usage::combined(
+        &parts
+            .iter()
+            .map(|(r, w)| (&r.usage, *w))
+            .collect::<Vec<_>>(),
+    );
+    let histogram = |get: &dyn Fn(&LayoutRun) -> &Histogram| {
+        Histogram::combined(&parts.iter().map(|(r, w)| (get(r), *w)).collect::<Vec<_>>())
+    };
+    let cpu_keys: std::collections::BTreeSet<&String> = parts
+        .iter()
+        .flat_map(|(r, _)| r.cpu_seconds_by_kernel.keys())
+        .collect();
+    let (analysed, late, dropped) = (
+        count(&|r| r.items.analysed),
+        count(&|r| r.items.late),
+        count(&|r| r.items.dropped),
+    );
+    let duration = ctx.duration();
+    LayoutRun {
+        name: first.name.clone(),
+        kind: first.kind,
+        family: first.family,
+        step_functions: first.step_functions,
+        bill: crate::pricing::price(&usage, &ctx.resolved.catalog),
+        usage,
+        period_hours: duration as f64 / HOUR as f64,
+        stream_hours: ctx.resolved.scenario.workload.stream_hours(duration),
+        latency: histogram(&|r| &r.latency),
+        notify_latency: histogram(&|r| &r.notify_latency),
+        throttles: counts(&|r| &r.throttles),
+        retries: counts(&|r| &r.retries),
+        frames_captured: count(&|r| r.frames_captured),
+        frames_by_detector: counts(&|r| &r.frames_by_detector),
+        peak_lambda_concurrency: peak(&|r| r.peak_lambda_concurrency),
+        peak_instances: peak(&|r| r.peak_instances),
+        timeline: Vec::new(),
+        defects: Vec::new(),
+        cpu_seconds_by_kernel: cpu_keys
+            .into_iter()
+            .map(|k| {
+                let v = sum(&|r| r.cpu_seconds_by_kernel.get(k).copied().unwrap_or(0.0));
+                (k.clone(), v)
+            })
+            .collect(),
+        executions: count(&|r| r.executions),
+        events: 0,
+        sim_end: duration,
+        items: ItemCounts {
+            offered: analysed + late + dropped,
+            analysed,
+            late,
+            dropped,
+        },
+        gate_waits: GateWaits::combined(
+            &parts
+                .iter()
+                .map(|(r, w)| (&r.gate_waits, *w))
+                .collect::<Vec<_>>(),
+            1.0,
+        ),
+        overload: first.overload,
+    }
+}
+
+/// The period's timeline at the step a full run samples it: where a stretch was
+/// simulated, its run's points (averaged into the step); past what was simulated,
+/// the mean of its window.
+fn timeline<'p>(
+    duration: Time,
+    segments: &[Segment],
+    piece: &dyn Fn(&Segment) -> &'p Piece,
+    warmup: Time,
+) -> Vec<TimelinePoint> {
+    let every = super::common::Timeline::new(duration).every;
+    let secs = |t: Time| t as f64 / NS_PER_SEC as f64;
+    let mean = |pts: &[&TimelinePoint], time_s: f64, active: u32| -> TimelinePoint {
+        let n = pts.len().max(1) as f64;
+        let avg = |get: &dyn Fn(&TimelinePoint) -> f64| pts.iter().map(|p| get(p)).sum::<f64>() / n;
+        TimelinePoint {
+            time_s,
+            active_streams: active,
+            lambda_concurrency: avg(&|p| p.lambda_concurrency as f64).round() as u32,
+            throttles_per_s: avg(&|p| p.throttles_per_s),
+            instances: avg(&|p| p.instances as f64).round() as u32,
+        }
+    };
+    let mut out = Vec::new();
+    let mut t = 0;
+    while t < duration {
+        let Some(s) = segments
+            .iter()
+            .find(|s| s.start <= t && t < s.start + s.len)
+        else {
+            break;
+        };
+        let p = piece(s);
+        let offset = t - s.start;
+        let (from, to) = if offset + every <= p.simulated {
+            (secs(offset), secs(offset + every))
+        } else {
+            (secs(warmup.min(p.simulated)), f64::INFINITY)
+        };
+        let pts: Vec<&TimelinePoint> = p
+            .long
+            .timeline
+            .iter()
+            .filter(|q| q.time_s >= from && q.time_s < to)
+            .collect();
+        let pts = if pts.is_empty() {
+            p.long
+                .timeline
+                .iter()
+                .rev()
+                .find(|q| q.time_s <= from)
+                .into_iter()
+                .collect()
+        } else {
+            pts
+        };
+        out.push(mean(&pts, secs(t), s.streams));
+        t += every;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::FixedCost;
+    use crate::scenario::Scenario;
+
+    fn scenario(body: &str) -> Resolved {
+        Scenario::parse("t.toml", body, None).unwrap()
+    }
+
+    const DAILY: &str = r#"
+name = "t"
+seed = 7
+duration = "4h"
+kernels = "sampled"
+[workload]
+streams = 40
+profile = "daily"
+hourly_weights = [0.5, 0.5, 1.0, 0.25, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]
+frames_per_second = 2
+frame_size = "1280x720"
+detectors = ["black", "freeze"]
+chunk_seconds = 2
+"#;
+    const LAYOUT: &str = "[[layouts]]\nname = \"l\"\nkind = \"lambda-direct\"\n";
+
+    #[test]
+    fn a_daily_profile_is_a_stretch_per_level() {
+        let r = scenario(&format!("{DAILY}{LAYOUT}"));
+        let segs = plan(&r, r.duration).unwrap();
+        let h = HOUR;
+        assert_eq!(
+            segs,
+            vec![
+                Segment {
+                    start: 0,
+                    len: 2 * h,
+                    streams: 20
+                },
+                Segment {
+                    start: 2 * h,
+                    len: h,
+                    streams: 40
+                },
+                Segment {
+                    start: 3 * h,
+                    len: h,
+                    streams: 10
+                },
+            ]
+        );
+        let ramp = scenario(
+            &(DAILY.replace("profile = \"daily\"", "profile = \"ramp\"\nramp_from = 1") + LAYOUT),
+        );
+        assert_eq!(plan(&ramp, ramp.duration), None);
+    }
+
+    /// With a per-frame cost that never varies, a stretch's runs differ only by the
+    /// items that arrived in the window: the projection counts every frame and item
+    /// the full run does, to the few frames of the stretches' ends, and bills the
+    /// same to a fraction of a percent.
+    #[test]
+    fn a_projected_stretch_counts_what_the_full_run_does() {
+        let body = DAILY.replace("duration = \"4h\"", "duration = \"30min\"") + LAYOUT;
+        let r = scenario(&body);
+        let cost = FixedCost::uniform(20_000_000, 100_000);
+        let ctx = RunContext::new(&r, &cost);
+        let spec = &r.scenario.layouts[0];
+        let segs = plan(&r, r.duration).unwrap();
+        assert!(applies(&ctx, spec, &segs));
+        let full = simulate(&ctx, spec).unwrap();
+        let fast = simulate_segments(&ctx, spec, &segs).unwrap();
+        let near = |a: f64, b: f64, tol: f64| (a - b).abs() <= tol * b.abs();
+        assert!(full.frames_captured > 0);
+        assert!(
+            near(
+                fast.frames_captured as f64,
+                full.frames_captured as f64,
+                0.002
+            ),
+            "{} vs {}",
+            fast.frames_captured,
+            full.frames_captured
+        );
+        assert!(near(
+            fast.items.offered as f64,
+            full.items.offered as f64,
+            0.002
+        ));
+        assert!(
+            near(fast.bill.total_usd, full.bill.total_usd, 0.005),
+            "{} vs {}",
+            fast.bill.total_usd,
+            full.bill.total_usd
+        );
+        assert_eq!(fast.stream_hours, full.stream_hours);
+        assert!(near(
+            fast.latency.quantile(0.95) as f64,
+            full.latency.quantile(0.95) as f64,
+            0.05
+        ));
+        // It simulated less: 60 + 240 s instead of 1,800 s.
+        assert!(
+            fast.events < full.events / 3,
+            "{} vs {}",
+            fast.events,
+            full.events
+        );
+        // The timeline covers the period at the full run's step.
+        let in_period = full.timeline.iter().filter(|p| p.time_s < 1800.0).count();
+        assert_eq!(fast.timeline.len(), in_period);
+        assert!(fast.timeline.iter().all(|p| p.active_streams == 20));
+    }
+
+    #[test]
+    fn a_queue_has_no_steady_state() {
+        let body = DAILY.replace(
+            "duration = \"4h\"",
+            "duration = \"30min\"\noverload = \"queue\"",
+        ) + LAYOUT;
+        let r = scenario(&body);
+        let cost = FixedCost::uniform(20_000_000, 100_000);
+        let ctx = RunContext::new(&r, &cost);
+        let segs = plan(&r, r.duration).unwrap();
+        assert!(!applies(&ctx, &r.scenario.layouts[0], &segs));
+    }
+}
