@@ -175,6 +175,45 @@ memory_mb = 100
     close(item(&b, "x", "duration").1, 1425.0 * 0.00001667);
 }
 
+/// A mean of billed durations (what a simulation meters: each execution already
+/// rounded up) is billed as it is; rounding it again would bill 500 ms for
+/// executions of 400 ms and one of 1,300 ms.
+#[test]
+fn express_mean_billed_duration_is_not_rounded_again() {
+    let b = priced(
+        r#"
+[[step_functions]]
+name = "x"
+workflow = "express"
+requests = 1800
+avg_billed_duration_ms = 400.5
+memory_mb = 64
+"#,
+    );
+    // 1,800 × 0.4005 s × 1/16 GB = 45.05625 GB-s.
+    close(item(&b, "x", "duration").0, 45.05625);
+    let catalog = Catalog::builtin();
+    let both = Usage::parse(
+        "u.toml",
+        "[[step_functions]]\nname = \"x\"\nworkflow = \"express\"\nrequests = 1\navg_duration_ms = 1.0\navg_billed_duration_ms = 100.0\nmemory_mb = 64\n",
+        &catalog,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        both.contains("u.toml:3:12") && both.contains("not both"),
+        "{both}"
+    );
+    let neither = Usage::parse(
+        "u.toml",
+        "[[step_functions]]\nname = \"x\"\nworkflow = \"express\"\nrequests = 1\nmemory_mb = 64\n",
+        &catalog,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(neither.contains("avg_billed_duration_ms"), "{neither}");
+}
+
 #[test]
 fn express_duration_tiers_cross_inside_one_usage() {
     // Two workflows of 2,000 GB-h (7.2e6 GB-s) each: the first crosses out of the

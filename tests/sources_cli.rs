@@ -68,6 +68,33 @@ fn the_image_uploads_example_runs_in_every_layout_it_names() {
     assert!(!table.contains("stream-hour"), "{table}");
 }
 
+/// A request workload's text speaks of requests: the `--details` headers, the load
+/// table and the sentences; no line says frames (nor "0 streams").
+#[test]
+fn request_text_says_requests_not_frames() {
+    let (_dir, path) = first_hour();
+    let out = String::from_utf8(ok(&["run", &path, "--details"])).unwrap();
+    for line in out.lines() {
+        let l = line.to_lowercase();
+        assert!(
+            !l.contains("frame") && !l.contains(" streams"),
+            "{line}\n{out}"
+        );
+    }
+    assert!(out.contains("Latency (arrival of a request to the end of its last stage)"));
+    assert!(out.contains("95% of requests within"), "{out}");
+    assert!(out.contains("every request simulated"), "{out}");
+    // A stream scenario keeps its words.
+    let out = String::from_utf8(ok(&[
+        "run",
+        "scenarios/low-traffic.toml",
+        "--details",
+        "--no-onset",
+    ]))
+    .unwrap();
+    assert!(out.contains("capture of a frame"), "{out}");
+}
+
 #[test]
 fn stream_scenarios_keep_their_stream_figures() {
     let out = ok(&[

@@ -44,6 +44,40 @@ pub struct Ec2Config {
     pub initial_ready: bool,
     /// Savings-plan discount passed to pricing (0 = on demand).
     pub savings_plan_discount: f64,
+    /// vCPUs of each instance kept by the ECS agent, the container runtime and the
+    /// OS, on which no work is scheduled; `None`: [`default_reserve_vcpu`].
+    /// Assumption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserve_vcpu: Option<f64>,
+}
+
+/// vCPUs the agent and the OS keep on an instance of `vcpu` vCPUs when the scenario
+/// sets none. ECS publishes no CPU reserve (an instance registers 1,024 CPU units per
+/// vCPU, and `ECS_RESERVED_MEMORY` reserves memory only); this is the progression the
+/// EKS-optimised AMI reserves for the kubelet and container runtime (6% of the first
+/// vCPU, 1% of the second, 0.5% of the third and fourth, 0.25% of each above; as in
+/// eksctl's `nodebootstrap/reserved.go`), taken as the analogue: 0.09 vCPU of a
+/// c5.2xlarge (U).
+pub fn default_reserve_vcpu(vcpu: u32) -> f64 {
+    let v = vcpu as f64;
+    let band = |lo: f64, hi: f64, share: f64| (v.min(hi) - lo).max(0.0) * share;
+    band(0.0, 1.0, 0.06)
+        + band(1.0, 2.0, 0.01)
+        + band(2.0, 4.0, 0.005)
+        + band(4.0, f64::MAX, 0.0025)
+}
+
+/// The reserve of an instance of `vcpu` vCPUs: `set`, else the default; an error
+/// unless it leaves the work some of the instance.
+pub fn reserve_of(set: Option<f64>, vcpu: u32) -> Result<f64, String> {
+    let r = set.unwrap_or_else(|| default_reserve_vcpu(vcpu));
+    if r.is_finite() && r >= 0.0 && r < vcpu as f64 {
+        Ok(r)
+    } else {
+        Err(format!(
+            "reserve_vcpu must be at least 0 and below the instance's {vcpu} vCPUs, got {r}"
+        ))
+    }
 }
 
 impl Default for Ec2Config {
@@ -55,6 +89,7 @@ impl Default for Ec2Config {
             scaling: Ec2Scaling::Fixed { instances: 1 },
             initial_ready: true,
             savings_plan_discount: 0.0,
+            reserve_vcpu: None,
         }
     }
 }
@@ -103,13 +138,16 @@ impl Ec2Fleet {
                 cfg.name
             ));
         }
-        let fleet = Fleet::new(
+        let reserve = reserve_of(cfg.reserve_vcpu, it.vcpu)
+            .map_err(|m| format!("ec2 `{}`: {m}", cfg.name))?;
+        let mut fleet = Fleet::new(
             it.vcpu,
             cfg.launch_delay.0,
             cfg.initial_ready,
             cfg.scaling.clone(),
             initial,
         );
+        fleet.set_reserve(reserve);
         Ok(Ec2Fleet {
             catalog: catalog.clone(),
             cfg,
@@ -188,6 +226,7 @@ mod tests {
                 instance_type: "c5.large".into(), // 2 vCPU
                 scaling,
                 launch_delay: Dur(seconds(90)),
+                reserve_vcpu: Some(0.0),
                 ..Ec2Config::default()
             },
         )
@@ -225,6 +264,50 @@ mod tests {
             }
         )
         .is_err());
+    }
+
+    /// The EKS-AMI progression: 6% of the first vCPU, 1% of the second, 0.5% of the
+    /// third and fourth, 0.25% of each above.
+    #[test]
+    fn the_default_reserve_follows_the_published_progression() {
+        let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        close(default_reserve_vcpu(1), 0.06);
+        close(default_reserve_vcpu(2), 0.07);
+        close(default_reserve_vcpu(4), 0.08);
+        close(default_reserve_vcpu(8), 0.09);
+        close(default_reserve_vcpu(16), 0.11);
+        assert!(reserve_of(Some(2.0), 2).is_err());
+        assert!(reserve_of(Some(-0.1), 2).is_err());
+        assert!(reserve_of(Some(f64::NAN), 2).is_err());
+        assert_eq!(reserve_of(Some(0.5), 2), Ok(0.5));
+    }
+
+    /// An instance of N vCPUs runs at most N − reserve vCPUs of work: 30 jobs of 1 s
+    /// of CPU on a c5.large keeping 0.5 vCPU finish after 30 ÷ 1.5 = 20 s, not the
+    /// 15 s its two whole cores would take.
+    #[test]
+    fn no_work_runs_on_the_reserve() {
+        let mut f = Ec2Fleet::new(
+            &Catalog::builtin(),
+            Ec2Config {
+                instance_type: "c5.large".into(),
+                reserve_vcpu: Some(0.5),
+                ..Ec2Config::default()
+            },
+        )
+        .unwrap();
+        let last = (0..30).map(|_| f.run(0, seconds(1)).1).max().unwrap();
+        // 15 jobs a core of ⌈1 s ÷ 0.75⌉ = 1,333,333,334 ns each.
+        assert_eq!(last, 15 * 1_333_333_334);
+        assert_eq!(f.machines().usable_cores(), 1.5);
+        assert_eq!(f.stats().cpu_ns, 30 * seconds(1) as u128, "the work itself");
+        let too_much = Ec2Config {
+            instance_type: "c5.large".into(),
+            reserve_vcpu: Some(2.0),
+            ..Ec2Config::default()
+        };
+        let e = Ec2Fleet::new(&Catalog::builtin(), too_much).err().unwrap();
+        assert!(e.contains("below the instance's 2 vCPUs"), "{e}");
     }
 
     #[test]

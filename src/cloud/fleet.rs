@@ -174,8 +174,10 @@ pub trait Machines {
     /// Whether the quota held the fleet below what it wanted.
     fn capped(&self) -> bool;
     fn live(&self) -> u32;
-    /// vCPUs of one machine.
+    /// vCPUs of one machine (what counts against the vCPU quota).
     fn cores(&self) -> u32;
+    /// vCPUs of one machine left to the work once the agent and OS reserve is kept.
+    fn usable_cores(&self) -> f64;
 }
 
 impl<S: FleetCounters> Machines for Fleet<S> {
@@ -215,11 +217,17 @@ impl<S: FleetCounters> Machines for Fleet<S> {
     fn cores(&self) -> u32 {
         Fleet::cores(self)
     }
+    fn usable_cores(&self) -> f64 {
+        Fleet::usable_cores(self)
+    }
 }
 
 /// Machines of `cores` vCPUs each, with their scheduler and autoscaler.
 pub(crate) struct Fleet<S> {
     cores: u32,
+    /// Share of each core the work gets (the rest is the ECS agent and OS reserve,
+    /// spread over the cores): a job of c ns of CPU keeps a core c ÷ share ns.
+    share: f64,
     launch_delay: Time,
     scaling: Ec2Scaling,
     machines: Vec<Machine>,
@@ -246,6 +254,7 @@ impl<S: FleetCounters> Fleet<S> {
     ) -> Fleet<S> {
         let mut fleet = Fleet {
             cores,
+            share: 1.0,
             launch_delay,
             scaling,
             machines: Vec::new(),
@@ -288,6 +297,18 @@ impl<S: FleetCounters> Fleet<S> {
     /// vCPUs (cores) of one machine.
     pub fn cores(&self) -> u32 {
         self.cores
+    }
+
+    /// Keeps `reserve_vcpu` of each machine's vCPUs for the ECS agent, the container
+    /// runtime and the OS: the work runs on the rest (checked by the model: at least
+    /// 0 and below the machine's vCPUs).
+    pub fn set_reserve(&mut self, reserve_vcpu: f64) {
+        self.share = (self.cores as f64 - reserve_vcpu) / self.cores as f64;
+    }
+
+    /// vCPUs of one machine left to the work.
+    pub fn usable_cores(&self) -> f64 {
+        self.cores as f64 * self.share
     }
 
     pub fn stats(&self) -> &S {
@@ -386,19 +407,29 @@ impl<S: FleetCounters> Fleet<S> {
         let (free, core) = self.machines[m].earliest_core();
         let s = stream as usize;
         let start = now.max(free).max(self.pinning.decode_free[s]);
-        self.pinning.decode_free[s] = start.saturating_add(decode_ns);
+        let decode_wall = self.wall(decode_ns);
+        self.pinning.decode_free[s] = start.saturating_add(decode_wall);
         let cpu = decode_ns.saturating_add(rest_ns);
-        let end = start.saturating_add(cpu);
+        let end = start
+            .saturating_add(decode_wall)
+            .saturating_add(self.wall(rest_ns));
         self.occupy(m, core, now, start, end, cpu);
         Some((start, end))
     }
 
+    /// How long `cpu_ns` of work keeps a core, at the share the reserve leaves.
+    fn wall(&self, cpu_ns: Time) -> Time {
+        super::lambda::cpu_time(cpu_ns, self.share)
+    }
+
+    /// A job of `cpu` ns of work holds `core` of machine `m` from `start` to `end`;
+    /// the autoscaler sees the core busy all that time.
     fn occupy(&mut self, m: usize, core: usize, now: Time, start: Time, end: Time, cpu: Time) {
         let machine = &mut self.machines[m];
         machine.cores_free[core] = end;
         machine.busy_until = machine.busy_until.max(end);
         self.stats.job(cpu, start - now);
-        self.window_work += cpu as u128;
+        self.window_work += (end - start) as u128;
     }
 
     /// Moves streams off machines holding more than their share to serving machines
@@ -435,7 +466,7 @@ impl<S: FleetCounters> Fleet<S> {
             return (now, now.saturating_add(cpu_ns));
         };
         let start = now.max(free);
-        let end = start.saturating_add(cpu_ns);
+        let end = start.saturating_add(self.wall(cpu_ns));
         self.occupy(m, core, now, start, end, cpu_ns);
         (start, end)
     }

@@ -437,7 +437,7 @@ mod tests {
         let u = &usage.step_functions[0];
         assert_eq!(u.requests.map(|c| c.0), Some(4));
         assert_eq!(
-            u.avg_duration_ms.map(|d| d.0),
+            u.avg_billed_duration_ms.map(|d| d.0),
             Some(200.0),
             "150 ms bills as 200"
         );

@@ -39,6 +39,8 @@ pub fn run(opts: &ValidateOptions) -> (Vec<Check>, u64) {
             Ec2Config {
                 instance_type: "c5.xlarge".into(),
                 scaling: Ec2Scaling::Fixed { instances: 1 },
+                // Four whole servers, as M/M/4 has.
+                reserve_vcpu: Some(0.0),
                 ..Ec2Config::default()
             },
         )

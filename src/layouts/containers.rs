@@ -35,7 +35,7 @@ use toml::Spanned;
 use super::common::{
     mean_work_ns, work_ns, CpuLedger, Progress, RealDetectors, Timeline, Workload,
 };
-use super::{CheckContext, Family, Layout, LayoutRun, RunContext};
+use super::{CheckContext, Family, Gate, GateWaits, Layout, LayoutRun, RunContext};
 use crate::cloud::s3::PrefixId;
 use crate::cloud::sqs::{Delivered, Delivery, MsgId, PollEnd, PollerId, Receive};
 use crate::cloud::{
@@ -106,6 +106,9 @@ pub struct ContainersSpec {
     pub launch: Launch,
     /// Fargate tasks' architecture (EC2: the instance type's).
     pub architecture: Option<Architecture>,
+    /// EC2: vCPUs of each instance the ECS agent, container runtime and OS keep;
+    /// default [`crate::cloud::ec2::default_reserve_vcpu`].
+    pub reserve_vcpu: Option<f64>,
     /// Task start request to serving. Default: Fargate 1 min, EC2 2 min.
     pub launch_delay: Option<Dur>,
     pub scale_out_cooldown: Option<Dur>,
@@ -134,6 +137,9 @@ const SIZING_CPU: f64 = 0.7;
 #[derive(Debug, Clone, PartialEq)]
 struct Plan {
     vcpu: u32,
+    /// Share of each vCPU the consumers get (EC2: what the agent and OS reserve
+    /// leaves; Fargate: 1).
+    share: f64,
     memory_gb: f64,
     instance_type: Option<String>,
     min: u32,
@@ -197,7 +203,7 @@ fn settings(
                 (Some(x), None) | (None, Some(x)) => x.get_ref().clone(),
                 (None, None) => ServiceSpec::default(),
             };
-            plan(c.launch, &st.name, &merged, catalog).map_err(|m| (span, m))
+            plan(c.launch, c.reserve_vcpu, &st.name, &merged, catalog).map_err(|m| (span, m))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let positive = |d: Option<Dur>, default: Time, what: &str| match d {
@@ -209,6 +215,12 @@ fn settings(
         Launch::Fargate => FargateConfig::default().launch_delay.0,
         Launch::Ec2 => crate::cloud::Ec2Config::default().launch_delay.0,
     };
+    if c.launch == Launch::Fargate && c.reserve_vcpu.is_some() {
+        return Err((
+            section,
+            "`reserve_vcpu` needs launch = \"ec2\": a Fargate task's vCPUs are its own".into(),
+        ));
+    }
     if c.launch == Launch::Ec2 && c.architecture.is_some() {
         return Err((
             section,
@@ -230,6 +242,7 @@ fn settings(
 /// One stage's service from its settings, checked.
 fn plan(
     launch: Launch,
+    reserve_vcpu: Option<f64>,
     stage: &str,
     spec: &ServiceSpec,
     catalog: &Catalog,
@@ -244,7 +257,7 @@ fn plan(
         target_messages_per_task: target,
     } = spec.clone();
     let what = format!("service `{stage}`");
-    let (vcpu, memory_gb, instance_type) = match launch {
+    let (vcpu, memory_gb, instance_type, share) = match launch {
         Launch::Fargate => {
             if instance_type.is_some() {
                 return Err(format!(
@@ -258,7 +271,7 @@ fn plan(
                 ..FargateConfig::default()
             };
             cfg.check()?;
-            (cfg.task_vcpu, cfg.task_memory_gb, None)
+            (cfg.task_vcpu, cfg.task_memory_gb, None, 1.0)
         }
         Launch::Ec2 => {
             if task_vcpu.is_some() || task_memory_gb.is_some() {
@@ -268,7 +281,10 @@ fn plan(
             }
             let name = instance_type.unwrap_or_else(|| EC2_TYPE.into());
             let it = catalog.instance(&name)?;
-            (it.vcpu, it.memory_gib, Some(name))
+            let reserve = crate::cloud::ec2::reserve_of(reserve_vcpu, it.vcpu)
+                .map_err(|m| format!("{what}: {m}"))?;
+            let share = (it.vcpu as f64 - reserve) / it.vcpu as f64;
+            (it.vcpu, it.memory_gib, Some(name), share)
         }
     };
     let min = min.unwrap_or(1);
@@ -293,6 +309,7 @@ fn plan(
     }
     Ok(Plan {
         vcpu,
+        share,
         memory_gb,
         instance_type,
         min,
@@ -313,6 +330,9 @@ impl Layout for Containers {
     }
     fn family(&self) -> Family {
         Family::Containers
+    }
+    fn lifts_quotas(&self) -> bool {
+        true
     }
     fn sections(&self) -> &'static [&'static str] {
         &["containers", "s3", "retry", "autoscale_every"]
@@ -441,6 +461,17 @@ fn assumptions(spec: &LayoutSpec) -> Vec<Assumption> {
             "tasks are billed to the end of the period, later only while busy with work captured in it; the autoscaler decides nothing after the period (U)",
         ),
     ];
+    if c.launch == Launch::Ec2 {
+        let instance = base
+            .instance_type
+            .clone()
+            .unwrap_or_else(|| EC2_TYPE.into());
+        v.push(super::monolith::reserve_assumption(
+            &p("reserve_vcpu"),
+            c.reserve_vcpu,
+            &instance,
+        ));
+    }
     let sqs = c.sqs.unwrap_or_default();
     for a in sqs.assumptions() {
         v.push(Assumption::new(&p(&a.name), a.value, &a.note));
@@ -541,6 +572,9 @@ struct Service {
     last_in: Option<Time>,
     /// Tasks launched, not draining, not stopped.
     live: u32,
+    /// Whether the vCPU quota held it below the tasks it wanted at its last scale-out
+    /// (or at time 0): the waits of its messages then count against the quota.
+    capped: bool,
 }
 
 impl Service {
@@ -676,6 +710,14 @@ struct Sim<'a> {
     autoscale_every: Time,
     /// Most tasks running at once, over every service.
     peak_tasks: u32,
+    /// The account quota every service's vCPUs count against, and its limit (`None`:
+    /// lifted).
+    quota_gate: Gate,
+    quota: Option<u64>,
+    /// The quota cannot hold one task of every service: nothing runs, every job is
+    /// dropped as it enters.
+    blocked: bool,
+    gate_waits: GateWaits,
 }
 
 fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
@@ -720,6 +762,7 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
             last_out: None,
             last_in: None,
             live: 0,
+            capped: false,
         });
     }
     let s3_cfg = S3Config {
@@ -730,9 +773,17 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
             .map(|s| s.get_ref().clone())
             .unwrap_or_default()
     };
+    let quota_gate = match settings.launch {
+        Launch::Fargate => Gate::FargateVcpuQuota,
+        Launch::Ec2 => Gate::Ec2VcpuQuota,
+    };
     let sim = Sim {
         name: spec.name.clone(),
         peak_tasks: 0,
+        quota_gate,
+        quota: ctx.quota(quota_gate),
+        blocked: false,
+        gate_waits: GateWaits::default(),
         ctx,
         settings,
         q: EventQueue::new(),
@@ -801,11 +852,18 @@ impl<'a> Sim<'a> {
                 },
             );
         }
-        for svc in 0..self.services.len() {
-            let initial = match self.services[svc].plan.initial {
+        let wanted: Vec<u32> = (0..self.services.len())
+            .map(|svc| match self.services[svc].plan.initial {
                 0 => self.sized_for_time_zero(svc),
                 n => n,
-            };
+            })
+            .collect();
+        let allowed = allot(&wanted, &self.vcpus(), self.quota);
+        // A pipeline missing a stage serves nothing: launch nothing then.
+        self.blocked = allowed.contains(&0);
+        for svc in 0..self.services.len() {
+            self.services[svc].capped = allowed[svc] < wanted[svc];
+            let initial = if self.blocked { 0 } else { allowed[svc] };
             for _ in 0..initial {
                 let task = self.services[svc].launch(0);
                 self.q.push(
@@ -863,6 +921,29 @@ impl<'a> Sim<'a> {
         self.peak_tasks = self.peak_tasks.max(running);
     }
 
+    /// vCPUs of one task of each service.
+    fn vcpus(&self) -> Vec<u32> {
+        self.services.iter().map(|s| s.plan.vcpu).collect()
+    }
+
+    /// vCPUs of the tasks running now (launching and draining ones included): what
+    /// counts against the quota.
+    fn vcpus_running(&self) -> u64 {
+        self.services
+            .iter()
+            .map(|s| s.running() as u64 * s.plan.vcpu as u64)
+            .sum()
+    }
+
+    /// Counts a wait of `held` ns of service `svc`'s work against the vCPU quota when
+    /// the quota held the service back (at most the overload deadline).
+    fn note_quota_wait(&mut self, svc: usize, held: Time) {
+        if self.services[svc].capped && held > 0 {
+            let wait = self.overload.deadline().map_or(held, |d| held.min(d));
+            self.gate_waits.add(self.quota_gate, wait);
+        }
+    }
+
     /// Whether any captured job (or a chunk still to come) is unfinished.
     fn work_left(&self) -> bool {
         !self.jobs.is_empty() || self.streams_running > 0
@@ -892,6 +973,8 @@ impl<'a> Sim<'a> {
         let st = &r.pipeline.stages[svc];
         let items = self.stage_items();
         let call = self.settings.sqs.latency.mean();
+        // CPU work takes longer on the share of a vCPU the reserve leaves.
+        let share = self.services[svc].plan.share;
         let s3_mean = |stage: usize, input: Input| {
             let bytes = self.mean_payload(stage, input);
             if bytes > self.max_message_bytes as f64 {
@@ -905,7 +988,7 @@ impl<'a> Sim<'a> {
             .iter()
             .map(|&i| {
                 let decode = if st.input.video() {
-                    items * mean_work_ns(cost, &r.pipeline.stages[i].deserialize)
+                    items * mean_work_ns(cost, &r.pipeline.stages[i].deserialize) / share
                 } else {
                     0.0
                 };
@@ -915,11 +998,11 @@ impl<'a> Sim<'a> {
         let work = match st.per {
             Per::Item => items * mean_work_ns(cost, &st.work),
             Per::Batch => mean_work_ns(cost, &st.work),
-        };
+        } / share;
         let output = if self.readers[svc].is_empty() {
             0.0
         } else {
-            items * mean_work_ns(cost, &st.serialize)
+            items * mean_work_ns(cost, &st.serialize) / share
                 + self
                     .reader_inputs(svc)
                     .into_iter()
@@ -1010,6 +1093,13 @@ impl<'a> Sim<'a> {
                 sinks_left: self.is_sink.iter().filter(|s| **s).count() as u32,
             },
         );
+        if self.blocked {
+            // No task of some stage can run: the job can never start.
+            let held = self.overload.deadline().unwrap_or(self.wl.duration);
+            self.gate_waits.add(self.quota_gate, held.max(1));
+            self.drop_job(key);
+            return;
+        }
         for svc in 0..n {
             if r.pipeline.stages[svc].after.is_empty() {
                 self.services[svc].ingest.push_back(key);
@@ -1026,6 +1116,9 @@ impl<'a> Sim<'a> {
             };
             let key = self.services[svc].ingest.pop_front().expect("not empty");
             let ready = self.jobs.get(&key).map(|j| j.entered); // a chunk's end of capture, or a request's arrival
+            if let Some(at) = ready {
+                self.note_quota_wait(svc, now - at);
+            }
             if ready.is_none_or(|at| !self.overload.may_start(at, now)) {
                 self.services[svc].idle.push(w);
                 self.drop_job(key);
@@ -1193,6 +1286,7 @@ impl<'a> Sim<'a> {
             let Some((key, from, sent)) = self.services[svc].messages.remove(&d.message) else {
                 continue;
             };
+            self.note_quota_wait(svc, t.saturating_sub(sent));
             // A message older than the deadline is discarded unread (its receive and
             // delete are billed); the job it belongs to is dropped.
             if !self.overload.may_start(sent, t) {
@@ -1321,19 +1415,22 @@ impl<'a> Sim<'a> {
             return (t, false);
         };
         let stream = job.stream;
+        // CPU work on the share of a vCPU the agent and OS reserve leaves.
+        let share = self.services[svc].plan.share;
+        let cpu = |ns: Time| crate::cloud::lambda::cpu_time(ns, share);
         if let Some((input, s3_bytes)) = from {
             if let Some(bytes) = s3_bytes {
                 t = self.s3_call(S3Op::Get, t, stream, bytes);
             }
             let job = self.jobs.get_mut(&key).expect("looked up above");
             if st.input.video() {
-                t = t.saturating_add(work_ns(
+                t = t.saturating_add(cpu(work_ns(
                     cost,
                     &pipeline.stages[input].deserialize,
                     items,
                     &mut self.rng_work,
                     &mut self.ledger,
-                ));
+                )));
             }
             job.arrived[svc] += 1;
             if (job.arrived[svc] as usize) < st.after.len() {
@@ -1344,23 +1441,23 @@ impl<'a> Sim<'a> {
             Per::Item => items,
             Per::Batch => 1.0,
         };
-        t = t.saturating_add(work_ns(
+        t = t.saturating_add(cpu(work_ns(
             cost,
             &st.work,
             n,
             &mut self.rng_work,
             &mut self.ledger,
-        ));
+        )));
         let inputs = self.reader_inputs(svc);
         if !inputs.is_empty() {
             if inputs.iter().any(|k| k.video()) {
-                t = t.saturating_add(work_ns(
+                t = t.saturating_add(cpu(work_ns(
                     cost,
                     &st.serialize,
                     items,
                     &mut self.rng_work,
                     &mut self.ledger,
-                ));
+                )));
             }
             // The extended client PUTs each different body over the limit once.
             for input in inputs {
@@ -1454,13 +1551,18 @@ impl<'a> Sim<'a> {
         }
     }
 
-    /// Target tracking on backlog per task for every service.
+    /// Target tracking on backlog per task for every service; the scale-outs share
+    /// what the vCPU quota leaves (see [`allot`]).
     fn autoscale(&mut self, now: Time) {
+        if self.blocked {
+            return;
+        }
         let (out_cd, in_cd, delay) = (
             self.settings.out_cooldown,
             self.settings.in_cooldown,
             self.settings.launch_delay,
         );
+        let mut more = vec![0u32; self.services.len()];
         for svc in 0..self.services.len() {
             let s = &mut self.services[svc];
             let mean = s.backlog.mean(now);
@@ -1468,18 +1570,11 @@ impl<'a> Sim<'a> {
             s.note_backlog(now);
             let desired = desired_tasks(mean, &s.plan);
             let cooled = |last: Option<Time>, cd: Time| last.is_none_or(|t| now >= t + cd);
+            if desired <= s.live {
+                s.capped = false;
+            }
             if desired > s.live && cooled(s.last_out, out_cd) {
-                for _ in s.live..desired {
-                    let task = s.launch(now);
-                    self.q.push(
-                        now + delay,
-                        Ev::Ready {
-                            svc: svc as u32,
-                            task,
-                        },
-                    );
-                }
-                s.last_out = Some(now);
+                more[svc] = desired - s.live;
             } else if desired < s.live && cooled(s.last_in, in_cd) {
                 let mut to_stop = s.live - desired;
                 let mut idle_now = Vec::new();
@@ -1507,6 +1602,29 @@ impl<'a> Sim<'a> {
                     self.stop_worker(now, svc, w);
                 }
             }
+        }
+        let free = self.quota.map(|q| q.saturating_sub(self.vcpus_running()));
+        let granted = allot(&more, &self.vcpus(), free);
+        for svc in 0..self.services.len() {
+            let s = &mut self.services[svc];
+            if more[svc] == 0 {
+                continue;
+            }
+            s.capped = granted[svc] < more[svc];
+            if granted[svc] == 0 {
+                continue; // nothing launched: no cooldown starts
+            }
+            for _ in 0..granted[svc] {
+                let task = s.launch(now);
+                self.q.push(
+                    now + delay,
+                    Ev::Ready {
+                        svc: svc as u32,
+                        task,
+                    },
+                );
+            }
+            s.last_out = Some(now);
         }
     }
 
@@ -1594,7 +1712,7 @@ impl<'a> Sim<'a> {
                 late: self.frames_late,
                 dropped: self.frames_dropped,
             },
-            gate_waits: crate::layouts::GateWaits::default(),
+            gate_waits: self.gate_waits,
             overload: self.overload,
         }
     }
@@ -1612,6 +1730,30 @@ fn deliver(s: &mut Service, q: &mut EventQueue<Ev>, svc: usize, w: u32, d: Deliv
             worker: w,
         },
     );
+}
+
+/// Tasks each service may launch when it wants `wanted[i]` more of `vcpus[i]` vCPUs
+/// each and `free` vCPUs of the quota are left (`None`: no limit): one task at a
+/// time round the services in order while a task fits, so every service gets its
+/// first task before any gets a second and none takes the whole quota.
+fn allot(wanted: &[u32], vcpus: &[u32], free: Option<u64>) -> Vec<u32> {
+    let Some(mut free) = free else {
+        return wanted.to_vec();
+    };
+    let mut got = vec![0u32; wanted.len()];
+    loop {
+        let mut launched = false;
+        for i in 0..wanted.len() {
+            if got[i] < wanted[i] && vcpus[i] as u64 <= free {
+                got[i] += 1;
+                free -= vcpus[i] as u64;
+                launched = true;
+            }
+        }
+        if !launched {
+            return got;
+        }
+    }
 }
 
 /// ⌈mean backlog ÷ target per task⌉ within the plan's bounds.
@@ -1774,6 +1916,7 @@ work = "10ms"
     fn desired_tasks_follow_backlog_per_task_within_bounds() {
         let plan = Plan {
             vcpu: 1,
+            share: 1.0,
             memory_gb: 2.0,
             instance_type: None,
             min: 2,
@@ -1787,12 +1930,14 @@ work = "10ms"
         assert_eq!(desired_tasks(1e9, &plan), 10, "never above max");
     }
 
-    /// 20 streams of one 500 ms item a second need 10 consumers; from one task the
-    /// autoscaler scales a out, every item is still analysed, and b, with nothing to
-    /// do at first but poll, stays small.
-    #[test]
-    fn the_autoscaler_scales_out_on_backlog_and_in_when_idle() {
-        let layout = r#"[[layouts]]
+    /// A containers layout from one task per service, evaluated every 10 s with 10 s
+    /// cooldowns and launch delay, under a Fargate quota of `quota` vCPUs.
+    fn autoscaled(quota: u32) -> String {
+        format!(
+            r#"[quotas]
+fargate_vcpus = {{ raised = {quota} }}
+
+[[layouts]]
 name = "x"
 kind = "containers"
 autoscale_every = "10s"
@@ -1800,9 +1945,19 @@ autoscale_every = "10s"
 launch_delay = "10s"
 scale_out_cooldown = "10s"
 scale_in_cooldown = "10s"
-service = { initial_tasks = 1, max_tasks = 50 }
-"#;
-        let l = run(&two_stages("3min", 20, "500ms", layout));
+service = {{ initial_tasks = 1, max_tasks = 50 }}
+"#
+        )
+    }
+
+    /// 20 streams of one 500 ms item a second need 10 consumers; from one task the
+    /// autoscaler scales a out, every item is still analysed, and b, with nothing to
+    /// do at first but poll, stays small.
+    #[test]
+    fn the_autoscaler_scales_out_on_backlog_and_in_when_idle() {
+        // The default Fargate quota (6 vCPUs) would hold it back: raised here.
+        let layout = autoscaled(1000);
+        let l = run(&two_stages("3min", 20, "500ms", &layout));
         assert_eq!(l.frames_by_detector["b"], l.frames_captured);
         let first = l.timeline.first().unwrap().instances;
         assert_eq!(first, 2, "one task per service at the start");
@@ -1815,6 +1970,80 @@ service = { initial_tasks = 1, max_tasks = 50 }
         let last = l.timeline.last().unwrap().instances;
         assert_eq!(first, 40);
         assert!(last < 10, "scaled in to {last}");
+    }
+
+    #[test]
+    fn the_quota_is_shared_round_the_services_one_task_at_a_time() {
+        assert_eq!(allot(&[5, 5, 5], &[1, 1, 1], None), [5, 5, 5]);
+        assert_eq!(allot(&[5, 1, 5], &[1, 1, 1], Some(6)), [3, 1, 2]);
+        // A 4-vCPU task does not fit in the 3 left; the 1-vCPU ones go on.
+        assert_eq!(allot(&[2, 4], &[4, 1], Some(7)), [1, 3]);
+        assert_eq!(allot(&[1, 1], &[2, 2], Some(3)), [1, 0]);
+        assert_eq!(allot(&[0, 0], &[1, 1], Some(0)), [0, 0]);
+    }
+
+    /// 20 streams of 500 ms items want about 12 one-vCPU tasks of a: under a Fargate
+    /// quota of 6 vCPUs the two services never run more than 6 tasks together, the
+    /// layout falls behind and the quota binds; with quotas raised it keeps up.
+    #[test]
+    fn the_fargate_vcpu_quota_caps_the_tasks_of_every_service() {
+        let r = two_stages("3min", 20, "500ms", &autoscaled(6));
+        let l = run(&r);
+        assert!(l.peak_instances <= 6, "peak {}", l.peak_instances);
+        assert!(l.timeline.iter().all(|p| p.instances <= 6));
+        let c = l.capacity();
+        assert_eq!(c.verdict, crate::layouts::Verdict::Overloaded, "{c:?}");
+        assert_eq!(c.binding, Some(Gate::FargateVcpuQuota));
+        assert!(l.items.balanced() && l.items.dropped > 0, "{:?}", l.items);
+
+        let cost = FixedCost::uniform(1_000_000, 10_000);
+        let raised = RunContext {
+            quotas_raised: true,
+            ..RunContext::new(&r, &cost)
+        };
+        let l = Containers
+            .simulate(&raised, &r.scenario.layouts[0])
+            .unwrap();
+        assert!(l.peak_instances >= 12, "peak {}", l.peak_instances);
+        assert_eq!(l.capacity().verdict, crate::layouts::Verdict::KeepsUp);
+        assert!(Containers.lifts_quotas());
+    }
+
+    /// On EC2 each task is an instance: c5.large tasks (2 vCPUs) under an EC2 quota of
+    /// 5 vCPUs run two at once; a quota of 3 cannot hold one task of each of the two
+    /// services, so nothing runs and every item is dropped, counted against it.
+    #[test]
+    fn the_ec2_vcpu_quota_caps_tasks_on_ec2_capacity() {
+        let layout = |quota: u32| {
+            format!(
+                r#"[quotas]
+ec2_vcpus = {{ raised = {quota} }}
+
+[[layouts]]
+name = "x"
+kind = "containers"
+autoscale_every = "10s"
+[layouts.containers]
+launch = "ec2"
+launch_delay = "10s"
+scale_out_cooldown = "10s"
+service = {{ instance_type = "c5.large", initial_tasks = 1, max_tasks = 50 }}
+"#
+            )
+        };
+        let l = run(&two_stages("3min", 20, "500ms", &layout(5)));
+        assert_eq!(l.peak_instances, 2);
+        assert_eq!(l.capacity().binding, Some(Gate::Ec2VcpuQuota));
+        let l = run(&two_stages("1min", 20, "500ms", &layout(3)));
+        assert_eq!(l.peak_instances, 0);
+        assert_eq!(l.items.dropped, l.items.offered);
+        assert!(l.items.offered > 0);
+        let c = l.capacity();
+        assert_eq!(
+            (c.served_fraction, c.binding),
+            (0.0, Some(Gate::Ec2VcpuQuota))
+        );
+        assert!(l.usage.ec2.iter().all(|u| u.instance_hours.0 == 0.0));
     }
 
     /// One 1-vCPU task of b, whose items take 1.5 s, for 1 item a second: the queue
@@ -1958,5 +2187,46 @@ service = { initial_tasks = 1, max_tasks = 50 }
         let (line, m) = at("servce = {}\n");
         assert_eq!(line, Some(0));
         assert!(m.contains("unknown field `servce`"), "{m}");
+        let (_, m) = at("reserve_vcpu = 0.1\n");
+        assert!(m.contains("`reserve_vcpu` needs launch = \"ec2\""), "{m}");
+        let (line, m) = at("launch = \"ec2\"\nreserve_vcpu = 2.0\nservice = {}\n");
+        assert_eq!(line, Some(2), "at the service it leaves nothing");
+        assert!(m.contains("below the instance's 2 vCPUs, got 2"), "{m}");
+    }
+
+    /// On EC2 the consumers run on what the agent and OS reserve leaves: keeping 1
+    /// of a c5.large's 2 vCPUs halves each consumer's speed, so every item's CPU
+    /// work takes twice as long (the SQS calls do not).
+    #[test]
+    fn consumers_on_ec2_run_on_what_the_reserve_leaves() {
+        let layout = |reserve: &str| {
+            format!(
+                "[[layouts]]\nname = \"x\"\nkind = \"containers\"\n[layouts.containers]\nlaunch = \"ec2\"\nreserve_vcpu = {reserve}\nsqs = {{ latency = {{ kind = \"fixed\", value = \"10ms\" }} }}\nservice = {{ instance_type = \"c5.large\", min_tasks = 1, max_tasks = 1 }}\n"
+            )
+        };
+        let whole = run(&two_stages("10s", 1, "10ms", &layout("0.0")));
+        let half = run(&two_stages("10s", 1, "10ms", &layout("1.0")));
+        let cpu_ms: f64 = whole.cpu_seconds_by_kernel.values().sum::<f64>() * 1e3
+            + 20.0 * whole.frames_captured as f64; // stages a and b: 10 ms each
+        let per_item = cpu_ms / whole.frames_captured as f64;
+        let extra = (half.latency.max() - whole.latency.max()) as f64 / 1e6;
+        assert!(
+            (extra - per_item).abs() < 1e-3,
+            "{extra} ms vs {per_item} ms"
+        );
+        assert_eq!(half.frames_by_detector["b"], half.frames_captured);
+        let rows: Vec<String> = assumptions(&layout_spec(&layout("1.0")))
+            .into_iter()
+            .filter(|a| a.name.ends_with("reserve_vcpu"))
+            .map(|a| format!("{} = {}", a.name, a.value))
+            .collect();
+        assert_eq!(
+            rows,
+            ["layouts.x.containers.reserve_vcpu = 1 vCPU per instance"]
+        );
+    }
+
+    fn layout_spec(layout: &str) -> LayoutSpec {
+        two_stages("10s", 1, "10ms", layout).scenario.layouts[0].clone()
     }
 }

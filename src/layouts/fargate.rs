@@ -99,7 +99,7 @@ fn simulate(ctx: &RunContext, spec: &LayoutSpec) -> crate::Result<LayoutRun> {
         .map(|f| f.get_ref().clone())
         .unwrap_or_else(default_fargate);
     cfg.name = spec.name.clone();
-    instances::size_scaling(ctx, &stages, cfg.task_vcpu, &mut cfg.scaling);
+    instances::size_scaling(ctx, &stages, cfg.task_vcpu as f64, &mut cfg.scaling);
     let service = FargateService::new(&ctx.resolved.catalog, cfg).map_err(|m| {
         crate::Error::Input(crate::InputError::new(
             &ctx.resolved.file,

@@ -67,6 +67,15 @@ pub fn check_ec2(l: &LayoutSpec, cx: &CheckContext) -> crate::Result<()> {
         e.span(),
         cx.catalog.instance(&cfg.instance_type).map(|_| ()),
     )?;
+    let vcpu = cx
+        .catalog
+        .instance(&cfg.instance_type)
+        .map_or(1, |i| i.vcpu);
+    cx.model(
+        l,
+        e.span(),
+        crate::cloud::ec2::reserve_of(cfg.reserve_vcpu, vcpu).map(|_| ()),
+    )?;
     if !(0.0..=1.0).contains(&cfg.savings_plan_discount) {
         return Err(cx.error(
             l,
@@ -108,15 +117,41 @@ pub fn ec2_assumptions(spec: &LayoutSpec) -> Vec<Assumption> {
     } else {
         "default: the post names no instance type (U)"
     };
-    let mut out = vec![Assumption::new(
-        &p("ec2.instance_type"),
-        &cfg.instance_type,
-        from,
-    )];
+    let mut out = vec![
+        Assumption::new(&p("ec2.instance_type"), &cfg.instance_type, from),
+        reserve_assumption(&p("ec2.reserve_vcpu"), cfg.reserve_vcpu, &cfg.instance_type),
+    ];
     for a in cfg.assumptions() {
         out.push(Assumption::new(&p(&a.name), a.value, &a.note));
     }
     out
+}
+
+/// The assumption row of an instance's agent and OS reserve, named `name`: `set` in
+/// the scenario, else the default for `instance_type` (its vCPUs from the built-in
+/// catalog).
+pub fn reserve_assumption(name: &str, set: Option<f64>, instance_type: &str) -> Assumption {
+    match set {
+        Some(r) => Assumption::new(
+            name,
+            format!("{r} vCPU per instance"),
+            "set in the scenario: vCPUs the ECS agent, container runtime and OS keep; no work is scheduled on them",
+        ),
+        None => {
+            let value = match crate::pricing::Catalog::builtin().instance(instance_type) {
+                Ok(it) => format!(
+                    "{:.3} vCPU per {instance_type}",
+                    crate::cloud::ec2::default_reserve_vcpu(it.vcpu)
+                ),
+                Err(_) => "6% of the first vCPU, 1% of the second, 0.5% of the next two, 0.25% above".into(),
+            };
+            Assumption::new(
+                name,
+                value,
+                "vCPUs the ECS agent, container runtime and OS keep, on which no work is scheduled: ECS publishes no CPU reserve (it registers 1,024 units per vCPU; ECS_RESERVED_MEMORY is memory only), so the EKS-optimised AMI's kubelet reserve (6% of the first vCPU, 1% of the second, 0.5% of the next two, 0.25% above) stands in (U); memory is not a limit in this model, so no memory reserve applies",
+            )
+        }
+    }
 }
 
 /// The fleet when the scenario gives none: c5.2xlarge, target tracking at 70% CPU
@@ -149,11 +184,55 @@ pub fn fleet(
         .instance(&cfg.instance_type)
         .map(|i| i.vcpu)
         .unwrap_or(1);
-    instances::size_scaling(ctx, stages, vcpu, &mut cfg.scaling);
+    // Sized on what the agent and OS reserve leaves (a bad reserve is refused below).
+    let reserve = crate::cloud::ec2::reserve_of(cfg.reserve_vcpu, vcpu).unwrap_or(0.0);
+    instances::size_scaling(ctx, stages, vcpu as f64 - reserve, &mut cfg.scaling);
     Ec2Fleet::new(&ctx.resolved.catalog, cfg).map_err(|m| {
         crate::Error::Input(crate::InputError::new(
             &ctx.resolved.file,
             format!("layout `{}`: {m}", spec.name),
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    fn scenario(ec2: &str) -> crate::Result<crate::scenario::Resolved> {
+        let text = format!(
+            "name = \"m\"\nduration = \"1min\"\n[workload]\nstreams = 1\nframes_per_second = 1\nframe_size = \"640x360\"\ndetectors = [\"black\"]\nchunk_seconds = 2\n[[layouts]]\nname = \"m\"\nkind = \"monolith\"\n[layouts.ec2]\n{ec2}"
+        );
+        Scenario::parse("m.toml", &text, None)
+    }
+
+    /// The reserve is a labelled assumption: the default for the instance type, or
+    /// the scenario's figure; one that leaves no vCPU to the work is an error at the
+    /// section.
+    #[test]
+    fn the_reserve_is_listed_and_checked() {
+        let row = |ec2: &str| {
+            let r = scenario(ec2).unwrap();
+            let a = ec2_assumptions(&r.scenario.layouts[0]);
+            let row = a.iter().find(|a| a.name == "layouts.m.ec2.reserve_vcpu");
+            row.map(|a| a.value.clone()).expect("a reserve row")
+        };
+        assert_eq!(
+            row("instance_type = \"c5.2xlarge\"\n"),
+            "0.090 vCPU per c5.2xlarge"
+        );
+        assert_eq!(
+            row("instance_type = \"c5.large\"\nreserve_vcpu = 0.25\n"),
+            "0.25 vCPU per instance"
+        );
+        let e = scenario("instance_type = \"c5.large\"\nreserve_vcpu = 2\n")
+            .err()
+            .expect("no vCPU left")
+            .to_string();
+        assert!(
+            e.contains("m.toml:12:1") && e.contains("below the instance's 2 vCPUs"),
+            "{e}"
+        );
+    }
 }

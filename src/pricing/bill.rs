@@ -277,7 +277,12 @@ pub fn price(usage: &Usage, catalog: &Catalog) -> Bill {
                     "requests",
                     req * sf.express_requests.unit_usd(),
                 );
-                let billed_ms = express_billed_ms(catalog, m.avg_duration_ms.map_or(0.0, |d| d.0));
+                // A mean of billed durations is billed as it is; a mean duration is
+                // rounded up to the increment.
+                let billed_ms = match (m.avg_billed_duration_ms, m.avg_duration_ms) {
+                    (Some(b), _) => b.0,
+                    (None, d) => express_billed_ms(catalog, d.map_or(0.0, |d| d.0)),
+                };
                 let billed_mb = express_billed_mb(catalog, m.memory_mb.map_or(0, |c| c.0)) as f64;
                 let gb_s = req * billed_ms / 1000.0 * billed_mb / 1024.0;
                 for (tier, qty, usd) in sf.express_duration.split(express_gb_s, gb_s) {

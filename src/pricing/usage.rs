@@ -187,8 +187,15 @@ pub struct StepFunctionsUsage {
     pub state_transitions: Option<Count>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<Count>,
+    /// Express: mean duration of an execution; pricing rounds it up to the billing
+    /// increment once (a figure read off a console or a log).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avg_duration_ms: Option<NonNegative>,
+    /// Express: mean *billed* duration, each execution already rounded up to the
+    /// increment (what the simulation meters). Rounding this mean again would bill
+    /// up to one increment too much per execution: a workflow takes one of the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_billed_duration_ms: Option<NonNegative>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<Count>,
 }
@@ -202,15 +209,17 @@ impl StepFunctionsUsage {
             state_transitions: Some(Count(state_transitions)),
             requests: None,
             avg_duration_ms: None,
+            avg_billed_duration_ms: None,
             memory_mb: None,
         }
     }
 
-    /// An Express workflow's usage.
+    /// An Express workflow's usage: `avg_billed_duration_ms` is the mean of the
+    /// executions' billed durations (each already rounded up).
     pub fn express(
         name: impl Into<String>,
         requests: u64,
-        avg_duration_ms: f64,
+        avg_billed_duration_ms: f64,
         memory_mb: u64,
     ) -> Self {
         StepFunctionsUsage {
@@ -218,7 +227,8 @@ impl StepFunctionsUsage {
             workflow: Spanned::new(0..0, Workflow::Express),
             state_transitions: None,
             requests: Some(Count(requests)),
-            avg_duration_ms: Some(NonNegative(avg_duration_ms)),
+            avg_duration_ms: None,
+            avg_billed_duration_ms: Some(NonNegative(avg_billed_duration_ms)),
             memory_mb: Some(Count(memory_mb)),
         }
     }
@@ -376,6 +386,10 @@ impl Usage {
                     for (f, present) in [
                         ("requests", sf.requests.is_some()),
                         ("avg_duration_ms", sf.avg_duration_ms.is_some()),
+                        (
+                            "avg_billed_duration_ms",
+                            sf.avg_billed_duration_ms.is_some(),
+                        ),
                         ("memory_mb", sf.memory_mb.is_some()),
                     ] {
                         if present {
@@ -387,19 +401,35 @@ impl Usage {
                     }
                 }
                 Workflow::Express => {
+                    let durations = [
+                        sf.avg_duration_ms.is_some(),
+                        sf.avg_billed_duration_ms.is_some(),
+                    ];
                     for (f, present) in [
                         ("requests", sf.requests.is_some()),
-                        ("avg_duration_ms", sf.avg_duration_ms.is_some()),
+                        (
+                            "avg_duration_ms` (or `avg_billed_duration_ms",
+                            durations.contains(&true),
+                        ),
                         ("memory_mb", sf.memory_mb.is_some()),
                     ] {
                         if !present {
                             return Err(need(f));
                         }
                     }
+                    if durations == [true, true] {
+                        return Err((
+                            span,
+                            format!(
+                                "step_functions `{}`: give `avg_duration_ms` (a mean duration, rounded up once) or `avg_billed_duration_ms` (a mean of durations already rounded up), not both",
+                                sf.name
+                            ),
+                        ));
+                    }
                     if sf.state_transitions.is_some() {
                         return Err(stray(
                             "state_transitions",
-                            "`requests`, `avg_duration_ms` and `memory_mb` for an express workflow",
+                            "`requests`, `avg_duration_ms` (or `avg_billed_duration_ms`) and `memory_mb` for an express workflow",
                         ));
                     }
                     if sf.memory_mb.is_some_and(|m| m.0 == 0) {

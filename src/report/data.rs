@@ -393,6 +393,15 @@ impl RunReport {
         }
     }
 
+    /// What one item is, in the plural: `frames` for streams, `requests` for a
+    /// request source (the same signal as [`RunReport::unit_label`]).
+    pub fn items_word(&self) -> &'static str {
+        match self.layouts.first().and_then(|l| l.usd_per_1000_requests) {
+            Some(_) => "requests",
+            None => "frames",
+        }
+    }
+
     /// Saving (%) of layout `i`'s monthly cost against the first layout's; `None` for
     /// the first layout or when the first costs nothing.
     pub fn saving_vs_first_pct(&self, i: usize) -> Option<f64> {

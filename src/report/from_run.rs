@@ -239,7 +239,12 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
             }
         ),
     ];
-    notes.push(run.fidelity.note());
+    notes.push(if run.resolved.arrivals.is_some() {
+        // Requests always run full (there are no streams to take a cohort of).
+        "Fidelity: full — every request simulated event by event.".to_string()
+    } else {
+        run.fidelity.note()
+    });
     for o in &run.onsets {
         notes.push(match o.streams {
             Some(n) => format!(

@@ -213,7 +213,10 @@ pub fn load_grid(r: &RunReport) -> Grid {
         r,
         vec![
             (
-                "frames analysed".into(),
+                match r.items_word() {
+                    "requests" => "requests served".into(),
+                    _ => "frames analysed".into(),
+                },
                 Box::new(|i| {
                     let (a, c) = (l[i].frames_analyzed, l[i].frames_captured);
                     if a == c {
@@ -459,8 +462,9 @@ pub fn summary_sentences(r: &RunReport) -> Vec<String> {
         let slow = answered.iter().max_by(by_p95).expect("not empty");
         if fast.name != slow.name {
             out.push(format!(
-                "The fastest answers come from {}, with 95% of frames within {}, against {} for {}.",
+                "The fastest answers come from {}, with 95% of {} within {}, against {} for {}.",
                 fast.name,
+                r.items_word(),
                 duration_ms(fast.latency_ms.p95),
                 duration_ms(slow.latency_ms.p95),
                 slow.name

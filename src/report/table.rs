@@ -31,8 +31,12 @@ pub fn comparison_table(r: &RunReport, style: Style) -> String {
 /// The tables `--details` adds: cost a month by service, latency, load and capacity.
 pub fn details_tables(r: &RunReport, style: Style) -> String {
     let none = |_, _| None;
+    let latency = match r.items_word() {
+        "requests" => "arrival of a request to the end of its last stage",
+        _ => "capture of a frame to the end of its analysis",
+    };
     format!(
-        "\nCost a month by service\n{}\n\nLatency (capture of a frame to the end of its analysis)\n{}\n\nLoad and capacity\n{}\n",
+        "\nCost a month by service\n{}\n\nLatency ({latency})\n{}\n\nLoad and capacity\n{}\n",
         grid_table(&cost_grid(r), style, none),
         grid_table(&latency_grid(r), style, none),
         grid_table(&load_grid(r), style, none)
