@@ -13,7 +13,7 @@
 use serde::Serialize;
 
 use super::onset::Onset;
-use super::{ItemCounts, LayoutRun, TimelinePoint};
+use super::{LayoutRun, TimelinePoint};
 use crate::cloud::{Ec2Scaling, LambdaConfig};
 use crate::scenario::overload::QuotaSetting;
 use crate::scenario::{LayoutSpec, Resolved, S3Prefixes};
@@ -323,36 +323,13 @@ impl Cohort {
             self.of as f64 / self.streams as f64
         };
         let size = self.of as f64 / self.streams as f64;
-        let count = |n: u64| (n as f64 * load).round() as u64;
         let sized = |n: u32| (n as f64 * size).round().min(u32::MAX as f64) as u32;
+        super::segments::Counts::weighted(&[(&run, load)], size).write_into(&mut run);
         run.usage = run.usage.projected(load);
         run.bill = crate::pricing::price(&run.usage, &full.catalog);
         run.stream_hours = stream_hours;
-        for v in run.throttles.values_mut().chain(run.retries.values_mut()) {
-            *v = count(*v);
-        }
-        for v in run.frames_by_detector.values_mut() {
-            *v = count(*v);
-        }
-        for v in run.cpu_seconds_by_kernel.values_mut() {
-            *v *= load;
-        }
-        run.frames_captured = count(run.frames_captured);
-        run.executions = count(run.executions);
         run.peak_lambda_concurrency = sized(run.peak_lambda_concurrency);
         run.peak_instances = sized(run.peak_instances);
-        let (analysed, late, dropped) = (
-            count(run.items.analysed),
-            count(run.items.late),
-            count(run.items.dropped),
-        );
-        run.items = ItemCounts {
-            offered: analysed + late + dropped,
-            analysed,
-            late,
-            dropped,
-        };
-        run.gate_waits = super::GateWaits::combined(&[(&run.gate_waits, load)], size);
         let w = &full.scenario.workload;
         for p in &mut run.timeline {
             let t = (p.time_s * 1e9) as Time;

@@ -240,22 +240,92 @@ pub fn simulate_segments(
     Ok(run)
 }
 
+/// What accumulates over a layout's runs — throttles, retries, frames, CPU,
+/// executions, items and gate waits — as the weighted sum Σ wᵢ·runᵢ (weights may be
+/// negative; each total kept at zero or above, counts rounded), the gates'
+/// capacities the first part's times `capacity_scale`. Steady segments sum their
+/// runs with it; a cohort scales its one run by the load it stands for.
+pub struct Counts {
+    throttles: BTreeMap<String, u64>,
+    retries: BTreeMap<String, u64>,
+    frames_captured: u64,
+    frames_by_detector: BTreeMap<String, u64>,
+    cpu_seconds_by_kernel: BTreeMap<String, f64>,
+    executions: u64,
+    items: ItemCounts,
+    gate_waits: GateWaits,
+}
+
+impl Counts {
+    pub fn weighted(parts: &[(&LayoutRun, f64)], capacity_scale: f64) -> Counts {
+        let sum = |get: &dyn Fn(&LayoutRun) -> f64| -> f64 {
+            parts.iter().map(|(r, w)| get(r) * w).sum::<f64>().max(0.0)
+        };
+        let count = |get: &dyn Fn(&LayoutRun) -> u64| sum(&|r| get(r) as f64).round() as u64;
+        let counts = |get: &dyn Fn(&LayoutRun) -> &BTreeMap<String, u64>| {
+            let keys: std::collections::BTreeSet<&String> =
+                parts.iter().flat_map(|(r, _)| get(r).keys()).collect();
+            keys.into_iter()
+                .map(|k| (k.clone(), count(&|r| get(r).get(k).copied().unwrap_or(0))))
+                .collect::<BTreeMap<String, u64>>()
+        };
+        let cpu_keys: std::collections::BTreeSet<&String> = parts
+            .iter()
+            .flat_map(|(r, _)| r.cpu_seconds_by_kernel.keys())
+            .collect();
+        let (analysed, late, dropped) = (
+            count(&|r| r.items.analysed),
+            count(&|r| r.items.late),
+            count(&|r| r.items.dropped),
+        );
+        Counts {
+            throttles: counts(&|r| &r.throttles),
+            retries: counts(&|r| &r.retries),
+            frames_captured: count(&|r| r.frames_captured),
+            frames_by_detector: counts(&|r| &r.frames_by_detector),
+            cpu_seconds_by_kernel: cpu_keys
+                .into_iter()
+                .map(|k| {
+                    let v = sum(&|r| r.cpu_seconds_by_kernel.get(k).copied().unwrap_or(0.0));
+                    (k.clone(), v)
+                })
+                .collect(),
+            executions: count(&|r| r.executions),
+            items: ItemCounts {
+                offered: analysed + late + dropped,
+                analysed,
+                late,
+                dropped,
+            },
+            gate_waits: GateWaits::combined(
+                &parts
+                    .iter()
+                    .map(|(r, w)| (&r.gate_waits, *w))
+                    .collect::<Vec<_>>(),
+                capacity_scale,
+            ),
+        }
+    }
+
+    /// Writes these counts over `run`'s.
+    pub fn write_into(self, run: &mut LayoutRun) {
+        run.throttles = self.throttles;
+        run.retries = self.retries;
+        run.frames_captured = self.frames_captured;
+        run.frames_by_detector = self.frames_by_detector;
+        run.cpu_seconds_by_kernel = self.cpu_seconds_by_kernel;
+        run.executions = self.executions;
+        run.items = self.items;
+        run.gate_waits = self.gate_waits;
+    }
+}
+
 /// The weighted sum of runs of one layout, Σ wᵢ·runᵢ: what accumulates is summed
-/// (kept at zero or above), peaks are the largest of the parts with a positive
-/// weight, and what describes the layout is the first part's.
+/// ([`Counts`], usage, latency histograms bucket by bucket), peaks are the largest of
+/// the parts with a positive weight, and what describes the layout is the first
+/// part's.
 fn combine(ctx: &RunContext, parts: &[(&LayoutRun, f64)]) -> LayoutRun {
     let first = parts[0].0;
-    let sum = |get: &dyn Fn(&LayoutRun) -> f64| -> f64 {
-        parts.iter().map(|(r, w)| get(r) * w).sum::<f64>().max(0.0)
-    };
-    let count = |get: &dyn Fn(&LayoutRun) -> u64| sum(&|r| get(r) as f64).round() as u64;
-    let counts = |get: &dyn Fn(&LayoutRun) -> &BTreeMap<String, u64>| {
-        let keys: std::collections::BTreeSet<&String> =
-            parts.iter().flat_map(|(r, _)| get(r).keys()).collect();
-        keys.into_iter()
-            .map(|k| (k.clone(), count(&|r| get(r).get(k).copied().unwrap_or(0))))
-            .collect::<BTreeMap<String, u64>>()
-    };
     let peak = |get: &dyn Fn(&LayoutRun) -> u32| {
         parts
             .iter()
@@ -273,17 +343,8 @@ fn combine(ctx: &RunContext, parts: &[(&LayoutRun, f64)]) -> LayoutRun {
     let histogram = |get: &dyn Fn(&LayoutRun) -> &Histogram| {
         Histogram::combined(&parts.iter().map(|(r, w)| (get(r), *w)).collect::<Vec<_>>())
     };
-    let cpu_keys: std::collections::BTreeSet<&String> = parts
-        .iter()
-        .flat_map(|(r, _)| r.cpu_seconds_by_kernel.keys())
-        .collect();
-    let (analysed, late, dropped) = (
-        count(&|r| r.items.analysed),
-        count(&|r| r.items.late),
-        count(&|r| r.items.dropped),
-    );
     let duration = ctx.duration();
-    LayoutRun {
+    let mut run = LayoutRun {
         name: first.name.clone(),
         kind: first.kind,
         family: first.family,
@@ -294,39 +355,24 @@ fn combine(ctx: &RunContext, parts: &[(&LayoutRun, f64)]) -> LayoutRun {
         stream_hours: ctx.resolved.scenario.workload.stream_hours(duration),
         latency: histogram(&|r| &r.latency),
         notify_latency: histogram(&|r| &r.notify_latency),
-        throttles: counts(&|r| &r.throttles),
-        retries: counts(&|r| &r.retries),
-        frames_captured: count(&|r| r.frames_captured),
-        frames_by_detector: counts(&|r| &r.frames_by_detector),
+        throttles: BTreeMap::new(),
+        retries: BTreeMap::new(),
+        frames_captured: 0,
+        frames_by_detector: BTreeMap::new(),
         peak_lambda_concurrency: peak(&|r| r.peak_lambda_concurrency),
         peak_instances: peak(&|r| r.peak_instances),
         timeline: Vec::new(),
         defects: Vec::new(),
-        cpu_seconds_by_kernel: cpu_keys
-            .into_iter()
-            .map(|k| {
-                let v = sum(&|r| r.cpu_seconds_by_kernel.get(k).copied().unwrap_or(0.0));
-                (k.clone(), v)
-            })
-            .collect(),
-        executions: count(&|r| r.executions),
+        cpu_seconds_by_kernel: BTreeMap::new(),
+        executions: 0,
         events: 0,
         sim_end: duration,
-        items: ItemCounts {
-            offered: analysed + late + dropped,
-            analysed,
-            late,
-            dropped,
-        },
-        gate_waits: GateWaits::combined(
-            &parts
-                .iter()
-                .map(|(r, w)| (&r.gate_waits, *w))
-                .collect::<Vec<_>>(),
-            1.0,
-        ),
+        items: ItemCounts::default(),
+        gate_waits: GateWaits::default(),
         overload: first.overload,
-    }
+    };
+    Counts::weighted(parts, 1.0).write_into(&mut run);
+    run
 }
 
 /// The period's timeline at the step a full run samples it: where a stretch was
