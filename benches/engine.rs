@@ -32,7 +32,7 @@ fn event_queue_push_pop_10k(bencher: divan::Bencher) {
     bencher
         .counter(divan::counter::ItemsCount::new(10_000u64))
         .bench(|| {
-            let mut q = EventQueue::with_capacity(1024);
+            let mut q = EventQueue::new();
             let mut t = 0u64;
             for i in 0..1000u64 {
                 q.push(i * 7 % 1000, i);

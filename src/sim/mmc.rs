@@ -105,7 +105,7 @@ pub fn simulate(model: &QueueModel, customers: u64, warmup: u64, rng: &mut Rng64
             }
         }
     };
-    let mut q: EventQueue<Ev> = EventQueue::with_capacity(64);
+    let mut q: EventQueue<Ev> = EventQueue::new();
     let mut pool: Pool<(Time, bool)> = Pool::new(model.servers, 0);
     let mut in_system = TimeWeighted::new(0);
     let mut n_system: u64 = 0;

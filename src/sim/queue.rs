@@ -41,11 +41,6 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// An empty queue (the buckets grow as needed: `n` is a hint kept for callers).
-    pub fn with_capacity(_n: usize) -> Self {
-        Self::new()
-    }
-
     /// Schedules `event` at `time`. A time earlier than the last popped one is
     /// moved up to it, so the clock never runs backwards (and the key is never
     /// below the heap's last popped one, as a radix heap requires).
