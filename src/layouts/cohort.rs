@@ -86,8 +86,8 @@ pub struct FidelityInfo {
 pub struct SteadySegments {
     /// Stretches of constant load in the period.
     pub stretches: usize,
-    /// Shortest warm-up (a layout's drop deadline or autoscaler cooldown, if longer,
-    /// lengthens its own) and the window of each stretch, seconds.
+    /// Shortest warm-up (a layout's drop deadlines, autoscaler cooldown and the
+    /// stopping rule lengthen its own) and the window of each stretch, seconds.
     pub warmup_s: f64,
     pub window_s: f64,
 }
@@ -124,7 +124,7 @@ impl FidelityInfo {
                 }
                 if let Some(s) = &self.steady_segments {
                     how.push(format!(
-                        "each of the {} stretches of constant load simulated for a warm-up (at least {} s; a layout's drop deadline or autoscaler cooldown if longer) and a {} s window, and projected to its length (where a layout drops what it cannot carry)",
+                        "each of the {} stretches of constant load simulated for a warm-up (at least {} s; longer for a layout's drop deadlines or autoscaler cooldown, and until its runs end alike) and a {} s window, and projected to its length (where a layout drops what it cannot carry)",
                         s.stretches, s.warmup_s, s.window_s
                     ));
                 }

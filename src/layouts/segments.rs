@@ -28,8 +28,9 @@ use crate::scenario::{LayoutSpec, Profile, Resolved};
 use crate::sim::{Histogram, Time, NS_PER_SEC};
 
 /// Shortest warm-up before the measured window (an assumption, as for the onset
-/// probes): every function warm, the first chunks' retries over. It is never
-/// shorter than the drop deadline, so a backlog of the start has aged out.
+/// probes): every function warm, the first chunks' retries over. [`warmup`]
+/// lengthens it for a layout's drop deadlines and autoscaler, the stopping rule
+/// until its two runs end alike.
 pub const WARMUP: Time = 60 * NS_PER_SEC;
 
 /// Measured window of each stretch: three minutes of steady load, checked against
