@@ -281,6 +281,7 @@ pub fn run(
                 streams_override: None,
                 duration_override: None,
                 quotas_raised: false,
+                stop_at_first_throttle_after: None,
             };
             simulate(&ctx, spec)
                 .map(whole)

@@ -359,6 +359,7 @@ fn onset_search_finds_step_functions_between_the_bounds() {
         streams_override: None,
         duration_override: None,
         quotas_raised: false,
+        stop_at_first_throttle_after: None,
     };
     let spec = &r.scenario.layouts[0];
     let found = onset::find(&ctx, spec, 1000).expect("the search runs");
@@ -372,6 +373,40 @@ fn onset_search_finds_step_functions_between_the_bounds() {
     );
     assert_eq!(found.searched_up_to, 1000);
     assert!(found.probes >= 2, "{found:?}");
+}
+
+/// A probe asked to stop at its answer (`stop_at_first_throttle_after`) ends at the
+/// first bucket after the warm-up with a throttle, its timeline that far the whole
+/// run's, so the search's answer is the same; a load that never throttles there runs
+/// its whole period alike.
+#[test]
+fn a_probe_stops_at_its_first_steady_throttle_with_the_same_answer() {
+    let warmup = 30 * archsim::sim::NS_PER_SEC;
+    let cal = Calibration::builtin();
+    for (streams, throttled) in [(50, false), (400, true)] {
+        let r = scenario(streams, "2min", DISTRIBUTED);
+        let cost = cal.cost_model(r.frame_size);
+        let spec = &r.scenario.layouts[0];
+        let whole = archsim::layouts::simulate(&RunContext::new(&r, &cost), spec).unwrap();
+        let probe = RunContext {
+            stop_at_first_throttle_after: Some(warmup),
+            ..RunContext::new(&r, &cost)
+        };
+        let stopped = archsim::layouts::simulate(&probe, spec).unwrap();
+        let answer = |l: &LayoutRun| onset::throttles_after(&l.timeline, warmup) > 0;
+        assert_eq!(answer(&whole), throttled, "{streams} streams");
+        assert_eq!(answer(&stopped), throttled, "{streams} streams");
+        let n = stopped.timeline.len();
+        assert_eq!(stopped.timeline[..], whole.timeline[..n], "{streams} streams");
+        if throttled {
+            assert!(stopped.timeline[n - 1].throttles_per_s > 0.0);
+            assert_eq!(onset::throttles_after(&stopped.timeline[..n - 1], warmup), 0);
+            assert!(stopped.events < whole.events, "{} vs {}", stopped.events, whole.events);
+        } else {
+            assert_eq!(n, whole.timeline.len());
+            assert_eq!(stopped.events, whole.events);
+        }
+    }
 }
 
 /// One stream on one instance, a single stage of `decode` CPU per frame, under

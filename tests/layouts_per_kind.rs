@@ -86,6 +86,7 @@ chunk_seconds = 2
         streams_override: None,
         duration_override: None,
         quotas_raised: false,
+        stop_at_first_throttle_after: None,
     };
     let kinds: Vec<&str> = r
         .scenario

@@ -1810,6 +1810,7 @@ work = "10ms"
             streams_override: None,
             duration_override: None,
             quotas_raised: false,
+            stop_at_first_throttle_after: None,
         };
         Containers
             .simulate(&ctx, &r.scenario.layouts[0])

@@ -49,6 +49,12 @@ pub struct RunContext<'a> {
     /// Every soft quota lifted so that it does not bind (the bill "with quotas raised
     /// to carry the load"); every layout honours it through [`RunContext::quota`].
     pub quotas_raised: bool,
+    /// Ends the run at the first throttle in a timeline bucket that starts at or
+    /// after this time: an onset probe only asks whether its steady state throttles,
+    /// and the rest of the run cannot change that answer. Honoured by every layout
+    /// the onset search probes (the serverless family) through
+    /// [`RunContext::probe_answered`]; the run is then partial.
+    pub stop_at_first_throttle_after: Option<Time>,
 }
 
 impl<'a> RunContext<'a> {
@@ -62,6 +68,20 @@ impl<'a> RunContext<'a> {
             streams_override: None,
             duration_override: None,
             quotas_raised: false,
+            stop_at_first_throttle_after: None,
+        }
+    }
+
+    /// Whether the run may end now: it was asked to stop at the first throttle after
+    /// a time and the timeline's latest bucket is at or after it and has one (the
+    /// onset search's criterion, [`onset::throttles_after`]).
+    pub fn probe_answered(&self, timeline: &common::Timeline) -> bool {
+        match (self.stop_at_first_throttle_after, timeline.points.last()) {
+            (Some(from), Some(last)) => {
+                let every_s = timeline.every as f64 / crate::sim::NS_PER_SEC as f64;
+                onset::bucket_throttles(last, every_s, from) > 0
+            }
+            _ => false,
         }
     }
 

@@ -44,18 +44,17 @@ pub fn find(ctx: &RunContext, spec: &LayoutSpec, max_streams: u32) -> crate::Res
     let mut probe = |streams: u32| -> crate::Result<Option<String>> {
         probes += 1;
         let duration = ctx.resolved.duration.min(WARMUP + PROBE);
+        // A period too short for both keeps a quarter of it as the warm-up.
+        let warmup = WARMUP.min(duration / 4);
         let c = RunContext {
-            resolved: ctx.resolved,
-            cost: ctx.cost,
             real: None,
             progress: None,
             streams_override: Some(streams),
             duration_override: Some(duration),
-            quotas_raised: ctx.quotas_raised,
+            stop_at_first_throttle_after: Some(warmup),
+            ..*ctx
         };
         let run = simulate(&c, spec)?;
-        // A period too short for both keeps a quarter of it as the warm-up.
-        let warmup = WARMUP.min(duration / 4);
         if throttles_after(&run.timeline, warmup) == 0 {
             return Ok(None);
         }
@@ -101,7 +100,6 @@ pub fn find(ctx: &RunContext, spec: &LayoutSpec, max_streams: u32) -> crate::Res
 /// Throttles in the timeline's buckets that start at or after `from` (the timeline
 /// holds each bucket's rate; its running total is what the layout counted).
 pub fn throttles_after(timeline: &[super::TimelinePoint], from: Time) -> u64 {
-    let from_s = from as f64 / NS_PER_SEC as f64;
     let every_s = match timeline {
         [a, b, ..] => b.time_s - a.time_s,
         [a] => a.time_s.max(1.0),
@@ -109,9 +107,19 @@ pub fn throttles_after(timeline: &[super::TimelinePoint], from: Time) -> u64 {
     };
     timeline
         .iter()
-        .filter(|p| p.time_s >= from_s)
-        .map(|p| (p.throttles_per_s * every_s).round() as u64)
+        .map(|p| bucket_throttles(p, every_s, from))
         .sum()
+}
+
+/// Throttles in one timeline bucket `every_s` wide, if it starts at or after `from`:
+/// the one criterion of the search and of a probe that stops at its answer
+/// ([`RunContext::probe_answered`]).
+pub fn bucket_throttles(p: &super::TimelinePoint, every_s: f64, from: Time) -> u64 {
+    if p.time_s >= from as f64 / NS_PER_SEC as f64 {
+        (p.throttles_per_s * every_s).round() as u64
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

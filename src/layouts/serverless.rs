@@ -907,6 +907,9 @@ pub fn simulate(
                     })
                     + work.s3_throttles;
                 timeline.sample(now, active, lambda.concurrency(), th, 0);
+                if ctx.probe_answered(&timeline) {
+                    break;
+                }
                 if !q.is_empty() {
                     q.push(now + timeline.every, Ev::Tick);
                 }
