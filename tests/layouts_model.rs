@@ -397,11 +397,23 @@ fn a_probe_stops_at_its_first_steady_throttle_with_the_same_answer() {
         assert_eq!(answer(&whole), throttled, "{streams} streams");
         assert_eq!(answer(&stopped), throttled, "{streams} streams");
         let n = stopped.timeline.len();
-        assert_eq!(stopped.timeline[..], whole.timeline[..n], "{streams} streams");
+        assert_eq!(
+            stopped.timeline[..],
+            whole.timeline[..n],
+            "{streams} streams"
+        );
         if throttled {
             assert!(stopped.timeline[n - 1].throttles_per_s > 0.0);
-            assert_eq!(onset::throttles_after(&stopped.timeline[..n - 1], warmup), 0);
-            assert!(stopped.events < whole.events, "{} vs {}", stopped.events, whole.events);
+            assert_eq!(
+                onset::throttles_after(&stopped.timeline[..n - 1], warmup),
+                0
+            );
+            assert!(
+                stopped.events < whole.events,
+                "{} vs {}",
+                stopped.events,
+                whole.events
+            );
         } else {
             assert_eq!(n, whole.timeline.len());
             assert_eq!(stopped.events, whole.events);
