@@ -266,76 +266,75 @@ pub fn run(
             window_s: crate::layouts::segments::WINDOW as f64 / 1e9,
         });
     }
-    let layouts: Vec<crate::Result<LayoutRun>> = sim
+    // Each layout's runs are one task, its onset search (serverless layouts, streams
+    // only) another beside it, so no layout waits for the slowest of another phase;
+    // results are collected in scenario order and errors reported in the order the
+    // phases had: every run's, then every rerun's, then every search's.
+    let search_onsets = !opts.skip_onset && sim.arrivals.is_none();
+    let max_streams = *sim.scenario.workload.streams.get_ref();
+    type Runs = (crate::Result<LayoutRun>, crate::Result<Option<LayoutRun>>);
+    let tasks: Vec<(Runs, Option<crate::Result<Onset>>)> = sim
         .scenario
         .layouts
         .par_iter()
         .enumerate()
         .map(|(i, spec)| {
-            let cb = |f: f64| report(i, f);
-            let ctx = RunContext {
-                resolved: sim,
-                cost: cost_ref,
-                real: sample.as_ref(),
-                progress: Some(&cb),
-                streams_override: None,
-                duration_override: None,
-                quotas_raised: false,
-                stop_at_first_throttle_after: None,
+            let runs = || -> Runs {
+                let cb = |f: f64| report(i, f);
+                let ctx = RunContext {
+                    real: sample.as_ref(),
+                    progress: Some(&cb),
+                    ..RunContext::new(sim, cost_ref)
+                };
+                let run = simulate(&ctx, spec)
+                    .map(whole)
+                    .map_err(|e| layout_error(&r, spec, e));
+                // The bill "with quotas raised to carry the load": AWS raises soft
+                // quotas on request, so an overloaded layout is also billed as if
+                // they did not bind.
+                let raised = match &run {
+                    Ok(run)
+                        if crate::layouts::of(spec).lifts_quotas()
+                            && run.capacity().binding.is_some_and(|g| g.is_soft()) =>
+                    {
+                        let ctx = RunContext {
+                            quotas_raised: true,
+                            ..RunContext::new(sim, cost_ref)
+                        };
+                        simulate(&ctx, spec)
+                            .map(|run| Some(whole(run)))
+                            .map_err(|e| layout_error(&r, spec, e))
+                    }
+                    _ => Ok(None),
+                };
+                (run, raised)
             };
-            simulate(&ctx, spec)
-                .map(whole)
-                .map_err(|e| layout_error(&r, spec, e))
+            let serverless =
+                crate::layouts::of(spec).family() == crate::layouts::Family::Serverless;
+            let onset = || {
+                (search_onsets && serverless).then(|| {
+                    onset::find(&RunContext::new(sim, cost_ref), spec, max_streams)
+                        .map(|o| match cohort {
+                            Some(c) => c.scale_onset(o),
+                            None => o,
+                        })
+                        .map_err(|e| layout_error(&r, spec, e))
+                })
+            };
+            rayon::join(runs, onset)
         })
         .collect();
-    let layouts = layouts.into_iter().collect::<crate::Result<Vec<_>>>()?;
-
-    // The bill "with quotas raised to carry the load": AWS raises soft quotas on
-    // request, so an overloaded layout is also billed as if they did not bind.
-    let raised: Vec<crate::Result<Option<LayoutRun>>> = sim
-        .scenario
-        .layouts
-        .par_iter()
-        .zip(&layouts)
-        .map(|(spec, run)| {
-            let lifts = crate::layouts::of(spec).lifts_quotas();
-            let bound = run.capacity().binding.is_some_and(|g| g.is_soft());
-            if !(lifts && bound) {
-                return Ok(None);
-            }
-            let ctx = RunContext {
-                real: None,
-                quotas_raised: true,
-                ..RunContext::new(sim, cost_ref)
-            };
-            simulate(&ctx, spec)
-                .map(|run| Some(whole(run)))
-                .map_err(|e| layout_error(&r, spec, e))
-        })
-        .collect();
-    let raised = raised.into_iter().collect::<crate::Result<Vec<_>>>()?;
-
-    let mut onsets = Vec::new();
-    // The onset search varies the stream count: streams only.
-    if !opts.skip_onset && sim.arrivals.is_none() {
-        let max_streams = *sim.scenario.workload.streams.get_ref();
-        let found: Vec<crate::Result<Onset>> = sim
-            .scenario
-            .layouts
-            .par_iter()
-            .filter(|spec| crate::layouts::of(spec).family() == crate::layouts::Family::Serverless)
-            .map(|spec| {
-                let ctx = RunContext::new(sim, cost_ref);
-                onset::find(&ctx, spec, max_streams)
-                    .map(|o| match cohort {
-                        Some(c) => c.scale_onset(o),
-                        None => o,
-                    })
-                    .map_err(|e| layout_error(&r, spec, e))
-            })
-            .collect();
-        onsets = found.into_iter().collect::<crate::Result<Vec<_>>>()?;
+    let mut layouts = Vec::new();
+    let mut raised = Vec::new();
+    let mut found = Vec::new();
+    for ((run, rerun), onset) in tasks {
+        layouts.push(run);
+        raised.push(rerun);
+        found.extend(onset);
     }
+    let layouts = layouts.into_iter().collect::<crate::Result<Vec<_>>>()?;
+    let raised = raised.into_iter().collect::<crate::Result<Vec<_>>>()?;
+    let onsets = found.into_iter().collect::<crate::Result<Vec<_>>>()?;
     Ok(ScenarioRun {
         truth: sample.map(|s| s.clip.truth).unwrap_or_default(),
         resolved: r,

@@ -158,7 +158,8 @@ pub fn simulate_segments(
     let done: Vec<AtomicU64> = wanted.iter().map(|_| AtomicU64::new(0)).collect();
     let report = |i: usize, simulated: f64| {
         if let Some(p) = ctx.progress {
-            done[i].store(simulated.min(plans[i] as f64) as u64, Ordering::Relaxed);
+            // The most of the two runs side by side: the bar only moves forward.
+            done[i].fetch_max(simulated.min(plans[i] as f64) as u64, Ordering::Relaxed);
             let sum: u64 = done.iter().map(|d| d.load(Ordering::Relaxed)).sum();
             p((sum as f64 / total as f64).min(1.0));
         }
@@ -181,8 +182,9 @@ pub fn simulate_segments(
             };
             let (mut w, mut spent) = (w0, 0);
             while spent + w + (w + WINDOW) < len {
-                let short = run(w, 0)?;
-                let long = run(w + WINDOW, w)?;
+                // Side by side: neither run depends on the other.
+                let (short, long) = rayon::join(|| run(w, 0), || run(w + WINDOW, w));
+                let (short, long) = (short?, long?);
                 spent += w + (w + WINDOW);
                 if settled(&short, &long) {
                     return Ok(Piece {
