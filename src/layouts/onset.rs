@@ -4,7 +4,9 @@
 //! warm-up and then a measured window, and asks whether any request was throttled in
 //! the window: the cold start of the first chunks (no warm functions, every stream's
 //! first chunk in the first seconds) is a start-up transient, not the steady load.
-//! Bisection finds the smallest such count to within 1%.
+//! Bisection finds the smallest such count to within 1%. A probe stops at the first
+//! throttle in the window (`RunContext::stop_at_first_throttle_after`): its answer is
+//! then known, and what it ran is the whole probe's prefix.
 
 use serde::Serialize;
 
@@ -29,7 +31,8 @@ pub struct Onset {
     /// Smallest stream count found throttled, or `None` if none up to `searched_up_to`.
     pub streams: Option<u32>,
     pub searched_up_to: u32,
-    /// The service that throttled most at `streams` (lambda, step_functions, s3).
+    /// The service that throttled most at `streams` (lambda, step_functions, s3), in
+    /// its probe up to the first throttle after the warm-up (where the probe stops).
     pub service: Option<String>,
     /// Probes run.
     pub probes: u32,
