@@ -21,15 +21,8 @@ HOURS=${2:-4}
 LAYOUTS=${3:-}
 COHORT=${4:-500}
 
-# ARCHSIM_BIN: a binary built already (e.g. a copy, so rebuilding meanwhile is safe).
-if [ -n "${ARCHSIM_BIN:-}" ]; then
-    BIN=$ARCHSIM_BIN
-else
-    cargo build --release --quiet
-    BIN=target/release/archsim
-fi
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 python3 - "$STREAMS" "$HOURS" "$LAYOUTS" "$DIR/cut.toml" <<'PY'
 import re, sys

@@ -17,14 +17,8 @@ cd "$(dirname "$0")/.."
 SCENARIO=${1:-scenarios/prime-video.toml}
 TARGET_S=10
 
-if [ -n "${ARCHSIM_BIN:-}" ]; then
-    BIN=$ARCHSIM_BIN
-else
-    cargo build --release --quiet
-    BIN=target/release/archsim
-fi
-DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "== archsim run $SCENARIO: fast beside full ($(nproc) cores) =="
 run() { # name, flags...
