@@ -12,6 +12,7 @@ use archsim::layouts::{onset, LayoutRun, RunContext};
 use archsim::run::{run, RunOptions};
 use archsim::scenario::pipeline::{default_aggregate_cpu, Pipeline};
 use archsim::scenario::{KernelsChoice, Resolved, Scenario};
+use archsim::sim::NS_PER_SEC;
 
 const DETECTORS: &str =
     r#"detectors = ["black", "freeze", "block_corruption", "silence", "av_sync"]"#;
@@ -583,4 +584,58 @@ overload = "queue"
         e.capacity().binding,
         Some(archsim::layouts::Gate::LambdaConcurrency)
     );
+}
+
+/// The overload deadline bounds a chunk's waits in line for a quota: per queue (the
+/// default, as Lambda's MaximumEventAgeInSeconds does) in each of lambda-direct's
+/// three stage queues, so latency stays within three deadlines plus what a chunk
+/// takes unloaded; per item, along each path through the pipeline together, so
+/// within one deadline plus that.
+#[test]
+fn lambda_direct_waits_stay_within_the_deadline_per_queue_or_per_item() {
+    let layout = |limit: u32, per: &str| {
+        format!(
+            r#"
+[[layouts]]
+name = "lambda-direct"
+kind = "lambda-direct"
+account = {{ concurrency_limit = {limit} }}
+overload = {{ drop_after = "10s", per = "{per}" }}
+"#
+        )
+    };
+    let unloaded = run_layouts(scenario(60, "4min", &layout(100_000, "item"))).remove(0);
+    assert_eq!(unloaded.items.dropped, 0, "{:?}", unloaded.items);
+    // A third of the mean concurrency the load needs (function-seconds a second).
+    let function_s: f64 = unloaded
+        .usage
+        .lambda
+        .iter()
+        .map(|l| l.invocations.0 as f64 * l.avg_billed_duration_ms.0 / 1e3)
+        .sum();
+    let limit = ((function_s / 240.0 / 3.0) as u32).max(1);
+    let deadline = 10 * NS_PER_SEC;
+    let max_ms = |l: &LayoutRun| l.latency.max() / 1_000_000;
+    for (per, deadlines) in [("queue", 3), ("item", 1)] {
+        let loaded = run_layouts(scenario(60, "4min", &layout(limit, per))).remove(0);
+        let i = loaded.items;
+        assert!(i.balanced(), "{per}: {i:?}");
+        assert!(i.dropped > i.offered / 10, "{per}: overloaded: {i:?}");
+        assert_eq!(loaded.latency.count(), i.served());
+        let bound = deadlines * deadline + unloaded.latency.max();
+        assert!(
+            loaded.latency.max() <= bound,
+            "{per}: max latency {} ms, bound {} ms",
+            max_ms(&loaded),
+            bound / 1_000_000
+        );
+        if per == "queue" {
+            // Later queues add their own waits: one deadline is not the bound.
+            assert!(
+                loaded.latency.max() > deadline + unloaded.latency.max(),
+                "{} ms",
+                max_ms(&loaded)
+            );
+        }
+    }
 }
