@@ -12,6 +12,7 @@ use archsim::layouts::{onset, LayoutRun, RunContext};
 use archsim::run::{run, RunOptions};
 use archsim::scenario::pipeline::{default_aggregate_cpu, Pipeline};
 use archsim::scenario::{KernelsChoice, Resolved, Scenario};
+use archsim::sim::NS_PER_SEC;
 
 const DETECTORS: &str =
     r#"detectors = ["black", "freeze", "block_corruption", "silence", "av_sync"]"#;
@@ -421,9 +422,33 @@ fn a_probe_stops_at_its_first_steady_throttle_with_the_same_answer() {
     }
 }
 
-/// One stream on one instance, a single stage of `decode` CPU per frame, under
-/// `overload` and `[quotas]` text.
-fn tiny_monolith(decode: &str, overload: &str, quotas: &str) -> Resolved {
+/// The monolith on one c5.large with no agent/OS reserve, so a frame's 1.5 s of CPU
+/// takes 1.5 s (the default reserve, 0.07 vCPU, would make it 1.55 s and the hand
+/// count below wrong).
+const ONE_INSTANCE: &str = r#"
+[[layouts]]
+name = "mono"
+kind = "monolith"
+[layouts.ec2]
+instance_type = "c5.large"
+reserve_vcpu = 0.0
+scaling = { kind = "fixed", instances = 1 }
+"#;
+
+/// The same on one Fargate task of 1 vCPU (Fargate keeps no reserve).
+const ONE_TASK: &str = r#"
+[[layouts]]
+name = "task"
+kind = "fargate"
+[layouts.fargate]
+task_vcpu = 1
+task_memory_gb = 2.0
+scaling = { kind = "fixed", instances = 1 }
+"#;
+
+/// One stream on `layout` (one machine), a single stage of `decode` CPU per frame,
+/// under `overload` and `[quotas]` text.
+fn tiny(layout: &str, decode: &str, overload: &str, quotas: &str) -> Resolved {
     let text = format!(
         r#"
 name = "tiny"
@@ -444,14 +469,7 @@ chunk_seconds = 1
 [[stages]]
 name = "decode"
 work = "{decode}"
-
-[[layouts]]
-name = "mono"
-kind = "monolith"
-[layouts.ec2]
-instance_type = "c5.large"
-scaling = {{ kind = "fixed", instances = 1 }}
-"#
+{layout}"#
     );
     Scenario::parse("<tiny>", &text, None).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
@@ -468,43 +486,50 @@ fn run_one(r: &Resolved, quotas_raised: bool) -> LayoutRun {
 
 /// A stream's decode is sequential: at 1.5 s of work per frame arriving every second,
 /// frame k waits 0.5·k s until one waits past the 2 s deadline and is skipped. Worked
-/// by hand: frames 0-4 wait 0..2 s (served), 5 would wait 2.5 s (dropped), 6 and 7
-/// wait 1.5 and 2 s, 8 would wait 2.5 s, 9 would start after its chunk ended (dropped);
-/// 7 ends 0.5 s after the period (late).
+/// by hand: frames 0-4 wait 0..2 s (served; 4 waits exactly the deadline), 5 would
+/// wait 2.5 s (dropped), 6 and 7 wait 1.5 and 2 s, 8 would start after the period, 9
+/// after its chunk ended (dropped); 7 ends 0.5 s after the period (late). The
+/// longest latency is the deadline plus the frame's own service time, exactly. The
+/// same on an instance and on a Fargate task.
 #[test]
 fn drop_policy_skips_exactly_the_frames_past_the_deadline() {
-    let r = tiny_monolith("1500ms", r#"overload = { drop_after = "2s" }"#, "");
-    let run = run_one(&r, false);
-    let items = run.items;
-    assert_eq!(
-        (items.offered, items.analysed, items.late, items.dropped),
-        (10, 6, 1, 3),
-        "{items:?}"
-    );
-    assert!(items.balanced());
-    assert_eq!(run.latency.count(), items.served());
-    // Latency is over served frames and bounded by deadline + own service time.
-    assert!(
-        run.latency.max() <= 2_000_000_000 + 1_500_000_000,
-        "{}",
-        run.latency.max()
-    );
-    let c = run.capacity();
-    assert_eq!(c.verdict, archsim::layouts::Verdict::Overloaded);
-    assert_eq!(c.binding, None, "a fixed fleet too small is no quota");
-    assert!((c.served_fraction - 0.7).abs() < 1e-12, "{c:?}");
+    for layout in [ONE_INSTANCE, ONE_TASK] {
+        let r = tiny(layout, "1500ms", r#"overload = { drop_after = "2s" }"#, "");
+        let run = run_one(&r, false);
+        let items = run.items;
+        assert_eq!(
+            (items.offered, items.analysed, items.late, items.dropped),
+            (10, 6, 1, 3),
+            "{}: {items:?}",
+            run.kind
+        );
+        assert!(items.balanced());
+        assert_eq!(run.latency.count(), items.served());
+        // Latency is over served frames and bounded by deadline + own service time,
+        // which frames 4 and 7 reach.
+        assert_eq!(
+            run.latency.max(),
+            2_000_000_000 + 1_500_000_000,
+            "{}",
+            run.kind
+        );
+        let c = run.capacity();
+        assert_eq!(c.verdict, archsim::layouts::Verdict::Overloaded);
+        assert_eq!(c.binding, None, "a fixed fleet too small is no quota");
+        assert!((c.served_fraction - 0.7).abs() < 1e-12, "{c:?}");
 
-    // Under `queue` nothing waits out a deadline: frames 0-6 start 1.5 s apart, and
-    // 7-9 would start after the period; the waits, so latency, grow.
-    let q = run_one(&tiny_monolith("1500ms", r#"overload = "queue""#, ""), false);
-    assert!(q.items.balanced());
-    assert_eq!((q.items.served(), q.items.dropped), (7, 3), "{:?}", q.items);
-    assert!(q.latency.max() > run.latency.max());
+        // Under `queue` nothing waits out a deadline: frames 0-6 start 1.5 s apart, and
+        // 7-9 would start after the period; the waits, so latency, grow.
+        let q = run_one(&tiny(layout, "1500ms", r#"overload = "queue""#, ""), false);
+        assert!(q.items.balanced());
+        assert_eq!((q.items.served(), q.items.dropped), (7, 3), "{:?}", q.items);
+        assert!(q.latency.max() > run.latency.max());
 
-    // Work that fits: every frame analysed, nothing dropped.
-    let ok = run_one(&tiny_monolith("300ms", "", ""), false);
-    assert_eq!(ok.items.dropped, 0, "{:?}", ok.items);
-    assert!(ok.capacity().keeps_up());
+        // Work that fits: every frame analysed, nothing dropped.
+        let ok = run_one(&tiny(layout, "300ms", "", ""), false);
+        assert_eq!(ok.items.dropped, 0, "{:?}", ok.items);
+        assert!(ok.capacity().keeps_up());
+    }
 }
 
 /// The EC2 vCPU quota at its default (5 vCPUs) runs two c5.large (2 vCPUs each), not
@@ -630,4 +655,58 @@ overload = "queue"
         e.capacity().binding,
         Some(archsim::layouts::Gate::LambdaConcurrency)
     );
+}
+
+/// The overload deadline bounds a chunk's waits in line for a quota: per queue (the
+/// default, as Lambda's MaximumEventAgeInSeconds does) in each of lambda-direct's
+/// three stage queues, so latency stays within three deadlines plus what a chunk
+/// takes unloaded; per item, along each path through the pipeline together, so
+/// within one deadline plus that.
+#[test]
+fn lambda_direct_waits_stay_within_the_deadline_per_queue_or_per_item() {
+    let layout = |limit: u32, per: &str| {
+        format!(
+            r#"
+[[layouts]]
+name = "lambda-direct"
+kind = "lambda-direct"
+account = {{ concurrency_limit = {limit} }}
+overload = {{ drop_after = "10s", per = "{per}" }}
+"#
+        )
+    };
+    let unloaded = run_layouts(scenario(60, "4min", &layout(100_000, "item"))).remove(0);
+    assert_eq!(unloaded.items.dropped, 0, "{:?}", unloaded.items);
+    // A third of the mean concurrency the load needs (function-seconds a second).
+    let function_s: f64 = unloaded
+        .usage
+        .lambda
+        .iter()
+        .map(|l| l.invocations.0 as f64 * l.avg_billed_duration_ms.0 / 1e3)
+        .sum();
+    let limit = ((function_s / 240.0 / 3.0) as u32).max(1);
+    let deadline = 10 * NS_PER_SEC;
+    let max_ms = |l: &LayoutRun| l.latency.max() / 1_000_000;
+    for (per, deadlines) in [("queue", 3), ("item", 1)] {
+        let loaded = run_layouts(scenario(60, "4min", &layout(limit, per))).remove(0);
+        let i = loaded.items;
+        assert!(i.balanced(), "{per}: {i:?}");
+        assert!(i.dropped > i.offered / 10, "{per}: overloaded: {i:?}");
+        assert_eq!(loaded.latency.count(), i.served());
+        let bound = deadlines * deadline + unloaded.latency.max();
+        assert!(
+            loaded.latency.max() <= bound,
+            "{per}: max latency {} ms, bound {} ms",
+            max_ms(&loaded),
+            bound / 1_000_000
+        );
+        if per == "queue" {
+            // Later queues add their own waits: one deadline is not the bound.
+            assert!(
+                loaded.latency.max() > deadline + unloaded.latency.max(),
+                "{} ms",
+                max_ms(&loaded)
+            );
+        }
+    }
 }

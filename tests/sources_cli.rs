@@ -217,3 +217,68 @@ fn explain_says_it_walks_through_streams() {
     let err = input_error(&["explain", UPLOADS]);
     assert!(err.contains("source is requests"), "{err}");
 }
+
+/// The report folder of a request workload labels its items requests: the page's
+/// captions and capacity text, the latency CDF's axes and each timeline's first panel
+/// (the arrival rate); no chart speaks of frames or streams. A stream workload's
+/// report keeps frames and active streams.
+#[test]
+fn request_reports_and_charts_say_requests() {
+    let (dir, path) = first_hour();
+    let out = dir.path().join("report");
+    ok(&["run", &path, "--out", out.to_str().unwrap()]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    for want in [
+        "Fraction of requests answered within a given latency",
+        "latency per request (ms, log scale)",
+        "fraction of requests answered",
+        "serves its offered items (requests)",
+        "Request rate",
+        "requests per second",
+    ] {
+        assert!(html.contains(want), "`{want}` missing from report.html");
+    }
+    let page = html.to_lowercase();
+    for never in [
+        "fraction of frames",
+        "per frame",
+        "items (frames)",
+        "active streams",
+        "search over stream counts",
+    ] {
+        assert!(!page.contains(never), "`{never}` in report.html");
+    }
+    let mut charts = 0;
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "svg") {
+            charts += 1;
+            let svg = std::fs::read_to_string(&p).unwrap().to_lowercase();
+            for never in ["frame", "stream"] {
+                assert!(!svg.contains(never), "`{never}` in {}", p.display());
+            }
+        }
+    }
+    assert!(charts >= 3, "{charts} charts");
+
+    let streams = dir.path().join("streams");
+    ok(&[
+        "run",
+        "scenarios/low-traffic.toml",
+        "--no-onset",
+        "--out",
+        streams.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(streams.join("report.html")).unwrap();
+    for want in [
+        "Fraction of frames answered",
+        "latency per frame (ms, log scale)",
+        "serves its offered items (frames)",
+        "Active streams",
+    ] {
+        assert!(
+            html.contains(want),
+            "`{want}` missing from the stream report"
+        );
+    }
+}

@@ -95,7 +95,7 @@ impl S3Config {
             Assumption::new(
                 "s3.lifecycle",
                 self.lifecycle,
-                "temporary frames expire after the shortest lifecycle period, 1 day (U)",
+                "temporary objects (frames, audio buffers, hand-offs) expire after the shortest lifecycle period, 1 day (U)",
             ),
             Assumption::new(
                 "s3.burst_s",

@@ -505,6 +505,10 @@ struct Job {
     frame_bytes: u64,
     /// Inputs arrived, per stage.
     arrived: Vec<u16>,
+    /// Per stage, the longest the job waited in line (for a consumer, in queues) on
+    /// any path to the stage and in its own queue: what an overload deadline `per =
+    /// "item"` bounds.
+    waited: Vec<Time>,
     /// Stages counted as the analysis (the detectors) still to finish it.
     middle_left: u32,
     /// Sink stages still to finish it.
@@ -1089,6 +1093,7 @@ impl<'a> Sim<'a> {
                 entered: now,
                 frame_bytes: self.ctx.cost.jpeg_bytes(self.rng_work.random::<f64>()),
                 arrived: vec![0; n],
+                waited: vec![0; n],
                 middle_left: self.middle.len() as u32,
                 sinks_left: self.is_sink.iter().filter(|s| **s).count() as u32,
             },
@@ -1123,6 +1128,9 @@ impl<'a> Sim<'a> {
                 self.services[svc].idle.push(w);
                 self.drop_job(key);
                 continue;
+            }
+            if let (Some(job), Some(at)) = (self.jobs.get_mut(&key), ready) {
+                job.waited[svc] = now - at;
             }
             let s = &mut self.services[svc];
             s.workers[w as usize].state = WorkerState::Busy;
@@ -1287,11 +1295,17 @@ impl<'a> Sim<'a> {
                 continue;
             };
             self.note_quota_wait(svc, t.saturating_sub(sent));
-            // A message older than the deadline is discarded unread (its receive and
-            // delete are billed); the job it belongs to is dropped.
-            if !self.overload.may_start(sent, t) {
+            // A message older than the deadline (per item: with the job's waits on
+            // the path to it) is discarded unread (its receive and delete are
+            // billed); the job it belongs to is dropped.
+            let before = self.jobs.get(&key).map_or(0, |j| j.waited[from]);
+            if !self.overload.may_start_after(before, sent, t) {
                 self.drop_job(key);
                 continue;
+            }
+            if let Some(job) = self.jobs.get_mut(&key) {
+                let path = before + t.saturating_sub(sent);
+                job.waited[svc] = job.waited[svc].max(path);
             }
             let (end, finished) = self.process(svc, key, Some((from, d.s3_get_bytes)), t);
             t = end;
@@ -2080,6 +2094,13 @@ service = {{ instance_type = "c5.large", initial_tasks = 1, max_tasks = 50 }}
         let bound = (20 + 1) * NS_PER_SEC + 1_600_000_000;
         assert!(drop.latency.max() <= bound, "{}", drop.latency.max());
         assert_eq!(drop.overload.label(), "drop_after 20s");
+        // Per item the source stage's in-process queue holds nothing back here, so
+        // b's queue has the whole deadline: the same bound, the same drops.
+        let item = slow_b("{ drop_after = \"20s\", per = \"item\" }");
+        assert!(item.items.balanced(), "{:?}", item.items);
+        assert!(item.latency.max() <= bound, "{}", item.latency.max());
+        assert_eq!(item.items.dropped, i.dropped);
+        assert_eq!(item.overload.label(), "drop_after 20s per item");
         let queue = slow_b("\"queue\"");
         assert_eq!(queue.items.dropped, 0);
         assert!(queue.latency.max() > 60 * NS_PER_SEC);

@@ -90,8 +90,14 @@ pub fn plan(r: &Resolved, duration: Time) -> Option<Vec<Segment>> {
 pub fn warmup(ctx: &RunContext, spec: &LayoutSpec) -> Time {
     let layout = super::of(spec);
     let backlog = match ctx.overload(spec) {
-        OverloadPolicy::DropAfter(d) => {
-            d.saturating_mul(BACKLOG_DEADLINES * layout.drop_points(&ctx.resolved.pipeline) as Time)
+        policy @ OverloadPolicy::DropAfter { after, .. } => {
+            // Per item, the deadline bounds an item's waits along its whole path.
+            let points = if policy.per_item() {
+                1
+            } else {
+                layout.drop_points(&ctx.resolved.pipeline)
+            };
+            after.saturating_mul(BACKLOG_DEADLINES * points as Time)
         }
         OverloadPolicy::Queue => 0,
     };
@@ -105,7 +111,7 @@ pub fn applies(ctx: &RunContext, spec: &LayoutSpec, segments: &[Segment]) -> boo
     let w = warmup(ctx, spec);
     match ctx.overload(spec) {
         OverloadPolicy::Queue => false,
-        OverloadPolicy::DropAfter(_) => segments.iter().any(|s| w + (w + WINDOW) < s.len),
+        OverloadPolicy::DropAfter { .. } => segments.iter().any(|s| w + (w + WINDOW) < s.len),
     }
 }
 

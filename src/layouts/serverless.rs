@@ -122,6 +122,10 @@ struct Exec {
     /// Without Step Functions: inputs each stage still waits for, and the sinks
     /// (stages nobody reads) still to finish.
     inputs_left: Vec<u8>,
+    /// Per stage, the longest the chunk waited in line for a quota (to start, and in
+    /// Lambda's queues) on any path to the stage: what an overload deadline `per =
+    /// "item"` bounds.
+    waited: Vec<Time>,
     sinks_left: u8,
     /// When the last counted stage (the analysis) finished on this chunk.
     item_end: Time,
@@ -145,11 +149,16 @@ impl Execs {
                 inputs.clear();
                 inputs.extend_from_slice(&e.inputs_left);
                 e.inputs_left = inputs;
+                let mut waited = std::mem::take(&mut slot.waited);
+                waited.clear();
+                waited.resize(e.inputs_left.len(), 0);
+                e.waited = waited;
                 *slot = e;
                 X { i, gen: slot.gen }
             }
             None => {
                 e.gen = 0;
+                e.waited = vec![0; e.inputs_left.len()];
                 self.recs.push(e);
                 X {
                     i: self.recs.len() as u32 - 1,
@@ -929,6 +938,7 @@ pub fn simulate(
                     started: now,
                     start_ok: false,
                     inputs_left: inputs_of.clone(),
+                    waited: Vec::new(),
                     sinks_left: n_sinks,
                     item_end: 0,
                     frame_bytes,
@@ -974,6 +984,10 @@ pub fn simulate(
                     continue;
                 }
                 if cursor == FIRST_STATE {
+                    // What the chunk waited to start (the StartExecution line and
+                    // the first state's transition) is on every path through it.
+                    let to_start = now.saturating_sub(e.ready);
+                    e.waited.fill(to_start);
                     driver
                         .as_mut()
                         .expect("Step Functions layouts drive ASL")
@@ -1020,11 +1034,13 @@ pub fn simulate(
                         async_queues[fi].pop_front();
                         continue;
                     };
-                    let too_old = drop_after.is_some_and(|d| now.saturating_sub(queued) > d);
+                    let too_old = !overload.may_start_after(e.waited[fi], queued, now);
                     let timed_out = express && now > e.started + EXPRESS_MAX;
                     if too_old || timed_out {
-                        // The event's age passed the deadline (Lambda discards it,
-                        // as with MaximumEventAgeInSeconds), or Express timed out.
+                        // The event waited past the deadline (Lambda discards it, as
+                        // with MaximumEventAgeInSeconds; per item: the chunk's waits
+                        // on this path together, and the stage skips it), or
+                        // Express timed out.
                         async_queues[fi].pop_front();
                         if timed_out {
                             let end = e.started + EXPRESS_MAX;
@@ -1060,12 +1076,16 @@ pub fn simulate(
                             async_queues[fi].pop_front();
                             lambda_wait_ns += now.saturating_sub(queued) as u128;
                             last_end = last_end.max(inv.end);
+                            if let Some(e) = execs.get(x) {
+                                e.waited[fi] += now.saturating_sub(queued);
+                            }
                             after_invoke(
                                 stage,
                                 x,
                                 inv.end,
                                 cursor,
                                 &counted,
+                                &readers,
                                 frames,
                                 &mut frames_by_stage,
                                 &mut q,
@@ -1111,6 +1131,7 @@ pub fn simulate(
                             inv.end,
                             cursor,
                             &counted,
+                            &readers,
                             frames,
                             &mut frames_by_stage,
                             &mut q,
@@ -1383,22 +1404,33 @@ fn retry_time(now: Time, th: &Throttled, client: &RetryPolicy, n: u32, rng: &mut
 /// where its items' analysis ends; the function's result goes back to the
 /// interpreter at its end (Step Functions) or lets the stages that read it start.
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 fn after_invoke(
     stage: u8,
     x: X,
     end: Time,
     cursor: u32,
     counted: &std::ops::Range<usize>,
+    readers: &[Vec<u8>],
     frames: u32,
     frames_by_stage: &mut [u64],
     q: &mut EventQueue<Ev>,
     execs: &mut Execs,
 ) {
-    if counted.contains(&(stage as usize)) {
-        frames_by_stage[stage as usize] += frames as u64;
-        if let Some(e) = execs.get(x) {
+    if let Some(e) = execs.get(x) {
+        // The stages reading this one's output inherit the wait of the path
+        // through it (the longest of their inputs' paths).
+        let waited = e.waited[stage as usize];
+        for &j in &readers[stage as usize] {
+            let w = &mut e.waited[j as usize];
+            *w = (*w).max(waited);
+        }
+        if counted.contains(&(stage as usize)) {
             e.item_end = e.item_end.max(end);
         }
+    }
+    if counted.contains(&(stage as usize)) {
+        frames_by_stage[stage as usize] += frames as u64;
     }
     if cursor == NO_CURSOR {
         q.push(end, Ev::StageDone { x, stage });

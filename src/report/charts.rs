@@ -8,7 +8,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::data::{LayoutSummary, Sensitivity, SweepData, TimelinePoint};
+use super::data::{item_word, items_word, LayoutSummary, Sensitivity, SweepData, TimelinePoint};
 use super::money::usd_axis;
 use crate::error::{Error, Result};
 use crate::pricing::Service;
@@ -332,8 +332,11 @@ fn draw_cdf<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_labels(12)
-        .x_desc("latency per frame (ms, log scale)")
-        .y_desc("fraction of frames answered")
+        .x_desc(format!(
+            "latency per {} (ms, log scale)",
+            item_word(layouts)
+        ))
+        .y_desc(format!("fraction of {} answered", items_word(layouts)))
         .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
         .x_label_formatter(&|v| format_number(*v))
         .label_style(font(LABEL))
@@ -502,15 +505,25 @@ struct Panel {
 /// further off it does not bind, and drawing it would flatten the series.
 const QUOTA_NEAR: f64 = 0.5;
 
-/// The panels a layout has: active streams always; Lambda concurrency, throttles and
+/// The panels a layout has: active streams (a request source: its arrival rate, which
+/// the timeline samples in their place) always; Lambda concurrency, throttles and
 /// instances only when the layout has them (no empty panels). The Lambda concurrency
 /// quota and the stream count where throttling starts are drawn where they bind.
 fn timeline_panels(layout: &LayoutSummary) -> Vec<Panel> {
     let peak = |f: fn(&TimelinePoint) -> f64| layout.timeline.iter().map(f).fold(0.0, f64::max);
     let near = |peak: f64, limit: f64| limit > 0.0 && peak >= QUOTA_NEAR * limit;
+    let requests = layout.usd_per_1000_requests.is_some();
     let mut panels = vec![Panel {
-        title: "Active streams",
-        unit: "streams",
+        title: if requests {
+            "Request rate"
+        } else {
+            "Active streams"
+        },
+        unit: if requests {
+            "requests per second"
+        } else {
+            "streams"
+        },
         get: |p| p.active_streams,
         color: layout_color(0),
         limit: layout

@@ -184,6 +184,24 @@ pub struct FoundDefect {
     pub defect: crate::frames::Defect,
 }
 
+/// What one item of these layouts is, in the plural: `requests` when they are priced
+/// per 1,000 requests (a request source), else `frames`. Charts and pages label items
+/// with it so that a request workload never speaks of frames.
+pub fn items_word(layouts: &[LayoutSummary]) -> &'static str {
+    match layouts.first().and_then(|l| l.usd_per_1000_requests) {
+        Some(_) => "requests",
+        None => "frames",
+    }
+}
+
+/// The singular of [`items_word`]: `request` or `frame`.
+pub fn item_word(layouts: &[LayoutSummary]) -> &'static str {
+    match items_word(layouts) {
+        "requests" => "request",
+        _ => "frame",
+    }
+}
+
 impl LayoutSummary {
     /// The monthly cost the saving compares: with quotas raised to carry the load
     /// when the layout was overloaded by them (AWS raises soft quotas on request),
@@ -396,10 +414,7 @@ impl RunReport {
     /// What one item is, in the plural: `frames` for streams, `requests` for a
     /// request source (the same signal as [`RunReport::unit_label`]).
     pub fn items_word(&self) -> &'static str {
-        match self.layouts.first().and_then(|l| l.usd_per_1000_requests) {
-            Some(_) => "requests",
-            None => "frames",
-        }
+        items_word(&self.layouts)
     }
 
     /// Saving (%) of layout `i`'s monthly cost against the first layout's; `None` for

@@ -134,6 +134,55 @@ pub fn raised_summary(raised: &LayoutRun, catalog: &Catalog) -> super::data::Rai
     }
 }
 
+/// The catalog's assumed quantities (confidence U) that priced these layouts' usage:
+/// the CloudWatch Logs bytes of each Lambda invocation and the EBS root volume of each
+/// EC2 instance, each with the layouts whose bill has that line.
+fn billed_catalog_assumptions(layouts: &[LayoutRun], catalog: &Catalog) -> Vec<Assumption> {
+    let names = |uses: &dyn Fn(&LayoutRun) -> bool| -> Vec<String> {
+        layouts
+            .iter()
+            .filter(|l| uses(l))
+            .map(|l| l.name.clone())
+            .collect()
+    };
+    let logs = &catalog.cloudwatch_logs.lambda_bytes_per_invocation;
+    let ebs = &catalog.ebs.root_volume_gb;
+    let lines = [
+        (
+            "cloudwatch_logs.lambda_bytes_per_invocation",
+            format!("{} bytes", logs.value),
+            (&logs.source, &logs.confidence),
+            names(&|l| {
+                l.usage
+                    .lambda
+                    .iter()
+                    .any(|f| f.log_bytes_per_invocation.is_none())
+            }),
+        ),
+        (
+            "ebs.root_volume_gb",
+            format!("{} GB per instance", ebs.value),
+            (&ebs.source, &ebs.confidence),
+            names(&|l| l.usage.ec2.iter().any(|e| e.root_volume_gb.is_none())),
+        ),
+    ];
+    lines
+        .into_iter()
+        .filter(|(.., used_by)| !used_by.is_empty())
+        .map(|(name, value, (source, confidence), used_by)| Assumption {
+            name: name.into(),
+            value,
+            source: format!(
+                "{source} (catalog, confidence {})",
+                confidence.as_deref().unwrap_or("not given")
+            ),
+            low: None,
+            high: None,
+            layouts: used_by,
+        })
+        .collect()
+}
+
 /// The whole report of a run.
 pub fn run_report(run: &ScenarioRun) -> RunReport {
     let r = &run.resolved;
@@ -209,6 +258,7 @@ pub fn run_report(run: &ScenarioRun) -> RunReport {
         }
     }
     assumptions.extend(per_layout);
+    assumptions.extend(billed_catalog_assumptions(&run.layouts, &r.catalog));
     if let Some(st) = r.pipeline.stages.iter().find(|st| st.audio_bytes > 0) {
         assumptions.push(Assumption {
             name: format!("stages.{}.audio_bytes", st.name),

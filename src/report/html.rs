@@ -231,21 +231,30 @@ pub fn render(r: &RunReport) -> Result<String> {
     figure(
         &mut o,
         charts::latency_cdf(&r.layouts),
-        "Fraction of frames answered within a given latency (log scale).",
+        &format!(
+            "Fraction of {} answered within a given latency (log scale).",
+            r.items_word()
+        ),
     )?;
     grid_table(&mut o, &latency_grid(r), |_, _| None);
 
     o.push_str("<h2>Capacity</h2>\n");
     grid_table(&mut o, &load_grid(r), |_, _| None);
+    // A request source has no onset search (it varies the stream count).
+    let onset = match r.items_word() {
+        "frames" => " Where throttling starts comes from a search over stream counts.",
+        _ => "",
+    };
     let _ = writeln!(
         o,
-        "<p>A layout <em>keeps up</em> when it serves its offered items (frames) and nothing is \
+        "<p>A layout <em>keeps up</em> when it serves its offered items ({}) and nothing is \
          throttled; <em>throttled</em> when it serves them but requests were throttled (or \
          Lambda concurrency reached its quota); <em>overloaded</em> when items were dropped \
          (not started within the overload policy's deadline, or not before the period ended) \
          or a backlog drained after the period: the cell gives the share served, and the \
          verdict line names the quota that binds. An overloaded layout's latency is over the \
-         items it served. Where throttling starts comes from a search over stream counts.</p>"
+         items it served.{onset}</p>",
+        r.items_word()
     );
 
     o.push_str("<h2>Timelines</h2>\n");

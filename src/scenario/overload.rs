@@ -14,47 +14,107 @@ use crate::sim::{Dur, Time, NS_PER_SEC};
 /// What happens to an item (a frame, a request) the layout cannot start at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OverloadPolicy {
-    /// An item not started within this long of arriving is dropped and counted, as a
-    /// monitor that falls behind skips frames.
-    DropAfter(Time),
+    /// An item that waited in line longer than `after` is dropped and counted, as a
+    /// monitor that falls behind skips frames; `per` says over which waits.
+    DropAfter { after: Time, per: DeadlineScope },
     /// Items wait without limit (today's unbounded queue, kept for teaching: its
     /// latency grows with the simulated period).
     Queue,
 }
 
+/// Which waits an overload deadline bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeadlineScope {
+    /// Each queue on its own: an item that waited longer in one queue is dropped
+    /// there, as Lambda discards an async event older than its function's
+    /// MaximumEventAgeInSeconds and a consumer discards a stale SQS message. An item
+    /// passing several queues can wait up to the deadline in each.
+    #[default]
+    Queue,
+    /// The item's waits in all its queues together, along each path through the
+    /// pipeline (the stage's code checks the item's age): its latency stays within
+    /// one deadline plus its own service time, at the price of dropping items a
+    /// later stage would have finished.
+    Item,
+}
+
 impl Default for OverloadPolicy {
     fn default() -> Self {
-        OverloadPolicy::DropAfter(60 * NS_PER_SEC)
+        OverloadPolicy::DropAfter {
+            after: 60 * NS_PER_SEC,
+            per: DeadlineScope::Queue,
+        }
     }
 }
 
 impl OverloadPolicy {
+    /// The policy dropping items after `after` in any one queue.
+    pub fn drop_after(after: Time) -> OverloadPolicy {
+        OverloadPolicy::DropAfter {
+            after,
+            per: DeadlineScope::Queue,
+        }
+    }
+
     /// The deadline to start an item, if there is one.
     pub fn deadline(self) -> Option<Time> {
         match self {
-            OverloadPolicy::DropAfter(t) => Some(t),
+            OverloadPolicy::DropAfter { after, .. } => Some(after),
             OverloadPolicy::Queue => None,
         }
     }
 
-    /// Whether an item that arrived at `arrived` may still start at `start`.
-    pub fn may_start(self, arrived: Time, start: Time) -> bool {
+    /// Whether the deadline bounds an item's waits summed along its path.
+    pub fn per_item(self) -> bool {
+        matches!(
+            self,
+            OverloadPolicy::DropAfter {
+                per: DeadlineScope::Item,
+                ..
+            }
+        )
+    }
+
+    /// Whether an item that waited `before` in earlier queues on its path and
+    /// entered this one at `arrived` may still start at `start`.
+    pub fn may_start_after(self, before: Time, arrived: Time, start: Time) -> bool {
         match self {
-            OverloadPolicy::DropAfter(t) => start.saturating_sub(arrived) <= t,
+            OverloadPolicy::DropAfter { after, per } => {
+                let here = start.saturating_sub(arrived);
+                match per {
+                    DeadlineScope::Queue => here <= after,
+                    DeadlineScope::Item => before.saturating_add(here) <= after,
+                }
+            }
             OverloadPolicy::Queue => true,
         }
     }
 
-    /// As written in a scenario (`drop_after 1m`, `queue`), for reports.
+    /// Whether an item that arrived at `arrived`, with no wait before, may still
+    /// start at `start`.
+    pub fn may_start(self, arrived: Time, start: Time) -> bool {
+        self.may_start_after(0, arrived, start)
+    }
+
+    /// As written in a scenario (`drop_after 1m`, `drop_after 1m per item`,
+    /// `queue`), for reports.
     pub fn label(self) -> String {
         match self {
-            OverloadPolicy::DropAfter(t) => format!("drop_after {}", Dur(t)),
+            OverloadPolicy::DropAfter {
+                after,
+                per: DeadlineScope::Queue,
+            } => format!("drop_after {}", Dur(after)),
+            OverloadPolicy::DropAfter {
+                after,
+                per: DeadlineScope::Item,
+            } => format!("drop_after {} per item", Dur(after)),
             OverloadPolicy::Queue => "queue".into(),
         }
     }
 }
 
-const EXPECTED_POLICY: &str = "`\"queue\"` or a table `{ drop_after = \"60s\" }`";
+const EXPECTED_POLICY: &str =
+    "`\"queue\"` or a table `{ drop_after = \"60s\" }` (optionally with `per = \"queue\"|\"item\"`)";
 
 impl<'de> Deserialize<'de> for OverloadPolicy {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -74,12 +134,24 @@ impl<'de> Deserialize<'de> for OverloadPolicy {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<OverloadPolicy, M::Error> {
                 let mut after: Option<Dur> = None;
+                let mut per = DeadlineScope::Queue;
                 while let Some(key) = m.next_key::<String>()? {
                     match key.as_str() {
                         "drop_after" => after = Some(m.next_value()?),
+                        "per" => {
+                            per = match m.next_value::<String>()?.as_str() {
+                                "queue" => DeadlineScope::Queue,
+                                "item" => DeadlineScope::Item,
+                                other => {
+                                    return Err(de::Error::custom(format!(
+                                        "unknown deadline scope `{other}`; expected `per = \"queue\"` (each queue on its own) or `per = \"item\"` (the item's waits together)"
+                                    )))
+                                }
+                            }
+                        }
                         other => {
                             return Err(de::Error::custom(format!(
-                                "unknown field `{other}` in overload; expected `drop_after` (or write overload = \"queue\")"
+                                "unknown field `{other}` in overload; expected `drop_after` and optionally `per` (or write overload = \"queue\")"
                             )))
                         }
                     }
@@ -94,7 +166,7 @@ impl<'de> Deserialize<'de> for OverloadPolicy {
                         "drop_after must be longer than 0 (an item needs time to start)",
                     ));
                 }
-                Ok(OverloadPolicy::DropAfter(t))
+                Ok(OverloadPolicy::DropAfter { after: t, per })
             }
         }
         d.deserialize_any(V)
@@ -106,9 +178,15 @@ impl Serialize for OverloadPolicy {
         use serde::ser::SerializeMap;
         match self {
             OverloadPolicy::Queue => s.serialize_str("queue"),
-            OverloadPolicy::DropAfter(t) => {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("drop_after", &Dur(*t))?;
+            OverloadPolicy::DropAfter { after, per } => {
+                // The default scope is left out, so outputs of scenarios that do not
+                // name one stay as they were.
+                let item = *per == DeadlineScope::Item;
+                let mut m = s.serialize_map(Some(1 + item as usize))?;
+                m.serialize_entry("drop_after", &Dur(*after))?;
+                if item {
+                    m.serialize_entry("per", "item")?;
+                }
                 m.end()
             }
         }
@@ -220,7 +298,7 @@ mod tests {
     fn policies_parse_and_default_to_sixty_seconds() {
         assert_eq!(
             parse("").unwrap().overload,
-            OverloadPolicy::DropAfter(60 * NS_PER_SEC)
+            OverloadPolicy::drop_after(60 * NS_PER_SEC)
         );
         assert_eq!(
             parse("overload = \"queue\"").unwrap().overload,
@@ -230,13 +308,31 @@ mod tests {
             parse("overload = { drop_after = \"2s\" }")
                 .unwrap()
                 .overload,
-            OverloadPolicy::DropAfter(2 * NS_PER_SEC)
+            OverloadPolicy::drop_after(2 * NS_PER_SEC)
         );
-        let p = OverloadPolicy::DropAfter(NS_PER_SEC);
+        let item = parse("overload = { drop_after = \"2s\", per = \"item\" }")
+            .unwrap()
+            .overload;
+        assert_eq!(
+            item,
+            OverloadPolicy::DropAfter {
+                after: 2 * NS_PER_SEC,
+                per: DeadlineScope::Item
+            }
+        );
+        assert!(item.per_item());
+        assert_eq!(item.label(), "drop_after 2s per item");
+        let p = OverloadPolicy::drop_after(NS_PER_SEC);
+        assert!(!p.per_item());
         assert!(p.may_start(5, 5 + NS_PER_SEC));
         assert!(!p.may_start(5, 6 + NS_PER_SEC));
         assert!(OverloadPolicy::Queue.may_start(0, u64::MAX));
         assert_eq!(p.label(), "drop_after 1s");
+        // Per queue an earlier wait does not count; per item it does.
+        assert!(p.may_start_after(NS_PER_SEC, 0, NS_PER_SEC));
+        assert!(item.may_start_after(NS_PER_SEC, 0, NS_PER_SEC));
+        assert!(!item.may_start_after(NS_PER_SEC, 0, NS_PER_SEC + 1));
+        assert!(!item.may_start_after(2 * NS_PER_SEC + 1, 0, 0));
     }
 
     #[test]
@@ -246,6 +342,10 @@ mod tests {
             ("overload = { drop_after = \"0s\" }", "longer than 0"),
             ("overload = { after = \"1s\" }", "unknown field `after`"),
             ("overload = {}", "needs `drop_after`"),
+            (
+                "overload = { drop_after = \"1s\", per = \"stage\" }",
+                "unknown deadline scope `stage`",
+            ),
             (
                 "overload = { drop_after = \"soon\" }",
                 "expected a duration",
