@@ -72,7 +72,8 @@ fn run_layouts(r: Resolved) -> Vec<LayoutRun> {
 }
 
 /// Every frame captured is accounted for once (analysed, late or dropped), every
-/// served one analysed exactly once by every detector, and its latency recorded once.
+/// served one analysed by every detector (and no frame more than once), and its
+/// latency recorded once.
 fn assert_conserved(l: &LayoutRun, detectors: usize) {
     assert!(l.frames_captured > 0, "{}: no frames captured", l.name);
     assert_eq!(
@@ -89,9 +90,10 @@ fn assert_conserved(l: &LayoutRun, detectors: usize) {
         l.frames_by_detector
     );
     for (det, n) in &l.frames_by_detector {
-        assert_eq!(
-            *n,
-            l.items.served(),
+        // A chunk the deadline drops on one path may have been analysed on another
+        // before (its work billed, its frames counted dropped).
+        assert!(
+            (l.items.served()..=l.items.served() + l.items.dropped).contains(n),
             "{}: detector {det} analysed {n} frames of {:?}",
             l.name,
             l.items

@@ -1,6 +1,6 @@
 //! Items of issue 10's review list that no other test pinned (docs/review-tests.md
 //! maps every item to its tests): CloudWatch Logs and EBS as priced line items of a
-//! run with their catalog assumptions, NAT never billed by a layout; ASL retries of
+//! run with their catalog assumptions, NAT only where a layout says so; ASL retries of
 //! the shipped Prime Video machine billed one transition each, and exactly 8 a chunk
 //! once Lambda does not bind; the throttle onset measured in steady state, not in
 //! the cold start; Express executions ended and billed at 5 minutes; an overloaded
@@ -181,6 +181,41 @@ fn cloudwatch_logs_and_root_volumes_are_billed_with_their_assumptions() {
     );
     std::fs::write(dir.path().join("catalog.toml"), wordier).unwrap();
     check(&run_json(&path, &[]), 600.0);
+}
+
+/// A layout whose functions sit in a VPC without an S3 gateway endpoint
+/// (`[layouts.s3] through_nat = true`) pays NAT data processing on every byte it PUTs
+/// to and GETs from the bucket, at $0.045 per 2^30 bytes; the same layout without it
+/// pays none, and nothing else on its bill changes.
+#[test]
+fn a_layout_in_a_vpc_without_an_endpoint_bills_nat() {
+    let text = FORGOTTEN.replace(
+        "kind = \"distributed\"\n",
+        "kind = \"distributed\"\n[layouts.s3]\nthrough_nat = true\n",
+    );
+    assert_ne!(text, FORGOTTEN);
+    let (_dir, path) = scenario_file("vpc.toml", &text);
+    let vpc = run_json(&path, &[]);
+    let (_dir, path) = scenario_file("open.toml", FORGOTTEN);
+    let open = run_json(&path, &[]);
+    let (open, vpc) = (layout(&open, "distributed"), layout(&vpc, "distributed"));
+    assert!(items(open, "nat_gateway").is_empty());
+    let nat = items(vpc, "nat_gateway");
+    assert_eq!(nat.len(), 1, "{nat:?}");
+    assert_eq!(nat[0]["resource"], "distributed-frames (S3 traffic)");
+    // Every PUT and GET carries at least a JPEG frame or an audio buffer.
+    let s3 = &vpc["usage"]["s3"][0];
+    let requests = f(&s3["tier1_requests"]) + f(&s3["tier2_requests"]);
+    let gb = f(&nat[0]["quantity"]);
+    assert!(
+        gb * GIB > requests * 1_000.0,
+        "{gb} GB for {requests} requests"
+    );
+    close(f(&nat[0]["usd"]), gb * 0.045);
+    // The same seed: the same requests, the same bill but for the NAT line.
+    assert_eq!(open["usage"]["s3"], vpc["usage"]["s3"]);
+    let total = |l: &Value| f(&l["bill"]["total_usd"]);
+    assert!((total(vpc) - f(&nat[0]["usd"]) - total(open)).abs() < 1e-9);
 }
 
 /// `archsim asl count` of the shipped machine: 8 transitions, and each Retry attempt

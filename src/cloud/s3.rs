@@ -16,7 +16,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{Assumption, ThrottleReason, Throttled};
-use crate::pricing::usage::{Count, NonNegative, S3Usage};
+use crate::pricing::usage::{Count, NatGatewayUsage, NonNegative, S3Usage};
 use crate::pricing::{Catalog, Usage};
 use crate::sim::{millis, Dist, Dur, Histogram, Sampler, Time, TokenBucket, NS_PER_SEC};
 
@@ -45,6 +45,10 @@ pub struct S3Config {
     /// Hours in the billing month for GB-months. Assumption (AWS prorates by the
     /// month's real hours; 730 is the yearly average).
     pub hours_per_month: f64,
+    /// The layout's functions (or tasks) sit in a VPC without an S3 gateway
+    /// endpoint, so every byte to and from the bucket passes a NAT gateway, billed
+    /// per GB processed. A design choice; off by default (no VPC, or an endpoint).
+    pub through_nat: bool,
 }
 
 impl Default for S3Config {
@@ -56,6 +60,7 @@ impl Default for S3Config {
             lifecycle: Dur(24 * 3600 * NS_PER_SEC),
             burst_s: 1.0,
             hours_per_month: 730.0,
+            through_nat: false,
         }
     }
 }
@@ -352,6 +357,14 @@ impl S3Bucket {
             tier2_requests: Count(self.stats.gets),
             storage_gb_months: NonNegative(self.gb_months()),
         });
+        if self.cfg.through_nat {
+            // Uploads and downloads alike: NAT bills the bytes it processes either way.
+            let bytes = self.stats.bytes_put + self.stats.bytes_get;
+            usage.nat_gateway.push(NatGatewayUsage {
+                name: format!("{} (S3 traffic)", self.cfg.name),
+                processed_gb: NonNegative(bytes as f64 / (1u64 << 30) as f64),
+            });
+        }
     }
 }
 
@@ -438,5 +451,36 @@ mod tests {
         assert_eq!(u.tier1_requests, Count(30));
         assert_eq!(u.tier2_requests, Count(7));
         assert!((u.storage_gb_months.0 - 30.0 * 24.0 / 730.0).abs() < 1e-12);
+        assert!(
+            usage.nat_gateway.is_empty(),
+            "no NAT unless the layout says so"
+        );
+    }
+
+    /// Through a NAT gateway every byte PUT and GET is processed by it, in GB of 2^30.
+    #[test]
+    fn bytes_through_a_nat_gateway_are_metered() {
+        let mut b = S3Bucket::new(
+            &Catalog::builtin(),
+            S3Config {
+                through_nat: true,
+                ..S3Config::default()
+            },
+        )
+        .unwrap();
+        let mut rng = rng_stream(1, "s3", 0);
+        for _ in 0..3 {
+            b.put(0, "x", 1 << 29, &mut rng).unwrap();
+        }
+        b.get(0, "x", 1 << 30, &mut rng).unwrap();
+        let mut usage = Usage::default();
+        b.meter(&mut usage);
+        assert_eq!(usage.nat_gateway.len(), 1);
+        assert_eq!(usage.nat_gateway[0].name, "frames (S3 traffic)");
+        assert!((usage.nat_gateway[0].processed_gb.0 - 2.5).abs() < 1e-12);
+        let bill = crate::pricing::price(&usage, &Catalog::builtin());
+        let nat = bill.service_total(crate::pricing::Service::NatGateway);
+        let per_gb = Catalog::builtin().nat_gateway.data_processing.unit_usd();
+        assert!((nat - 2.5 * per_gb).abs() < 1e-9, "{nat}");
     }
 }

@@ -303,8 +303,9 @@ pub trait Layout: Sync {
         0
     }
     /// How many times one item can wait up to the drop deadline on its way through
-    /// (a queue in front of each stage, or one at the start): the deadlines a backlog
-    /// takes to age out of every queue.
+    /// when each queue counts on its own (`per = "queue"`: a queue in front of each
+    /// stage, or one at the start): the deadlines a backlog takes to age out of every
+    /// queue. Per item it is one, whatever the layout.
     fn drop_points(&self, _pipeline: &crate::scenario::pipeline::Pipeline) -> u32 {
         1
     }

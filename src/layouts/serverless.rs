@@ -220,6 +220,11 @@ impl Outcomes {
 /// The cursor of a Task started without Step Functions.
 const NO_CURSOR: u32 = u32::MAX;
 
+/// How long a handler takes to see that a chunk is past its deadline and return
+/// (`overload.per = "item"`): it reads the event's capture time, nothing else; billed
+/// as Lambda's minimum of 1 ms. Assumption (U).
+const STALE_CHECK: Time = crate::sim::NS_PER_SEC / 1_000;
+
 /// Express executions end after 5 minutes (`States.Timeout`): AWS's maximum.
 const EXPRESS_MAX: Time = 300 * crate::sim::NS_PER_SEC;
 
@@ -1034,13 +1039,14 @@ pub fn simulate(
                         async_queues[fi].pop_front();
                         continue;
                     };
-                    let too_old = !overload.may_start_after(e.waited[fi], queued, now);
+                    // Past the deadline in this queue: Lambda discards the event
+                    // unrun (MaximumEventAgeInSeconds set to the deadline). Per item,
+                    // past it with the chunk's waits before on this path: the
+                    // function runs and its handler skips the stale chunk.
+                    let too_old = !overload.may_start(queued, now);
+                    let stale = !overload.may_start_after(e.waited[fi], queued, now);
                     let timed_out = express && now > e.started + EXPRESS_MAX;
                     if too_old || timed_out {
-                        // The event waited past the deadline (Lambda discards it, as
-                        // with MaximumEventAgeInSeconds; per item: the chunk's waits
-                        // on this path together, and the stage skips it), or
-                        // Express timed out.
                         async_queues[fi].pop_front();
                         if timed_out {
                             let end = e.started + EXPRESS_MAX;
@@ -1061,6 +1067,25 @@ pub fn simulate(
                         }
                     }
                     lambda_retries += 1;
+                    if stale {
+                        match lambda.invoke_with(functions[fi], now, &mut rng, |start, _, _| {
+                            start + STALE_CHECK
+                        }) {
+                            Ok(inv) => {
+                                async_queues[fi].pop_front();
+                                last_end = last_end.max(inv.end);
+                                drop_exec!(x, inv.end);
+                                continue;
+                            }
+                            Err(th) => {
+                                q.push(
+                                    retry_time(now, &th, &client, 1, &mut rng),
+                                    Ev::AsyncRetry { function },
+                                );
+                                break;
+                            }
+                        }
+                    }
                     let e = execs.get(x).expect("checked above");
                     match handlers.invoke(
                         &mut lambda,

@@ -25,34 +25,31 @@ pub enum OverloadPolicy {
 /// Which waits an overload deadline bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeadlineScope {
+    /// The item's waits in all its queues together, along each path through the
+    /// pipeline (a stage's code checks the item's age and skips a stale one): its
+    /// latency stays within one deadline plus its own service time, at the price of
+    /// dropping items a later stage would have finished.
+    #[default]
+    Item,
     /// Each queue on its own: an item that waited longer in one queue is dropped
     /// there, as Lambda discards an async event older than its function's
     /// MaximumEventAgeInSeconds and a consumer discards a stale SQS message. An item
     /// passing several queues can wait up to the deadline in each.
-    #[default]
     Queue,
-    /// The item's waits in all its queues together, along each path through the
-    /// pipeline (the stage's code checks the item's age): its latency stays within
-    /// one deadline plus its own service time, at the price of dropping items a
-    /// later stage would have finished.
-    Item,
 }
 
 impl Default for OverloadPolicy {
     fn default() -> Self {
-        OverloadPolicy::DropAfter {
-            after: 60 * NS_PER_SEC,
-            per: DeadlineScope::Queue,
-        }
+        OverloadPolicy::drop_after(60 * NS_PER_SEC)
     }
 }
 
 impl OverloadPolicy {
-    /// The policy dropping items after `after` in any one queue.
+    /// The policy dropping items that waited longer than `after` in all.
     pub fn drop_after(after: Time) -> OverloadPolicy {
         OverloadPolicy::DropAfter {
             after,
-            per: DeadlineScope::Queue,
+            per: DeadlineScope::Item,
         }
     }
 
@@ -96,18 +93,18 @@ impl OverloadPolicy {
         self.may_start_after(0, arrived, start)
     }
 
-    /// As written in a scenario (`drop_after 1m`, `drop_after 1m per item`,
+    /// As written in a scenario (`drop_after 1m`, `drop_after 1m per queue`,
     /// `queue`), for reports.
     pub fn label(self) -> String {
         match self {
             OverloadPolicy::DropAfter {
                 after,
-                per: DeadlineScope::Queue,
+                per: DeadlineScope::Item,
             } => format!("drop_after {}", Dur(after)),
             OverloadPolicy::DropAfter {
                 after,
-                per: DeadlineScope::Item,
-            } => format!("drop_after {} per item", Dur(after)),
+                per: DeadlineScope::Queue,
+            } => format!("drop_after {} per queue", Dur(after)),
             OverloadPolicy::Queue => "queue".into(),
         }
     }
@@ -134,7 +131,7 @@ impl<'de> Deserialize<'de> for OverloadPolicy {
             }
             fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<OverloadPolicy, M::Error> {
                 let mut after: Option<Dur> = None;
-                let mut per = DeadlineScope::Queue;
+                let mut per = DeadlineScope::Item;
                 while let Some(key) = m.next_key::<String>()? {
                     match key.as_str() {
                         "drop_after" => after = Some(m.next_value()?),
@@ -144,7 +141,7 @@ impl<'de> Deserialize<'de> for OverloadPolicy {
                                 "item" => DeadlineScope::Item,
                                 other => {
                                     return Err(de::Error::custom(format!(
-                                        "unknown deadline scope `{other}`; expected `per = \"queue\"` (each queue on its own) or `per = \"item\"` (the item's waits together)"
+                                        "unknown deadline scope `{other}`; expected `per = \"item\"` (the item's waits together, the default) or `per = \"queue\"` (each queue on its own)"
                                     )))
                                 }
                             }
@@ -179,13 +176,12 @@ impl Serialize for OverloadPolicy {
         match self {
             OverloadPolicy::Queue => s.serialize_str("queue"),
             OverloadPolicy::DropAfter { after, per } => {
-                // The default scope is left out, so outputs of scenarios that do not
-                // name one stay as they were.
-                let item = *per == DeadlineScope::Item;
-                let mut m = s.serialize_map(Some(1 + item as usize))?;
+                // The default scope is left out, as a scenario usually writes it.
+                let queue = *per == DeadlineScope::Queue;
+                let mut m = s.serialize_map(Some(1 + queue as usize))?;
                 m.serialize_entry("drop_after", &Dur(*after))?;
-                if item {
-                    m.serialize_entry("per", "item")?;
+                if queue {
+                    m.serialize_entry("per", "queue")?;
                 }
                 m.end()
             }
@@ -310,29 +306,33 @@ mod tests {
                 .overload,
             OverloadPolicy::drop_after(2 * NS_PER_SEC)
         );
-        let item = parse("overload = { drop_after = \"2s\", per = \"item\" }")
+        let queue = parse("overload = { drop_after = \"2s\", per = \"queue\" }")
             .unwrap()
             .overload;
         assert_eq!(
-            item,
+            queue,
             OverloadPolicy::DropAfter {
                 after: 2 * NS_PER_SEC,
-                per: DeadlineScope::Item
+                per: DeadlineScope::Queue
             }
         );
-        assert!(item.per_item());
-        assert_eq!(item.label(), "drop_after 2s per item");
+        assert!(!queue.per_item());
+        assert_eq!(queue.label(), "drop_after 2s per queue");
+        let item = parse("overload = { drop_after = \"1s\", per = \"item\" }")
+            .unwrap()
+            .overload;
+        assert_eq!(item, OverloadPolicy::drop_after(NS_PER_SEC));
         let p = OverloadPolicy::drop_after(NS_PER_SEC);
-        assert!(!p.per_item());
+        assert!(p.per_item());
         assert!(p.may_start(5, 5 + NS_PER_SEC));
         assert!(!p.may_start(5, 6 + NS_PER_SEC));
         assert!(OverloadPolicy::Queue.may_start(0, u64::MAX));
         assert_eq!(p.label(), "drop_after 1s");
         // Per queue an earlier wait does not count; per item it does.
-        assert!(p.may_start_after(NS_PER_SEC, 0, NS_PER_SEC));
-        assert!(item.may_start_after(NS_PER_SEC, 0, NS_PER_SEC));
-        assert!(!item.may_start_after(NS_PER_SEC, 0, NS_PER_SEC + 1));
-        assert!(!item.may_start_after(2 * NS_PER_SEC + 1, 0, 0));
+        assert!(queue.may_start_after(2 * NS_PER_SEC, 0, 2 * NS_PER_SEC));
+        assert!(p.may_start_after(NS_PER_SEC / 2, 0, NS_PER_SEC / 2));
+        assert!(!p.may_start_after(NS_PER_SEC / 2, 0, NS_PER_SEC / 2 + 1));
+        assert!(!p.may_start_after(NS_PER_SEC + 1, 0, 0));
     }
 
     #[test]
