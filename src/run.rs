@@ -220,14 +220,13 @@ pub fn run(
         }
         _ => simulate(ctx, spec),
     };
-    crate::scenario::bounds::check_work(
-        sim,
-        sim.duration,
-        mode == KernelsMode::Real,
-        opts.allow_large,
-    )?;
     let (cal, cal_note) = scenario_calibration(&r, opts.calibration.as_deref(), scenario_dir)?;
     let cost = cal.cost_model(r.frame_size);
+    // Steady segments simulate only part of the period: the work check counts that.
+    let span = segments.as_ref().map_or(sim.duration, |segs| {
+        crate::layouts::segments::simulated_span(&RunContext::new(sim, &cost), segs, sim.duration)
+    });
+    crate::scenario::bounds::check_work(sim, span, mode == KernelsMode::Real, opts.allow_large)?;
     let sample = match mode {
         KernelsMode::Real => Some(RealSample::generate(&r).map_err(|e| sample_error(&r, e))?),
         KernelsMode::Sampled => None,

@@ -115,6 +115,31 @@ pub fn applies(ctx: &RunContext, spec: &LayoutSpec, segments: &[Segment]) -> boo
     }
 }
 
+/// How much of the period a fast run simulates per layout at most (for the work
+/// check before it starts): a segmented layout runs each distinct stretch for its
+/// warm-up twice and a window (before any doubling), the others the whole period.
+pub fn simulated_span(ctx: &RunContext, segments: &[Segment], duration: Time) -> Time {
+    let distinct: std::collections::BTreeSet<(u32, Time)> =
+        segments.iter().map(|s| (s.streams, s.len)).collect();
+    ctx.resolved
+        .scenario
+        .layouts
+        .iter()
+        .map(|spec| {
+            if !applies(ctx, spec, segments) {
+                return duration;
+            }
+            let w = warmup(ctx, spec);
+            distinct
+                .iter()
+                .map(|&(_, len)| (w + (w + WINDOW)).min(len))
+                .sum::<Time>()
+                .min(duration)
+        })
+        .max()
+        .unwrap_or(duration)
+}
+
 /// The runs that stand for one stretch (or several at the same count and length).
 struct Piece {
     /// The run of the warm-up and the window, or of the whole stretch.
