@@ -526,6 +526,29 @@ chunk_seconds = 2
         assert_eq!(plan(&ramp, ramp.duration), None);
     }
 
+    /// The work check counts a segmented layout's warm-ups and windows, not the
+    /// period: here three stretches (2 h, 1 h, 1 h) of 2W + M each, W being 2 × the
+    /// 60 s deadline (per item); under `queue` (not segmented) the whole 4 h.
+    #[test]
+    fn the_work_check_counts_the_simulated_span() {
+        let r = scenario(&format!("{DAILY}{LAYOUT}"));
+        let segs = plan(&r, r.duration).unwrap();
+        let cost = FixedCost::uniform(20_000_000, 100_000);
+        let ctx = RunContext::new(&r, &cost);
+        let w = warmup(&ctx, &r.scenario.layouts[0]);
+        assert_eq!(w, 120 * NS_PER_SEC);
+        assert_eq!(
+            simulated_span(&ctx, &segs, r.duration),
+            3 * (2 * w + WINDOW)
+        );
+        let queued = scenario(&format!("overload = \"queue\"\n{DAILY}{LAYOUT}"));
+        let ctx = RunContext::new(&queued, &cost);
+        assert_eq!(
+            simulated_span(&ctx, &segs, queued.duration),
+            queued.duration
+        );
+    }
+
     /// With a per-frame cost that never varies, a stretch's runs differ only by the
     /// items that arrived in the window: the projection counts every frame and item
     /// the full run does, to the few frames of the stretches' ends, and bills the
