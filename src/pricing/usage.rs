@@ -533,14 +533,23 @@ impl Usage {
             }
             if m.requests.is_some() {
                 let req = total(&|p| line(p).and_then(|l| l.requests).map(|c| c.0 as f64));
-                let ms = total(&|p| {
-                    line(p).and_then(|l| {
-                        Some(l.requests?.0 as f64 * l.avg_duration_ms.map_or(0.0, |d| d.0))
+                // A mean duration, rounded up or not, is the mean over the weighted
+                // executions.
+                let weighted_ms = |mean: &dyn Fn(&StepFunctionsUsage) -> Option<NonNegative>| {
+                    total(&|p| {
+                        line(p).and_then(|l| {
+                            Some(l.requests?.0 as f64 * mean(&l).map_or(0.0, |d| d.0))
+                        })
                     })
-                });
+                };
                 m.requests = Some(count(req));
                 if m.avg_duration_ms.is_some() {
+                    let ms = weighted_ms(&|l| l.avg_duration_ms);
                     m.avg_duration_ms = Some(NonNegative(ratio(ms, req)));
+                }
+                if m.avg_billed_duration_ms.is_some() {
+                    let ms = weighted_ms(&|l| l.avg_billed_duration_ms);
+                    m.avg_billed_duration_ms = Some(NonNegative(ratio(ms, req)));
                 }
             }
         }
@@ -622,5 +631,30 @@ mod tests {
         let none = Usage::combined(&[(&short, -1.0)]);
         assert_eq!(none.lambda[0].invocations, Count(0));
         assert_eq!(none.ec2[0].instance_hours.0, 0.0);
+    }
+
+    /// An Express line's mean billed duration is weighted like any mean per unit:
+    /// a window whose executions wait out throttles bills their long lives, not
+    /// the warm-up's short ones (the fast mode once kept the first part's mean).
+    #[test]
+    fn a_combination_weights_an_express_lines_billed_duration() {
+        let long = Usage {
+            step_functions: vec![StepFunctionsUsage::express("x", 300, 40_000.0, 64)],
+            ..Usage::default()
+        };
+        let short = Usage {
+            step_functions: vec![StepFunctionsUsage::express("x", 100, 2_000.0, 64)],
+            ..Usage::default()
+        };
+        let u = Usage::combined(&[(&short, -1.0), (&long, 2.0)]);
+        let x = &u.step_functions[0];
+        assert_eq!(x.requests, Some(Count(500)));
+        // (2·300·40,000 − 100·2,000) / 500 = 47,600 ms
+        let ms = x
+            .avg_billed_duration_ms
+            .expect("an Express line keeps its mean")
+            .0;
+        assert!((ms - 47_600.0).abs() < 1e-9, "{ms}");
+        assert_eq!(x.avg_duration_ms, None);
     }
 }
