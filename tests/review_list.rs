@@ -248,16 +248,10 @@ fn each_retry_of_the_prime_video_machine_is_one_transition() {
     );
 }
 
-/// A scenario of a minute: a distributed layout `pv` running `prime-video.asl.json`
-/// with `quotas` and `account`, then the `[[layouts]]` of `more`.
-fn machine_scenario(
-    streams: u32,
-    quota_era: &str,
-    quotas: &str,
-    account: &str,
-    more: &str,
-) -> (tempfile::TempDir, String) {
-    let text = format!(
+/// A minute of `streams` Prime Video streams (five detectors, 25 fps sources) under
+/// `quota_era` and `quotas`, before any `[[layouts]]`.
+fn minute_of_streams(streams: u32, quota_era: &str, quotas: &str) -> String {
+    format!(
         r#"
 name = "pv-asl"
 seed = 4
@@ -275,13 +269,28 @@ chunk_seconds = 2
 
 [quotas]
 {quotas}
+"#
+    )
+}
 
+/// A scenario of a minute: a distributed layout `pv` running `prime-video.asl.json`
+/// with `quotas` and `account`, then the `[[layouts]]` of `more`.
+fn machine_scenario(
+    streams: u32,
+    quota_era: &str,
+    quotas: &str,
+    account: &str,
+    more: &str,
+) -> (tempfile::TempDir, String) {
+    let text = format!(
+        r#"{}
 [[layouts]]
 name = "pv"
 kind = "distributed"
 state_machine = "prime-video.asl.json"
 {account}
-{more}"#
+{more}"#,
+        minute_of_streams(streams, quota_era, quotas)
     );
     scenario_file("pv.toml", &text)
 }
@@ -602,4 +611,25 @@ scaling = {{ kind = "target_tracking", target_cpu = 0.7, cooldown = "5min", min 
         rising.items.dropped > 0,
         "the second hour outgrows the first fleet"
     );
+}
+
+/// Lambda's refusals are told apart by cause: with the concurrency quota raised,
+/// what still holds a cold start of 6,000 streams back is the scaling rule (new
+/// execution environments at a fixed rate, which no quota request lifts), and the
+/// verdict names it; under the default 1,000 the concurrency quota binds.
+#[test]
+fn a_cold_start_held_back_by_the_scaling_rule_names_it_not_the_quota() {
+    let binding = |quota: &str| {
+        let text = minute_of_streams(6000, "2023", &format!("lambda_concurrency = {quota}"))
+            + "\n[[layouts]]\nname = \"ld\"\nkind = \"lambda-direct\"\n";
+        let (_dir, path) = scenario_file("cold.toml", &text);
+        let v = run_json(&path, &[]);
+        let ld = layout(&v, "ld").clone();
+        (ld["capacity"]["binding"].clone(), ld)
+    };
+    let (raised, ld) = binding("{ raised = 100000 }");
+    assert_eq!(raised, "lambda.scaling_rate", "{}", ld["capacity"]);
+    assert!(ld["throttles"]["lambda"].as_u64().unwrap() > 0);
+    let (default, ld) = binding("\"default\"");
+    assert_eq!(default, "lambda.concurrency", "{}", ld["capacity"]);
 }

@@ -175,6 +175,8 @@ pub struct LambdaStats {
     pub invocations: u64,
     pub cold_starts: u64,
     pub throttles: u64,
+    /// Throttles by the scaling rule (a subset of `throttles`).
+    pub scaling_throttles: u64,
     pub peak_concurrency: u32,
     /// Instances ever created.
     pub instances_created: u64,
@@ -342,6 +344,9 @@ impl LambdaAccount {
         }
         let refuse = |st: &mut FnState, reason, retry_after| {
             st.stats.throttles += 1;
+            if reason == ThrottleReason::ScalingRate {
+                st.stats.scaling_throttles += 1;
+            }
             Err(Throttled {
                 retry_after,
                 reason,
@@ -448,6 +453,11 @@ impl LambdaAccount {
     /// Throttles of every function.
     pub fn throttles(&self) -> u64 {
         self.fns.iter().map(|f| f.stats.throttles).sum()
+    }
+    /// Of those, the ones the scaling rule refused (no new execution environment
+    /// yet), not a concurrency limit.
+    pub fn scaling_throttles(&self) -> u64 {
+        self.fns.iter().map(|f| f.stats.scaling_throttles).sum()
     }
 
     /// Writes each invoked function's invocations and mean billed duration.
@@ -676,5 +686,13 @@ mod tests {
         let e = b.invoke(h, 0, seconds(60), 0, &mut rng).unwrap_err();
         assert_eq!(e.reason, ThrottleReason::ScalingRate);
         assert_eq!(e.retry_after, Some(120_000_005)); // 500/min, exact to 1e-6 token/s
+                                                      // Counted apart from concurrency refusals.
+        assert_eq!((b.throttles(), b.scaling_throttles()), (1, 1));
+        let mut c = account(ScalingRule::Unlimited, Some(1), "2025-11-01");
+        let k = c.add_function(fixed_cfg(1769)).unwrap();
+        c.invoke(k, 0, seconds(60), 0, &mut rng).unwrap();
+        let e = c.invoke(k, 0, seconds(60), 0, &mut rng).unwrap_err();
+        assert_eq!(e.reason, ThrottleReason::AccountConcurrency);
+        assert_eq!((c.throttles(), c.scaling_throttles()), (1, 0));
     }
 }

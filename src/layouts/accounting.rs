@@ -62,6 +62,10 @@ pub enum Gate {
     StartExecution,
     #[serde(rename = "lambda.concurrency")]
     LambdaConcurrency,
+    /// Lambda's scaling rule: new execution environments a minute (2023) or every
+    /// 10 s per function (since), a fixed rate, not a quota AWS raises.
+    #[serde(rename = "lambda.scaling_rate")]
+    LambdaScaling,
     #[serde(rename = "s3.prefix_rate")]
     S3PrefixRate,
     #[serde(rename = "ec2.vcpu_quota")]
@@ -71,10 +75,11 @@ pub enum Gate {
 }
 
 impl Gate {
-    pub const ALL: [Gate; 6] = [
+    pub const ALL: [Gate; 7] = [
         Gate::StateTransitions,
         Gate::StartExecution,
         Gate::LambdaConcurrency,
+        Gate::LambdaScaling,
         Gate::S3PrefixRate,
         Gate::Ec2VcpuQuota,
         Gate::FargateVcpuQuota,
@@ -86,6 +91,7 @@ impl Gate {
             Gate::StateTransitions => "step_functions.state_transitions",
             Gate::StartExecution => "step_functions.start_execution",
             Gate::LambdaConcurrency => "lambda.concurrency",
+            Gate::LambdaScaling => "lambda.scaling_rate",
             Gate::S3PrefixRate => "s3.prefix_rate",
             Gate::Ec2VcpuQuota => "ec2.vcpu_quota",
             Gate::FargateVcpuQuota => "fargate.vcpu_quota",
@@ -102,6 +108,7 @@ impl Gate {
             Gate::StateTransitions => "the state-transition quota",
             Gate::StartExecution => "the StartExecution quota",
             Gate::LambdaConcurrency => "the Lambda concurrency quota",
+            Gate::LambdaScaling => "Lambda's scaling rate for new execution environments",
             Gate::S3PrefixRate => "the S3 per-prefix request rate",
             Gate::Ec2VcpuQuota => "the EC2 vCPU quota",
             Gate::FargateVcpuQuota => "the Fargate vCPU quota",
@@ -109,9 +116,10 @@ impl Gate {
     }
 
     /// Whether AWS raises it on request (a soft quota), so `quotas_raised` lifts it.
-    /// The S3 per-prefix rate is not raised: more prefixes are the remedy.
+    /// The S3 per-prefix rate is not raised (more prefixes are the remedy), nor is
+    /// Lambda's scaling rate.
     pub fn is_soft(self) -> bool {
-        !matches!(self, Gate::S3PrefixRate)
+        !matches!(self, Gate::S3PrefixRate | Gate::LambdaScaling)
     }
 }
 
@@ -373,7 +381,7 @@ mod tests {
         assert_eq!(g.get(Gate::LambdaConcurrency).waits, 2);
         let names: Vec<&str> = g.iter().map(|(g, _)| g.name()).collect();
         assert_eq!(names[0], "step_functions.state_transitions");
-        assert_eq!(names[5], "fargate.vcpu_quota");
+        assert_eq!(names[6], "fargate.vcpu_quota");
         assert!(Gate::ALL
             .iter()
             .all(|g| Gate::from_name(g.name()) == Some(*g)));

@@ -127,7 +127,7 @@ impl<'a> RunContext<'a> {
             ),
             Gate::Ec2VcpuQuota => (set.ec2_vcpus, q.ec2_on_demand_standard_vcpus.value as u64),
             Gate::FargateVcpuQuota => (set.fargate_vcpus, q.fargate_on_demand_vcpus.value as u64),
-            Gate::S3PrefixRate => return None,
+            Gate::S3PrefixRate | Gate::LambdaScaling => return None,
         };
         Some(match setting {
             QuotaSetting::Default => default,

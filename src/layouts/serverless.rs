@@ -1263,10 +1263,27 @@ pub fn simulate(
         st.map_or(0, |s| s.transition_throttles),
         gate.wait_ns,
     );
+    // Lambda's refusals by cause: its concurrency limit or its scaling rule (no new
+    // execution environment yet: a cold start's ramp, which raising the quota does
+    // not lift). Invocations held back behind a refused one, and their waits, are
+    // shared out in proportion, as the queue does not say which refusal held them.
+    let (throttled, by_scaling) = (lambda.throttles(), lambda.scaling_throttles());
+    let scaling_share = if throttled > 0 {
+        by_scaling as f64 / throttled as f64
+    } else {
+        0.0
+    };
+    let held_by_scaling = (held_back as f64 * scaling_share).round() as u64;
+    let wait_by_scaling = (lambda_wait_ns as f64 * scaling_share) as u128;
     gate_waits.add_many(
         Gate::LambdaConcurrency,
-        lambda.throttles() + held_back,
-        lambda_wait_ns,
+        throttled - by_scaling + held_back - held_by_scaling,
+        lambda_wait_ns - wait_by_scaling,
+    );
+    gate_waits.add_many(
+        Gate::LambdaScaling,
+        by_scaling + held_by_scaling,
+        wait_by_scaling,
     );
     gate_waits.add_many(Gate::S3PrefixRate, work.s3_throttles, 0);
 
