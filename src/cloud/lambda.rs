@@ -686,7 +686,8 @@ mod tests {
         let e = b.invoke(h, 0, seconds(60), 0, &mut rng).unwrap_err();
         assert_eq!(e.reason, ThrottleReason::ScalingRate);
         assert_eq!(e.retry_after, Some(120_000_005)); // 500/min, exact to 1e-6 token/s
-                                                      // Counted apart from concurrency refusals.
+
+        // Scaling refusals are counted apart from concurrency refusals.
         assert_eq!((b.throttles(), b.scaling_throttles()), (1, 1));
         let mut c = account(ScalingRule::Unlimited, Some(1), "2025-11-01");
         let k = c.add_function(fixed_cfg(1769)).unwrap();

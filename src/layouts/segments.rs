@@ -13,9 +13,10 @@
 //! rest, one end effect. Of several, each counts its window's rate over its whole
 //! length, and the period's one start and one end are shared between the first and
 //! the last ([`stretch_weights`]). Latency distributions combine the same way,
-//! bucket by bucket. What this leaves out: a level change in the full run meets a system
-//! sized for the level before (an autoscaler catching up), where a stretch starts
-//! from its own first fleet; the error is measured against the full simulation by
+//! bucket by bucket. What this leaves out: a level change in the full run meets a
+//! system shaped by the levels before, where a stretch starts from its own first
+//! fleet (a fresh fleet packs streams tighter than one grown level by level: README
+//! "Fidelity"); the error is measured against the full simulation by
 //! `bench/fidelity.sh`.
 
 use std::collections::BTreeMap;
