@@ -7,7 +7,9 @@
 //! real Slurm); this pins that the files' command lines work with this archsim.
 
 use std::path::{Path, PathBuf};
+
 use std::process::Command;
+use tempfile::TempDir;
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -20,13 +22,6 @@ const SMALL: &str =
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archsim-deploy-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// Runs `sh -c script args...` in the repository with `archsim` on the PATH and the
@@ -113,8 +108,8 @@ fn the_kubernetes_jobs_commands_merge_to_the_local_sweep() {
         .and_then(|l| l.strip_suffix("\"]"))
         .expect("the merge Job's args line");
 
-    let dir = temp_dir("k8s");
-    let parts = dir.join("parts");
+    let dir = TempDir::new().unwrap();
+    let parts = dir.path().join("parts");
     std::fs::create_dir_all(&parts).unwrap();
     for i in 0..completions {
         sh(
@@ -124,8 +119,10 @@ fn the_kubernetes_jobs_commands_merge_to_the_local_sweep() {
         );
     }
     sh(&adapt(merge_line, &parts), &[], &[]);
-    assert_eq!(files(&parts.join("result")), files(&local_sweep(&dir)));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        files(&parts.join("result")),
+        files(&local_sweep(dir.path()))
+    );
 }
 
 /// The AWS Batch array job: the job definition's command as the container runs it
@@ -139,37 +136,26 @@ fn the_aws_batch_job_definitions_commands_merge_to_the_local_sweep() {
     let job = read("deploy/aws-batch/job-definition.json");
     let merge = read("deploy/aws-batch/merge-job-definition.json");
     let params = &job["parameters"];
-    // The shipped parameters are the shipped sweep: run the small one in its place.
-    let shipped = format!(
-        "{} {}",
-        params["scenario"].as_str().unwrap(),
-        [
-            params["flag"].as_str().unwrap(),
-            params["value"].as_str().unwrap()
-        ]
-        .join(" ")
-    );
-    assert_eq!(shipped, SHIPPED);
-    let small: Vec<&str> = SMALL.split(' ').collect();
-    let command: Vec<String> = job["containerProperties"]["command"]
+    let command: Vec<&str> = job["containerProperties"]["command"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_str().unwrap().to_string())
+        .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(&command[..2], ["sh", "-c"]);
-    // `sh -c script $0 $@`: the Ref:: parameters become the script's arguments.
-    let mut args: Vec<String> = vec![command[3].clone()];
-    for a in &command[4..] {
-        match a.as_str() {
-            "Ref::command" => args.push(params["command"].as_str().unwrap().into()),
-            "Ref::scenario" | "Ref::flag" | "Ref::value" => {}
-            other => args.push(other.into()),
-        }
-        if a == "Ref::value" {
-            args.extend(small.iter().map(|s| s.to_string()));
-        }
-    }
+    // `sh -c script $0 $@`: the `Ref::` parameters become the script's arguments,
+    // the shipped sweep among them, swapped for the small one like the other lines'.
+    let argv = command[3..]
+        .iter()
+        .map(|a| match a.strip_prefix("Ref::") {
+            Some(name) => params[name].as_str().unwrap(),
+            None => a,
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert_eq!(argv, format!("archsim sweep {SHIPPED}"));
+    let argv = argv.replace(SHIPPED, SMALL);
+    let args: Vec<&str> = argv.split(' ').collect();
     let shards: u32 = job["containerProperties"]["environment"]
         .as_array()
         .unwrap()
@@ -180,14 +166,13 @@ fn the_aws_batch_job_definitions_commands_merge_to_the_local_sweep() {
         .parse()
         .unwrap();
 
-    let dir = temp_dir("batch");
-    let parts = dir.join("parts");
+    let dir = TempDir::new().unwrap();
+    let parts = dir.path().join("parts");
     std::fs::create_dir_all(&parts).unwrap();
-    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     for i in 0..shards {
         sh(
-            &adapt(&command[2], &parts),
-            &arg_refs,
+            &adapt(command[2], &parts),
+            &args,
             &[
                 ("AWS_BATCH_JOB_ARRAY_INDEX", i.to_string()),
                 ("SHARDS", shards.to_string()),
@@ -197,6 +182,8 @@ fn the_aws_batch_job_definitions_commands_merge_to_the_local_sweep() {
     let merge_cmd = merge["containerProperties"]["command"].as_array().unwrap();
     assert_eq!(merge_cmd[0], "sh");
     sh(&adapt(merge_cmd[2].as_str().unwrap(), &parts), &[], &[]);
-    assert_eq!(files(&parts.join("result")), files(&local_sweep(&dir)));
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        files(&parts.join("result")),
+        files(&local_sweep(dir.path()))
+    );
 }
