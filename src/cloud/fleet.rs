@@ -145,6 +145,16 @@ struct Pinning {
     decode_free: Vec<Time>,
     /// Streams one machine takes before the next is used (bin-packing with headroom).
     per_machine: u32,
+    /// Streams holding a place (on a live machine, or on a terminated one until their
+    /// next frame moves them).
+    placed: u32,
+}
+
+impl Pinning {
+    /// Machines the placed streams need at `per_machine` each.
+    fn machines_needed(&self) -> u32 {
+        self.placed.div_ceil(self.per_machine.max(1))
+    }
 }
 
 /// What a layout drives of a fleet, whatever its machines' bill: streams pinned to
@@ -152,6 +162,11 @@ struct Pinning {
 pub trait Machines {
     /// Pins `streams` streams, `per_machine` to a machine before the next is used.
     fn pin_streams(&mut self, streams: u32, per_machine: u32);
+    /// `stream` has ended (for now): it gives up its place on its machine.
+    fn release(&mut self, stream: u32);
+    /// Places, if `stream` has no machine yet, every stream below `active` that has
+    /// none, in index order (see [`Fleet::place_new`]).
+    fn place_new(&mut self, now: Time, stream: u32, active: u32);
     /// When work of `stream` submitted at `now` would start (`None`: no machine).
     fn start_for(&mut self, now: Time, stream: u32) -> Option<Time>;
     /// Runs a frame of `stream`: (start, end), or `None` when no machine serves.
@@ -183,6 +198,12 @@ pub trait Machines {
 impl<S: FleetCounters> Machines for Fleet<S> {
     fn pin_streams(&mut self, streams: u32, per_machine: u32) {
         Fleet::pin_streams(self, streams, per_machine)
+    }
+    fn release(&mut self, stream: u32) {
+        Fleet::release(self, stream)
+    }
+    fn place_new(&mut self, now: Time, stream: u32, active: u32) {
+        Fleet::place_new(self, now, stream, active)
     }
     fn start_for(&mut self, now: Time, stream: u32) -> Option<Time> {
         Fleet::start_for(self, now, stream)
@@ -347,7 +368,39 @@ impl<S: FleetCounters> Fleet<S> {
             machine: vec![None; streams as usize],
             decode_free: vec![0; streams as usize],
             per_machine: per_machine.max(1),
+            placed: 0,
         };
+    }
+
+    /// `stream` ended: its machine takes another in its place, and a fleet that
+    /// scales keeps no machine for it. A stream that starts again is placed afresh.
+    pub fn release(&mut self, stream: u32) {
+        let Some(slot) = self.pinning.machine.get_mut(stream as usize) else {
+            return;
+        };
+        if let Some(m) = slot.take() {
+            self.machines[m as usize].streams -= 1;
+            self.pinning.placed -= 1;
+        }
+    }
+
+    /// Places every stream below `active` that has no machine, in index order, when
+    /// `stream` has none: the streams that started together are placed together.
+    /// Placed one by one at their first frames they would go in the order of their
+    /// phases, and each machine would hold streams whose chunks end at nearly the
+    /// same instant (their per-chunk work colliding) — an artefact of starting them
+    /// at one instant, which their random phases in index order do not have.
+    pub fn place_new(&mut self, now: Time, stream: u32, active: u32) {
+        let unplaced = |f: &Self, s: u32| f.pinning.machine.get(s as usize) == Some(&None);
+        if !unplaced(self, stream) {
+            return;
+        }
+        for s in 0..active.min(self.pinning.machine.len() as u32) {
+            // With no machine serving yet, nothing can be placed: try again later.
+            if unplaced(self, s) && self.machine_of(now, s).is_none() {
+                return;
+            }
+        }
     }
 
     /// The machine a new stream goes to at `now`: the first serving machine with room
@@ -374,11 +427,13 @@ impl<S: FleetCounters> Fleet<S> {
                 return Some(m);
             }
             self.machines[m as usize].streams -= 1;
+            self.pinning.placed -= 1;
         }
         let m = self.place(now);
         self.pinning.machine[s] = m;
         if let Some(m) = m {
             self.machines[m as usize].streams += 1;
+            self.pinning.placed += 1;
         }
         m
     }
@@ -528,11 +583,15 @@ impl<S: FleetCounters> Fleet<S> {
         } else {
             work as f64 / capacity as f64
         };
-        let wanted = if util.is_finite() {
-            ((live as f64 * util / target_cpu).ceil() as u32).clamp(min, max)
+        let by_cpu = if util.is_finite() {
+            (live as f64 * util / target_cpu).ceil() as u32
         } else {
-            live.clamp(min, max)
+            live
         };
+        // Pinned streams hold their machines: the fleet keeps room for every placed
+        // stream at the bin-packing share, as an ECS capacity provider launches an
+        // instance for a task no instance has room for, and keeps it while it runs.
+        let wanted = by_cpu.max(self.pinning.machines_needed()).clamp(min, max);
         let desired = wanted.min(self.max_machines);
         self.capped = wanted > desired;
         let cooled = self
@@ -587,5 +646,107 @@ impl<S: FleetCounters> Fleet<S> {
         } else {
             self.stats.cpu_ns() as f64 / paid
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{seconds, Dur};
+
+    /// Machines of two cores, 90 s to launch, tracking 50% CPU from `initial` with a
+    /// 60 s cooldown, 1 to 8 machines; the counters of an EC2 fleet.
+    fn fleet(initial: u32) -> Fleet<super::super::ec2::Ec2Stats> {
+        let scaling = Ec2Scaling::TargetTracking {
+            target_cpu: 0.5,
+            cooldown: Dur(seconds(60)),
+            min: 1,
+            max: 8,
+            initial,
+        };
+        Fleet::new(2, seconds(90), true, scaling, initial)
+    }
+
+    fn streams_on(f: &Fleet<super::super::ec2::Ec2Stats>) -> Vec<u32> {
+        f.machines
+            .iter()
+            .filter(|m| m.terminated.is_none())
+            .map(|m| m.streams)
+            .collect()
+    }
+
+    /// Six streams at two a machine need three machines however idle they are: the
+    /// autoscaler's CPU target alone would keep one. The overflow waits on the one
+    /// machine until the new ones serve, then moves to them; the fleet does not
+    /// scale in below what its streams need.
+    #[test]
+    fn a_fleet_keeps_room_for_its_pinned_streams() {
+        let mut f = fleet(1);
+        f.pin_streams(6, 2);
+        f.place_new(0, 0, 6);
+        assert_eq!(
+            streams_on(&f),
+            vec![6],
+            "no room yet: all on the one machine"
+        );
+        assert_eq!(f.tick(seconds(60)), 3, "room for 6 streams at 2 a machine");
+        assert_eq!(
+            streams_on(&f),
+            vec![6, 0, 0],
+            "the new machines launch for 90 s"
+        );
+        assert_eq!(f.tick(seconds(180)), 3);
+        assert_eq!(streams_on(&f), vec![2, 2, 2], "moved once they serve");
+        assert_eq!(f.tick(seconds(600)), 3, "idle, but its streams hold it");
+        assert_eq!(f.stats().terminations, 0);
+    }
+
+    /// A stream that ends gives its place up, so the fleet scales in; one that starts
+    /// again is placed afresh.
+    #[test]
+    fn an_ended_stream_frees_its_place() {
+        let mut f = fleet(3);
+        f.pin_streams(6, 2);
+        f.place_new(0, 0, 6);
+        assert_eq!(streams_on(&f), vec![2, 2, 2]);
+        for s in 2..6 {
+            f.release(s);
+        }
+        f.release(5); // twice is once
+        assert_eq!(streams_on(&f), vec![2, 0, 0]);
+        assert_eq!(f.tick(seconds(60)), 1, "two streams fit one machine");
+        f.place_new(seconds(70), 3, 4);
+        assert_eq!(streams_on(&f), vec![4], "back, on the one machine left");
+        assert_eq!(f.tick(seconds(130)), 2);
+    }
+
+    /// Streams that start together are placed in index order, not in the order their
+    /// first frames come: stream 3's frame placing first still puts streams 0 and 1
+    /// on the first machine and 2 and 3 on the second.
+    #[test]
+    fn streams_starting_together_are_placed_in_index_order() {
+        let mut f = fleet(2);
+        f.pin_streams(4, 2);
+        f.place_new(0, 3, 4);
+        assert_eq!(f.pinning.machine, vec![Some(0), Some(0), Some(1), Some(1)]);
+        assert_eq!(f.pinning.placed, 4);
+        f.place_new(seconds(1), 0, 4); // placed already: nothing moves
+        assert_eq!(f.pinning.machine, vec![Some(0), Some(0), Some(1), Some(1)]);
+        // With no machine serving, nothing is placed and nothing is scanned again.
+        let mut g = Fleet::<super::super::ec2::Ec2Stats>::new(
+            2,
+            seconds(90),
+            false,
+            Ec2Scaling::Fixed { instances: 1 },
+            1,
+        );
+        g.pin_streams(4, 2);
+        g.place_new(0, 3, 4);
+        assert_eq!(g.pinning.placed, 0);
+        g.place_new(seconds(90), 3, 4);
+        assert_eq!(
+            g.pinning.placed, 4,
+            "overflow on the one machine: a fixed fleet"
+        );
     }
 }

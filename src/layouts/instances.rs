@@ -115,8 +115,9 @@ pub fn mean_frame_cpu(ctx: &RunContext, stages: &[usize]) -> f64 {
 
 /// Instances a target-tracking fleet should start with: enough cores for the streams
 /// active (or the requests arriving) at time 0 at the target utilisation of the
-/// `cores` each machine leaves to the work (`initial = 0` in the scenario asks for
-/// this), within min..max.
+/// `cores` each machine leaves to the work, and room for those streams at the
+/// bin-packing share ([`streams_per_machine`]) (`initial = 0` in the scenario asks
+/// for this), within min..max.
 pub fn initial_size(
     ctx: &RunContext,
     stages: &[usize],
@@ -126,17 +127,27 @@ pub fn initial_size(
     max: u32,
 ) -> u32 {
     let w = &ctx.resolved.scenario.workload;
-    let items_per_s = match &ctx.resolved.arrivals {
-        Some(a) => a.rate_at(0, ctx.duration()),
+    let fps = w.frames_per_second.get_ref().0;
+    let frame_cpu = mean_frame_cpu(ctx, stages);
+    let (items_per_s, streams) = match &ctx.resolved.arrivals {
+        Some(a) => (a.rate_at(0, ctx.duration()), 0),
         None => {
             let streams = ctx
                 .streams_override
                 .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-            streams as f64 * w.frames_per_second.get_ref().0
+            (streams as f64 * fps, streams)
         }
     };
-    let cores = items_per_s * mean_frame_cpu(ctx, stages) / NS_PER_SEC as f64;
-    ((cores / (cores_per_machine * target)).ceil() as u32).clamp(min.max(1), max.max(1))
+    let cores = items_per_s * frame_cpu / NS_PER_SEC as f64;
+    let by_cpu = (cores / (cores_per_machine * target)).ceil() as u32;
+    let per = streams_per_machine(
+        cores_per_machine,
+        target,
+        fps * frame_cpu / NS_PER_SEC as f64,
+    );
+    by_cpu
+        .max(streams.div_ceil(per))
+        .clamp(min.max(1), max.max(1))
 }
 
 /// Settles `initial = 0` of a target-tracking scaling to the demand at time 0, for
@@ -301,8 +312,15 @@ pub fn simulate(
                     );
                     frames_pending += 1;
                 }
-                if stream >= wl.active(r, wl.capture(stream, index / per_chunk, 0)) {
+                let active = wl.active(r, wl.capture(stream, index / per_chunk, 0));
+                if stream >= active {
+                    for g in groups.iter_mut() {
+                        g.fleet.machines().release(stream);
+                    }
                     continue;
+                }
+                for g in groups.iter_mut() {
+                    g.fleet.machines().place_new(now, stream, active);
                 }
                 frames_captured += 1;
                 // The period's last chunk is captured whole: its frames may start until

@@ -15,8 +15,8 @@
 //! the last ([`stretch_weights`]). Latency distributions combine the same way,
 //! bucket by bucket. What this leaves out: a level change in the full run meets a
 //! system shaped by the levels before, where a stretch starts from its own first
-//! fleet (a fresh fleet packs streams tighter than one grown level by level: README
-//! "Fidelity"); the error is measured against the full simulation by
+//! fleet and its own cold account; the error this makes is measured against the full
+//! simulation by
 //! `bench/fidelity.sh`.
 
 use std::collections::BTreeMap;
