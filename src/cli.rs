@@ -380,7 +380,7 @@ Examples:
   archsim run scenarios/prime-video.toml --out reports/prime-video --force
   archsim run scenarios/prime-video-small.toml --kernels real --seed 3
   archsim run scenarios/prime-video-day.toml         a day of 10,000 streams (fast fidelity)
-  archsim run scenarios/prime-video.toml --fidelity fast   a cohort of 500 streams, scaled up
+  archsim run scenarios/prime-video.toml --fidelity full   every stream, event by event (~1 min)
 
 For each layout it prints the cost of the simulated period and per 730-hour month, cost
 per stream-hour, line items by service, end-to-end latency (capture to end of analysis),
@@ -423,7 +423,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_large: bool,
     /// full: every stream, event by event (the default); fast: a cohort of the
-    /// streams, scaled up (README: Fidelity). Overrides the scenario's `fidelity`.
+    /// streams for a warm-up and a window, scaled up (README: Fidelity; the shipped
+    /// Prime Video scenarios ask for it). Overrides the scenario's `fidelity`.
     #[arg(long, value_enum)]
     pub fidelity: Option<FidelityArg>,
     /// Streams the fast mode simulates (default 500): more is slower and closer to

@@ -614,13 +614,15 @@ scaling = {{ kind = "target_tracking", target_cpu = 0.7, cooldown = "5min", min 
 }
 
 /// Lambda's refusals are told apart by cause: with the concurrency quota raised,
-/// what still holds a cold start of 6,000 streams back is the scaling rule (new
-/// execution environments at a fixed rate, which no quota request lifts), and the
-/// verdict names it; under the default 1,000 the concurrency quota binds.
+/// what still holds a cold start of 20,000 streams back is the scaling rule (new
+/// execution environments at a fixed rate, which no quota request lifts: 3,000 at
+/// once, then 500 a minute), and the verdict names it; under the default 1,000 the
+/// concurrency quota binds. (6,000 streams keep up: a refused invocation takes the
+/// next of its function's instances to finish, not only the next new one.)
 #[test]
 fn a_cold_start_held_back_by_the_scaling_rule_names_it_not_the_quota() {
     let binding = |quota: &str| {
-        let text = minute_of_streams(6000, "2023", &format!("lambda_concurrency = {quota}"))
+        let text = minute_of_streams(20_000, "2023", &format!("lambda_concurrency = {quota}"))
             + "\n[[layouts]]\nname = \"ld\"\nkind = \"lambda-direct\"\n";
         let (_dir, path) = scenario_file("cold.toml", &text);
         let v = run_json(&path, &[]);

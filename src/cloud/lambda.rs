@@ -194,6 +194,9 @@ struct FnState {
     busy: u32,
     /// Idle-since times of warm instances, oldest first.
     idle: VecDeque<Time>,
+    /// When each busy instance's invocation ends, earliest first: the next of them
+    /// leaves a warm instance that needs no new execution environment.
+    ends: BinaryHeap<Reverse<Time>>,
     scale: Option<TokenBucket>,
     stats: LambdaStats,
 }
@@ -276,6 +279,7 @@ impl LambdaAccount {
             speed,
             busy: 0,
             idle: VecDeque::new(),
+            ends: BinaryHeap::new(),
             scale,
             stats: LambdaStats::default(),
         });
@@ -291,6 +295,8 @@ impl LambdaAccount {
             self.ends.pop();
             let st = &mut self.fns[f];
             st.busy -= 1;
+            // The account's ends come in time order, so this is the function's first.
+            st.ends.pop();
             st.idle.push_back(end);
             if st.cfg.reserved_concurrency.is_none() {
                 self.unreserved_busy -= 1;
@@ -370,8 +376,11 @@ impl LambdaAccount {
             };
             if let Some(b) = bucket {
                 if !b.try_take(now) {
-                    let after = b.next_available(now);
-                    return refuse(st, ThrottleReason::ScalingRate, Some(after));
+                    // Room comes with the next new environment or the next of this
+                    // function's instances to finish, whichever is first.
+                    let token = b.next_available(now);
+                    let warm = st.ends.peek().map_or(Time::MAX, |Reverse(t)| *t);
+                    return refuse(st, ThrottleReason::ScalingRate, Some(token.min(warm)));
                 }
             }
             st.stats.cold_starts += 1;
@@ -408,6 +417,7 @@ impl LambdaAccount {
         self.busy += 1;
         self.peak = self.peak.max(self.busy);
         self.ends.push(Reverse((end, f.0)));
+        st.ends.push(Reverse(end));
         Ok(Invocation {
             start,
             end,
@@ -695,5 +705,54 @@ mod tests {
         let e = c.invoke(k, 0, seconds(60), 0, &mut rng).unwrap_err();
         assert_eq!(e.reason, ThrottleReason::AccountConcurrency);
         assert_eq!((c.throttles(), c.scaling_throttles()), (1, 0));
+    }
+
+    /// A refusal by the scaling rule says when room comes: the next new environment,
+    /// or sooner the next of the function's own instances to finish (warm, it needs
+    /// none). Another function's instances do not count.
+    #[test]
+    fn a_scaling_refusal_waits_for_the_first_warm_instance_or_token() {
+        let mut rng = rng_stream(1, "t", 0);
+        // 2023 rule: 3,000 at once, then 500 a minute (one each 120 ms).
+        let mut b = account(ScalingRule::Y2023, Some(100_000), "2023-03-01");
+        let g = b.add_function(fixed_cfg(1769)).unwrap();
+        let h = b.add_function(fixed_cfg(1769)).unwrap();
+        // g: 200 ms cold start + 50 ms, idle from 250 ms; h takes the rest of the burst.
+        b.invoke(g, 0, millis(50), 0, &mut rng).unwrap();
+        for _ in 0..2999 {
+            b.invoke(h, 0, seconds(60), 0, &mut rng).unwrap();
+        }
+        // At 300 ms: 2.5 tokens. g's warm instance (to 350 ms), then two new ones.
+        let warm = b.invoke(g, millis(300), millis(50), 0, &mut rng).unwrap();
+        assert!(!warm.cold);
+        for _ in 0..2 {
+            assert!(
+                b.invoke(g, millis(300), seconds(60), 0, &mut rng)
+                    .unwrap()
+                    .cold
+            );
+        }
+        let e = b
+            .invoke(g, millis(300), seconds(60), 0, &mut rng)
+            .unwrap_err();
+        assert_eq!(e.reason, ThrottleReason::ScalingRate);
+        assert_eq!(
+            e.retry_after,
+            Some(millis(350)),
+            "g's warm instance ends before the next token (360 ms)"
+        );
+        assert!(
+            !b.invoke(g, millis(350), seconds(60), 0, &mut rng)
+                .unwrap()
+                .cold
+        );
+        let e = b
+            .invoke(g, millis(350), seconds(60), 0, &mut rng)
+            .unwrap_err();
+        let t = e.retry_after.unwrap();
+        assert!(
+            t > millis(359) && t <= millis(361),
+            "then the next token: {t}"
+        );
     }
 }

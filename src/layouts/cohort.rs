@@ -39,9 +39,8 @@ pub const FAST_P95_BOUND: f64 = 0.05;
 pub enum Fidelity {
     /// A cohort of [`COHORT_STREAMS`] streams scaled to all of them (sampled kernels
     /// only; with real kernels, or no more streams than the cohort, the run is full).
-    /// Steady segments on top (`layouts::segments`). The day scenario asks for it
-    /// (`fidelity = "fast"`); not the default, as a cohort does not reproduce a cold
-    /// start that the scaling rule holds back (README "Fidelity").
+    /// Steady segments on top (`layouts::segments`). The shipped Prime Video
+    /// scenarios ask for it (`fidelity = "fast"`).
     Fast,
     /// Every stream, every event (the default where a scenario does not say).
     #[default]
@@ -122,9 +121,13 @@ impl FidelityInfo {
                     ));
                 }
                 if let Some(s) = &self.steady_segments {
+                    let which = match s.stretches {
+                        1 => "the period, of constant load,".to_string(),
+                        n => format!("each of the {n} stretches of constant load"),
+                    };
                     how.push(format!(
-                        "each of the {} stretches of constant load simulated for a warm-up (at least {} s; longer for a layout's drop deadlines or autoscaler cooldown, and until its runs end alike) and a {} s window, and projected to its length (where a layout drops what it cannot carry)",
-                        s.stretches, s.warmup_s, s.window_s
+                        "{which} simulated for a warm-up (at least {} s; longer for a layout's drop deadlines or autoscaler cooldown, and until its runs end alike) and a {} s window, and projected to its length (where a layout drops what it cannot carry)",
+                        s.warmup_s, s.window_s
                     ));
                 }
                 if how.is_empty() {
