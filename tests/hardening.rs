@@ -17,6 +17,11 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The path of a shipped file, `scenarios/NAME` for instance, as an argument.
+fn shipped(path: &str) -> String {
+    repo().join(path).display().to_string()
+}
+
 /// Runs `archsim ARGS` in `dir`, expecting exit code 2 and an error message that names
 /// a position (`file:line:col:` or a byte offset) followed by text; returns stderr.
 fn fails(dir: &Path, args: &[&str]) -> String {
@@ -130,16 +135,10 @@ fn a_run_past_the_work_bound_stops_before_it_starts() {
     );
     // A scenario of every event (prime-video.toml runs fast: a warm-up and a window
     // of any duration are within the bound).
-    let low = repo()
-        .join("scenarios/low-traffic.toml")
-        .display()
-        .to_string();
+    let low = shipped("scenarios/low-traffic.toml");
     let err = fails(d, &["explain", &low, "--duration", "8000h"]);
     assert!(err.contains("--allow-large"), "{err}");
-    let pv = repo()
-        .join("scenarios/prime-video.toml")
-        .display()
-        .to_string();
+    let pv = shipped("scenarios/prime-video.toml");
     let err = fails_plain(d, &["explain", &pv, "--duration", "100000h"]);
     assert!(err.contains("at most 366 days"), "{err}");
 }
@@ -148,10 +147,7 @@ fn a_run_past_the_work_bound_stops_before_it_starts() {
 fn durations_of_zero_are_rejected_everywhere() {
     let t = tempfile::tempdir().unwrap();
     let d = t.path();
-    let low = repo()
-        .join("scenarios/low-traffic.toml")
-        .display()
-        .to_string();
+    let low = shipped("scenarios/low-traffic.toml");
     for args in [
         vec!["explain", "--duration", "0s"],
         vec![

@@ -195,7 +195,8 @@ struct FnState {
     /// Idle-since times of warm instances, oldest first.
     idle: VecDeque<Time>,
     /// When each busy instance's invocation ends, earliest first: the next of them
-    /// leaves a warm instance that needs no new execution environment.
+    /// leaves a warm instance that needs no new execution environment (and the
+    /// earliest over the functions is when the account next has room).
     ends: BinaryHeap<Reverse<Time>>,
     scale: Option<TokenBucket>,
     stats: LambdaStats,
@@ -213,7 +214,6 @@ pub struct LambdaAccount {
     scaling: ScalingRule,
     /// Account-wide burst bucket (2023 rule).
     burst: Option<TokenBucket>,
-    ends: BinaryHeap<Reverse<(Time, usize)>>,
     fns: Vec<FnState>,
 }
 
@@ -241,7 +241,6 @@ impl LambdaAccount {
             init_billed: init_is_billed(catalog, &cfg.date),
             scaling: cfg.scaling,
             burst,
-            ends: BinaryHeap::new(),
             fns: Vec::new(),
         }
     }
@@ -288,21 +287,28 @@ impl LambdaAccount {
 
     /// Frees instances whose invocations ended by `now`.
     fn release(&mut self, now: Time) {
-        while let Some(&Reverse((end, f))) = self.ends.peek() {
-            if end > now {
-                break;
+        for st in &mut self.fns {
+            while let Some(&Reverse(end)) = st.ends.peek() {
+                if end > now {
+                    break;
+                }
+                st.ends.pop();
+                st.busy -= 1;
+                st.idle.push_back(end);
+                if st.cfg.reserved_concurrency.is_none() {
+                    self.unreserved_busy -= 1;
+                }
+                self.busy -= 1;
             }
-            self.ends.pop();
-            let st = &mut self.fns[f];
-            st.busy -= 1;
-            // The account's ends come in time order, so this is the function's first.
-            st.ends.pop();
-            st.idle.push_back(end);
-            if st.cfg.reserved_concurrency.is_none() {
-                self.unreserved_busy -= 1;
-            }
-            self.busy -= 1;
         }
+    }
+
+    /// When the next running invocation of any function ends.
+    fn next_end(&self) -> Option<Time> {
+        self.fns
+            .iter()
+            .filter_map(|st| st.ends.peek().map(|Reverse(t)| *t))
+            .min()
     }
 
     /// Invokes `f` at `now` for a handler needing `cpu_ns` of one core's CPU time
@@ -336,7 +342,7 @@ impl LambdaAccount {
         body: impl FnOnce(Time, f64, &mut R) -> Time,
     ) -> Result<Invocation, Throttled> {
         self.release(now);
-        let next_end = self.ends.peek().map(|Reverse((t, _))| *t);
+        let next_end = self.next_end();
         let unreserved_room = self.limit - self.reserved_sum;
         let st = &mut self.fns[f.0];
         // Warm instances past their keep-alive are gone.
@@ -416,7 +422,6 @@ impl LambdaAccount {
         }
         self.busy += 1;
         self.peak = self.peak.max(self.busy);
-        self.ends.push(Reverse((end, f.0)));
         st.ends.push(Reverse(end));
         Ok(Invocation {
             start,

@@ -127,24 +127,18 @@ pub fn initial_size(
     max: u32,
 ) -> u32 {
     let w = &ctx.resolved.scenario.workload;
-    let fps = w.frames_per_second.get_ref().0;
-    let frame_cpu = mean_frame_cpu(ctx, stages);
     let (items_per_s, streams) = match &ctx.resolved.arrivals {
         Some(a) => (a.rate_at(0, ctx.duration()), 0),
         None => {
             let streams = ctx
                 .streams_override
                 .unwrap_or_else(|| w.active_streams(0, ctx.duration()));
-            (streams as f64 * fps, streams)
+            (streams as f64 * w.frames_per_second.get_ref().0, streams)
         }
     };
-    let cores = items_per_s * frame_cpu / NS_PER_SEC as f64;
+    let cores = items_per_s * mean_frame_cpu(ctx, stages) / NS_PER_SEC as f64;
     let by_cpu = (cores / (cores_per_machine * target)).ceil() as u32;
-    let per = streams_per_machine(
-        cores_per_machine,
-        target,
-        fps * frame_cpu / NS_PER_SEC as f64,
-    );
+    let per = pipeline_streams_per_machine(ctx, stages, cores_per_machine, target);
     by_cpu
         .max(streams.div_ceil(per))
         .clamp(min.max(1), max.max(1))
@@ -189,6 +183,20 @@ pub fn streams_per_machine(cores: f64, target: f64, stream_cores: f64) -> u32 {
     ((cores * target / stream_cores).floor() as u32).max(1)
 }
 
+/// [`streams_per_machine`] for a group running the first stage and `stages` on
+/// machines leaving `cores` vCPUs to the work: what the streams are pinned at and
+/// the first fleet is sized for.
+pub fn pipeline_streams_per_machine(
+    ctx: &RunContext,
+    stages: &[usize],
+    cores: f64,
+    target: f64,
+) -> u32 {
+    let fps = ctx.resolved.scenario.workload.frames_per_second.get_ref().0;
+    let stream_cores = fps * mean_frame_cpu(ctx, stages) / NS_PER_SEC as f64;
+    streams_per_machine(cores, target, stream_cores)
+}
+
 /// Caps each group's fleet at what the account's vCPU quota leaves it beside the
 /// other groups (all of a layout's fleets count against one quota).
 fn apply_quota(ctx: &RunContext, groups: &mut [Group]) {
@@ -231,12 +239,10 @@ pub fn simulate(
         .autoscale_every
         .as_ref()
         .map_or(60 * NS_PER_SEC, |d| d.get_ref().0.max(NS_PER_SEC));
-    let fps = r.scenario.workload.frames_per_second.get_ref().0;
     for g in groups.iter_mut() {
-        let stream_cores = fps * mean_frame_cpu(ctx, &g.stages) / NS_PER_SEC as f64;
         let target = g.fleet.target_cpu();
         let m = g.fleet.machines();
-        let per = streams_per_machine(m.usable_cores(), target, stream_cores);
+        let per = pipeline_streams_per_machine(ctx, &g.stages, m.usable_cores(), target);
         m.pin_streams(wl.max_streams(), per);
     }
     apply_quota(ctx, &mut groups);

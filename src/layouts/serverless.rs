@@ -1446,7 +1446,6 @@ fn retry_time(now: Time, th: &Throttled, client: &RetryPolicy, n: u32, rng: &mut
 /// where its items' analysis ends; the function's result goes back to the
 /// interpreter at its end (Step Functions) or lets the stages that read it start.
 #[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 fn after_invoke(
     stage: u8,
     x: X,
