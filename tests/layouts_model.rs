@@ -354,16 +354,7 @@ fn onset_search_finds_step_functions_between_the_bounds() {
     let r = scenario(1000, "2min", DISTRIBUTED);
     let cal = Calibration::builtin();
     let cost = cal.cost_model(r.frame_size);
-    let ctx = RunContext {
-        resolved: &r,
-        cost: &cost as &dyn CostModel,
-        real: None,
-        progress: None,
-        streams_override: None,
-        duration_override: None,
-        quotas_raised: false,
-        stop_at_first_throttle_after: None,
-    };
+    let ctx = RunContext::new(&r, &cost as &dyn CostModel);
     let spec = &r.scenario.layouts[0];
     let found = onset::find(&ctx, spec, 1000).expect("the search runs");
     let at = found.streams.expect("1,000 streams throttle");

@@ -78,16 +78,7 @@ chunk_seconds = 2
     );
     let r = Scenario::parse("<per-kind>", &text, None).unwrap_or_else(|e| panic!("{e}"));
     let cost = FixedCost::uniform(1_000_000, 10_000);
-    let ctx = RunContext {
-        resolved: &r,
-        cost: &cost,
-        real: None,
-        progress: None,
-        streams_override: None,
-        duration_override: None,
-        quotas_raised: false,
-        stop_at_first_throttle_after: None,
-    };
+    let ctx = RunContext::new(&r, &cost);
     let kinds: Vec<&str> = r
         .scenario
         .layouts

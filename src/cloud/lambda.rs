@@ -199,6 +199,9 @@ struct FnState {
     /// earliest over the functions is when the account next has room).
     ends: BinaryHeap<Reverse<Time>>,
     scale: Option<TokenBucket>,
+    /// New execution environments the function may still create outside the scaling
+    /// rule: the ones it had already scaled to before the run ([`LambdaAccount::scaled_to`]).
+    scaled: u32,
     stats: LambdaStats,
 }
 
@@ -280,9 +283,19 @@ impl LambdaAccount {
             idle: VecDeque::new(),
             ends: BinaryHeap::new(),
             scale,
+            scaled: 0,
             stats: LambdaStats::default(),
         });
         Ok(LambdaFn(self.fns.len() - 1))
+    }
+
+    /// Starts `f` as a function that has already scaled to `environments` execution
+    /// environments (a steady stretch that follows another, `layouts::segments`): it
+    /// creates up to that many again without waiting for the scaling rule, as a
+    /// function that kept them warm would not have to. They start cold all the same
+    /// (the stretch's fresh start, which its two runs cancel).
+    pub fn scaled_to(&mut self, f: LambdaFn, environments: u32) {
+        self.fns[f.0].scaled = environments;
     }
 
     /// Frees instances whose invocations ended by `now`.
@@ -380,7 +393,9 @@ impl LambdaAccount {
                 ScalingRule::Y2023 => self.burst.as_mut(),
                 ScalingRule::Unlimited => None,
             };
-            if let Some(b) = bucket {
+            if st.scaled > 0 {
+                st.scaled -= 1;
+            } else if let Some(b) = bucket {
                 if !b.try_take(now) {
                     // Room comes with the next new environment or the next of this
                     // function's instances to finish, whichever is first.
@@ -759,5 +774,31 @@ mod tests {
             t > millis(359) && t <= millis(361),
             "then the next token: {t}"
         );
+    }
+
+    /// A function that has already scaled to its environments creates them again
+    /// without the scaling rule, then meets it as a fresh one does; they start cold.
+    #[test]
+    fn environments_already_scaled_to_bypass_the_scaling_rule_once() {
+        let mut rng = rng_stream(1, "t", 0);
+        for rule in [ScalingRule::Y2023, ScalingRule::Current] {
+            let burst = match rule {
+                ScalingRule::Y2023 => 3000,
+                _ => 1000,
+            };
+            let mut a = account(rule, Some(100_000), "2023-03-01");
+            let f = a.add_function(fixed_cfg(1769)).unwrap();
+            let g = a.add_function(fixed_cfg(1769)).unwrap();
+            a.scaled_to(f, 500);
+            for _ in 0..(500 + burst) {
+                assert!(a.invoke(f, 0, seconds(60), 0, &mut rng).unwrap().cold);
+            }
+            let e = a.invoke(f, 0, seconds(60), 0, &mut rng).unwrap_err();
+            assert_eq!(e.reason, ThrottleReason::ScalingRate, "{rule:?}");
+            // g has none of f's: under the 2023 rule the burst is the account's and
+            // spent; under the current one g has its own.
+            let g_ok = a.invoke(g, 0, seconds(60), 0, &mut rng).is_ok();
+            assert_eq!(g_ok, rule == ScalingRule::Current, "{rule:?}");
+        }
     }
 }

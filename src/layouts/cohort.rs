@@ -123,7 +123,9 @@ impl FidelityInfo {
                 if let Some(s) = &self.steady_segments {
                     let which = match s.stretches {
                         1 => "the period, of constant load,".to_string(),
-                        n => format!("each of the {n} stretches of constant load"),
+                        n => format!(
+                            "each of the {n} stretches of constant load, in order (each from the Lambda environments the one before scaled to),"
+                        ),
                     };
                     how.push(format!(
                         "{which} simulated for a warm-up (at least {} s; longer for a layout's drop deadlines or autoscaler cooldown, and until its runs end alike) and a {} s window, and projected to its length (where a layout drops what it cannot carry)",
@@ -331,6 +333,9 @@ impl Cohort {
         run.bill = crate::pricing::price(&run.usage, &full.catalog);
         run.stream_hours = stream_hours;
         run.peak_lambda_concurrency = sized(run.peak_lambda_concurrency);
+        for n in &mut run.lambda_environments {
+            *n = sized(*n);
+        }
         run.peak_instances = sized(run.peak_instances);
         let w = &full.scenario.workload;
         for p in &mut run.timeline {

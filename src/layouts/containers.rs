@@ -1713,6 +1713,7 @@ impl<'a> Sim<'a> {
             frames_captured: self.frames_captured,
             frames_by_detector: self.frames_by_stage,
             peak_lambda_concurrency: 0,
+            lambda_environments: Vec::new(),
             peak_instances: self.peak_tasks,
             timeline: timeline.points,
             defects: self.real.map(|rd| rd.finish()).unwrap_or_default(),
@@ -1816,16 +1817,7 @@ work = "10ms"
 
     fn run(r: &Resolved) -> LayoutRun {
         let cost = FixedCost::uniform(1_000_000, 10_000);
-        let ctx = RunContext {
-            resolved: r,
-            cost: &cost,
-            real: None,
-            progress: None,
-            streams_override: None,
-            duration_override: None,
-            quotas_raised: false,
-            stop_at_first_throttle_after: None,
-        };
+        let ctx = RunContext::new(r, &cost);
         Containers
             .simulate(&ctx, &r.scenario.layouts[0])
             .expect("it runs")

@@ -415,6 +415,7 @@ pub fn simulate(
         frames_captured,
         frames_by_detector: runner.analysed,
         peak_lambda_concurrency: 0,
+        lambda_environments: Vec::new(),
         peak_instances: groups.iter().map(|g| g.fleet.peak()).sum(),
         timeline: timeline.points,
         defects: real.map(|rd| rd.finish()).unwrap_or_default(),

@@ -55,6 +55,11 @@ pub struct RunContext<'a> {
     /// the onset search probes (the serverless family) through
     /// [`RunContext::probe_answered`]; the run is then partial.
     pub stop_at_first_throttle_after: Option<Time>,
+    /// Execution environments each Lambda function (in stage order) has already
+    /// scaled to when the run starts: the level before a steady stretch left them
+    /// (`segments`), so the scaling rule meets only what this level adds, as in the
+    /// full run. Empty: a fresh account.
+    pub lambda_scaled_to: &'a [u32],
 }
 
 impl<'a> RunContext<'a> {
@@ -69,6 +74,7 @@ impl<'a> RunContext<'a> {
             duration_override: None,
             quotas_raised: false,
             stop_at_first_throttle_after: None,
+            lambda_scaled_to: &[],
         }
     }
 
@@ -171,6 +177,10 @@ pub struct LayoutRun {
     /// Frames analysed, by detector (each should equal `frames_captured`).
     pub frames_by_detector: BTreeMap<String, u64>,
     pub peak_lambda_concurrency: u32,
+    /// Each Lambda function's peak concurrency, in the order of the pipeline's stages
+    /// (the execution environments it scaled to; empty without Lambda): what a steady
+    /// stretch hands the next (`RunContext::lambda_scaled_to`).
+    pub lambda_environments: Vec<u32>,
     pub peak_instances: u32,
     pub timeline: Vec<TimelinePoint>,
     /// Defects found by the real detectors (empty with sampled kernels).

@@ -13,16 +13,16 @@
 //! rest, one end effect. Of several, each counts its window's rate over its whole
 //! length, and the period's one start and one end are shared between the first and
 //! the last ([`stretch_weights`]). Latency distributions combine the same way,
-//! bucket by bucket. What this leaves out: a level change in the full run meets a
-//! system shaped by the levels before, where a stretch starts from its own first
-//! fleet and its own cold account; the error this makes is measured against the full
-//! simulation by
-//! `bench/fidelity.sh`.
+//! bucket by bucket. Stretches run in the period's order, each starting from the
+//! Lambda execution environments the one before scaled to: Lambda's scaling rule is
+//! the one limit a fresh start cannot warm up past in minutes (at the day's evening
+//! levels, half an hour). What this leaves out: a level change in the full run meets
+//! a system shaped by the levels before, where a stretch starts from its own first
+//! fleet and, but for those environments, its own cold account; the error this makes
+//! is measured against the full simulation by `bench/fidelity.sh`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use rayon::prelude::*;
 
 use super::{simulate, GateWaits, ItemCounts, LayoutRun, RunContext, TimelinePoint};
 use crate::pricing::Usage;
@@ -197,80 +197,97 @@ fn boundary_share(i: usize, n: usize) -> f64 {
 /// constant load run for its warm-up and window and projected to its length, or run
 /// whole when it is not longer than those. The stopping rule: a warm-up after which
 /// the two runs do not end alike ([`settled`]) is doubled, until the runs would cost
-/// the stretch itself, which then runs whole. Stretches at the same stream count and
-/// length share their runs.
+/// the stretch itself, which then runs whole.
+///
+/// Stretches are run in the period's order, each starting with the Lambda execution
+/// environments the one before scaled to (`RunContext::lambda_scaled_to`): in the
+/// full run a level meets functions the levels before left warm, and the scaling
+/// rule (2023: a burst of 3,000, then 500 a minute) holds back only what it adds. A
+/// stretch started from none would spend its warm-up and window climbing to its
+/// level: at 10,000 streams over half an hour, every hour of the day. Stretches at
+/// the same stream count and length that start from the same environments share
+/// their runs.
 pub fn simulate_segments(
     ctx: &RunContext,
     spec: &LayoutSpec,
     segments: &[Segment],
 ) -> crate::Result<LayoutRun> {
     let w0 = warmup(ctx, spec);
-    let key = |s: &Segment| (s.streams, s.len);
-    let wanted: std::collections::BTreeSet<(u32, Time)> = segments.iter().map(key).collect();
-    // The runs are independent: side by side, each reporting its share of progress
-    // (of the planned runs: a doubled warm-up runs past its share).
-    let plans: Vec<Time> = wanted
+    // Progress: the share of the planned runs of each distinct stretch (a doubled
+    // warm-up runs past its share; the most of the two runs side by side counts, so
+    // the bar only moves forward).
+    let distinct: Vec<(u32, Time)> = segments
+        .iter()
+        .map(|s| (s.streams, s.len))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let plans: Vec<Time> = distinct
         .iter()
         .map(|&(_, len)| (w0 + (w0 + WINDOW)).min(len))
         .collect();
     let total: Time = plans.iter().sum::<Time>().max(1);
-    let done: Vec<AtomicU64> = wanted.iter().map(|_| AtomicU64::new(0)).collect();
+    let done: Vec<AtomicU64> = distinct.iter().map(|_| AtomicU64::new(0)).collect();
     let report = |i: usize, simulated: f64| {
         if let Some(p) = ctx.progress {
-            // The most of the two runs side by side: the bar only moves forward.
             done[i].fetch_max(simulated.min(plans[i] as f64) as u64, Ordering::Relaxed);
             let sum: u64 = done.iter().map(|d| d.load(Ordering::Relaxed)).sum();
             p((sum as f64 / total as f64).min(1.0));
         }
     };
-    let runs: Vec<crate::Result<Piece>> = wanted
-        .iter()
-        .enumerate()
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|(i, &(streams, len))| {
-            let run = |duration: Time, before: Time| {
-                let share = |f: f64| report(i, before as f64 + f * duration as f64);
-                let c = RunContext {
-                    streams_override: Some(streams),
-                    duration_override: Some(duration),
-                    progress: Some(&share),
-                    ..*ctx
-                };
-                simulate(&c, spec)
+    let piece = |streams: u32, len: Time, scaled_to: &[u32]| -> crate::Result<Piece> {
+        let i = distinct.binary_search(&(streams, len)).unwrap_or(0);
+        let run = |duration: Time, before: Time| {
+            let share = |f: f64| report(i, before as f64 + f * duration as f64);
+            let c = RunContext {
+                streams_override: Some(streams),
+                duration_override: Some(duration),
+                progress: Some(&share),
+                lambda_scaled_to: scaled_to,
+                ..*ctx
             };
-            let (mut w, mut spent) = (w0, 0);
-            while spent + w + (w + WINDOW) < len {
-                // Side by side: neither run depends on the other.
-                let (short, long) = rayon::join(|| run(w, 0), || run(w + WINDOW, w));
-                let (short, long) = (short?, long?);
-                spent += w + (w + WINDOW);
-                if settled(&short, &long) {
-                    return Ok(Piece {
-                        long,
-                        short: Some(short),
-                        warmup: w,
-                        simulated: w + WINDOW,
-                    });
-                }
-                w *= 2;
+            simulate(&c, spec)
+        };
+        let (mut w, mut spent) = (w0, 0);
+        while spent + w + (w + WINDOW) < len {
+            // Side by side: neither run depends on the other.
+            let (short, long) = rayon::join(|| run(w, 0), || run(w + WINDOW, w));
+            let (short, long) = (short?, long?);
+            spent += w + (w + WINDOW);
+            if settled(&short, &long) {
+                return Ok(Piece {
+                    long,
+                    short: Some(short),
+                    warmup: w,
+                    simulated: w + WINDOW,
+                });
             }
-            Ok(Piece {
-                long: run(len, 0)?,
-                short: None,
-                warmup: len,
-                simulated: len,
-            })
+            w *= 2;
+        }
+        Ok(Piece {
+            long: run(len, 0)?,
+            short: None,
+            warmup: len,
+            simulated: len,
         })
-        .collect();
-    let mut pieces: BTreeMap<(u32, Time), Piece> = BTreeMap::new();
-    for (k, piece) in wanted.iter().zip(runs) {
-        pieces.insert(*k, piece?);
+    };
+    type Key = (u32, Time, Vec<u32>);
+    let mut pieces: BTreeMap<Key, Piece> = BTreeMap::new();
+    let mut keys: Vec<Key> = Vec::with_capacity(segments.len());
+    let mut scaled_to: Vec<u32> = Vec::new();
+    for s in segments {
+        let key = (s.streams, s.len, scaled_to);
+        if !pieces.contains_key(&key) {
+            let p = piece(s.streams, s.len, &key.2)?;
+            pieces.insert(key.clone(), p);
+        }
+        scaled_to = pieces[&key].long.lambda_environments.clone();
+        keys.push(key);
     }
-    let mut weights: BTreeMap<(u32, Time), (f64, f64)> = BTreeMap::new();
-    for (i, s) in segments.iter().enumerate() {
-        let p = &pieces[&key(s)];
-        let e = weights.entry(key(s)).or_default();
+    let mut weights: BTreeMap<&Key, (f64, f64)> = BTreeMap::new();
+    for (i, (s, k)) in segments.iter().zip(&keys).enumerate() {
+        let p = &pieces[k];
+        let e = weights.entry(k).or_default();
         if p.short.is_some() {
             let (long, short) = stretch_weights(s.len, p.warmup, boundary_share(i, segments.len()));
             e.0 += long;
@@ -281,10 +298,10 @@ pub fn simulate_segments(
     }
     let mut parts: Vec<(&LayoutRun, f64)> = Vec::new();
     for (k, (long, _)) in &weights {
-        parts.push((&pieces[k].long, *long));
+        parts.push((&pieces[*k].long, *long));
     }
     for (k, (_, short)) in &weights {
-        if let Some(s) = &pieces[k].short {
+        if let Some(s) = &pieces[*k].short {
             parts.push((s, *short));
         }
     }
@@ -293,9 +310,9 @@ pub fn simulate_segments(
         .values()
         .map(|p| p.long.events + p.short.as_ref().map_or(0, |s| s.events))
         .sum();
-    run.timeline = timeline(ctx.duration(), segments, &|s| &pieces[&key(s)]);
-    if let Some(last) = segments.last() {
-        let p = &pieces[&key(last)];
+    run.timeline = timeline(ctx.duration(), segments, &|i| &pieces[&keys[i]]);
+    if let (Some(last), Some(k)) = (segments.last(), keys.last()) {
+        let p = &pieces[k];
         run.sim_end = last.start + last.len + p.long.sim_end.saturating_sub(p.simulated);
     }
     Ok(run)
@@ -421,6 +438,9 @@ fn combine(ctx: &RunContext, parts: &[(&LayoutRun, f64)]) -> LayoutRun {
         frames_captured: 0,
         frames_by_detector: BTreeMap::new(),
         peak_lambda_concurrency: peak(&|r| r.peak_lambda_concurrency),
+        lambda_environments: (0..first.lambda_environments.len())
+            .map(|i| peak(&|r| r.lambda_environments.get(i).copied().unwrap_or(0)))
+            .collect(),
         peak_instances: peak(&|r| r.peak_instances),
         timeline: Vec::new(),
         defects: Vec::new(),
@@ -442,7 +462,7 @@ fn combine(ctx: &RunContext, parts: &[(&LayoutRun, f64)]) -> LayoutRun {
 fn timeline<'p>(
     duration: Time,
     segments: &[Segment],
-    piece: &dyn Fn(&Segment) -> &'p Piece,
+    piece: &dyn Fn(usize) -> &'p Piece,
 ) -> Vec<TimelinePoint> {
     let every = super::common::Timeline::new(duration).every;
     let secs = |t: Time| t as f64 / NS_PER_SEC as f64;
@@ -460,13 +480,14 @@ fn timeline<'p>(
     let mut out = Vec::new();
     let mut t = 0;
     while t < duration {
-        let Some(s) = segments
+        let Some((i, s)) = segments
             .iter()
-            .find(|s| s.start <= t && t < s.start + s.len)
+            .enumerate()
+            .find(|(_, s)| s.start <= t && t < s.start + s.len)
         else {
             break;
         };
-        let p = piece(s);
+        let p = piece(i);
         let offset = t - s.start;
         let (from, to) = if offset + every <= p.simulated {
             (secs(offset), secs(offset + every))
@@ -661,6 +682,54 @@ chunk_seconds = 2
         assert!(near(b, a, 0.002), "frames: fast {b} vs full {a}");
         let (a, b) = (full.bill.total_usd, fast.bill.total_usd);
         assert!(near(b, a, 0.005), "bill: fast {b} vs full {a}");
+    }
+
+    /// A stretch starts with the Lambda environments the one before scaled to, as
+    /// the full run's functions are still warm from it: the 2023 scaling rule (cut
+    /// here to a burst of 60, then 10 a minute) holds back only what the level adds.
+    /// Started from none, the second stretch (twice the first's streams, about twice
+    /// its environments) spends its warm-up and window climbing at 10 a minute.
+    #[test]
+    fn a_stretch_starts_from_the_environments_the_one_before_scaled_to() {
+        let body = DAILY
+            .replace(
+                "duration = \"4h\"",
+                "duration = \"2h\"\nquota_era = \"2023\"",
+            )
+            .replace("[0.5, 0.5, 1.0, 0.25,", "[0.5, 1.0, 0, 0,")
+            + LAYOUT;
+        let mut r = scenario(&body);
+        let q = &mut r.catalog.quotas.lambda_scaling_2023;
+        (q.initial_burst, q.per_minute) = (200, 10);
+        let cost = FixedCost::uniform(150_000_000, 100_000);
+        let ctx = RunContext {
+            quotas_raised: true,
+            ..RunContext::new(&r, &cost)
+        };
+        let spec = &r.scenario.layouts[0];
+        let segs = plan(&r, r.duration).unwrap();
+        assert_eq!(segs.iter().map(|s| s.streams).collect::<Vec<_>>(), [20, 40]);
+        let served = |run: &LayoutRun| run.items.analysed as f64 / run.items.offered as f64;
+        let full = simulate(&ctx, spec).unwrap();
+        let fast = simulate_segments(&ctx, spec, &segs).unwrap();
+        // The first level takes the whole burst; the second needs as many again.
+        let envs: u32 = fast.lambda_environments.iter().sum();
+        assert!(envs > 100, "{:?}", fast.lambda_environments);
+        assert!(served(&full) > 0.99, "full serves {}", served(&full));
+        assert!(
+            (served(&fast) - served(&full)).abs() < 0.005,
+            "fast serves {}, full {}",
+            served(&fast),
+            served(&full)
+        );
+        // From a fresh account the second level would not keep up.
+        let second = RunContext {
+            streams_override: Some(40),
+            duration_override: Some(20 * 60 * NS_PER_SEC),
+            ..ctx
+        };
+        let fresh = simulate(&second, spec).unwrap();
+        assert!(served(&fresh) < 0.9, "a fresh 40 serves {}", served(&fresh));
     }
 
     #[test]

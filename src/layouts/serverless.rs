@@ -658,6 +658,9 @@ pub fn simulate(
         cfg.name = format!("{}-{name}", spec.name);
         functions.push(lambda.add_function(cfg).map_err(input_err)?);
     }
+    for (&f, &n) in functions.iter().zip(ctx.lambda_scaled_to) {
+        lambda.scaled_to(f, n);
+    }
     let mut s3_cfg = spec
         .s3
         .as_ref()
@@ -1326,6 +1329,10 @@ pub fn simulate(
             .map(|i| (pipeline.stages[i].name.clone(), frames_by_stage[i]))
             .collect(),
         peak_lambda_concurrency: lambda.peak_concurrency(),
+        lambda_environments: functions
+            .iter()
+            .map(|&f| lambda.stats(f).peak_concurrency)
+            .collect(),
         peak_instances: 0,
         timeline: timeline.points,
         defects: real.map(|rd| rd.finish()).unwrap_or_default(),
