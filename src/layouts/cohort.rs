@@ -147,10 +147,12 @@ impl FidelityInfo {
                 if how.is_empty() {
                     how.push(format!("all {} streams simulated", self.streams));
                 }
+                // The bound is the one measured at the cohort's share (`Cohort::info`);
+                // below the smallest share measured, none was.
                 let share = self.simulated_streams as f64 / self.streams.max(1) as f64;
-                let scope = if share < SMALLEST_VALIDATED_SHARE * (1.0 - 1e-9) {
+                let scope = if share < SMALLEST_VALIDATED_SHARE {
                     "; this cohort is a smaller share of the streams than any validated (1 in 20), and a larger `--cohort` is closer"
-                } else if share < VALIDATED_SHARE {
+                } else if self.error_bound.cost > FAST_COST_BOUND {
                     "; a larger `--cohort` is closer"
                 } else {
                     ""
